@@ -1,0 +1,10 @@
+//! gowarden governs the Go toolchain on developer machines, devcontainers and CI runners.
+//!
+//! One binary plays two parts, chosen by the name it is invoked as (see `main.rs`): as `go` or
+//! `gofmt` it is the *shim* ([`shim`]), which resolves the toolchain a project asks for,
+//! applies the company policy and execs the real tool; as `gowarden` it is the admin CLI
+//! ([`cli`]). All logic lives in this library so that tests and the CLI share it.
+
+pub mod error;
+pub mod gocli;
+pub mod version;

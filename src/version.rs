@@ -1,0 +1,217 @@
+//! Go version strings, parsed and ordered exactly as Go's `internal/gover` and `go/version` do.
+//!
+//! Two spellings exist in Go: the bare form (`1.21.3`, used by `internal/gover`, go.mod's
+//! `go` line, `.go-version`) and the toolchain-name form (`go1.21.3`, used by `go/version`,
+//! `$GOROOT/VERSION`, GOTOOLCHAIN and go.mod's `toolchain` line). [`GoVersion`] holds the
+//! parsed bare form; [`compare`] and friends take bare strings, the `go_*` functions take
+//! toolchain names. This module is the only place that knows the ordering rules.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A parsed Go version: `major[.minor[.patch]][kind[pre]]`.
+///
+/// The numbers are kept as their decimal strings (compared as big decimals), as Go does, so no
+/// version string can overflow. An invalid string parses to `None`; Go's "zero Version".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct GoVersion {
+    pub major: String,
+    pub minor: String,
+    pub patch: String,
+    pub kind: String,
+    pub pre: String,
+}
+
+impl GoVersion {
+    /// Parses a bare version (`1.21.3`, not `go1.21.3`). `None` where Go's Parse gives the zero
+    /// Version.
+    pub fn parse(x: &str) -> Option<GoVersion> {
+        let mut v = GoVersion::default();
+        let (major, rest) = cut_int(x)?;
+        v.major = major.to_string();
+        if rest.is_empty() {
+            // "1" means 1.0.0.
+            v.minor = "0".into();
+            v.patch = "0".into();
+            return Some(v);
+        }
+        let rest = rest.strip_prefix('.')?;
+        let (minor, rest) = cut_int(rest)?;
+        v.minor = minor.to_string();
+        if rest.is_empty() {
+            // Before Go 1.21 a missing patch means .0; from 1.21 on it is the language version.
+            if cmp_int(&v.minor, "21") == Ordering::Less {
+                v.patch = "0".into();
+            }
+            return Some(v);
+        }
+        if let Some(rest) = rest.strip_prefix('.') {
+            let (patch, rest) = cut_int(rest)?;
+            v.patch = patch.to_string();
+            if !rest.is_empty() {
+                let (kind, pre) = parse_prerelease(rest)?;
+                v.kind = kind.to_string();
+                v.pre = pre.to_string();
+            }
+            return Some(v);
+        }
+        let (kind, pre) = parse_prerelease(rest)?;
+        v.kind = kind.to_string();
+        v.pre = pre.to_string();
+        Some(v)
+    }
+
+    /// Parses a toolchain name (`go1.21.3`, `go1.21.3-bigcorp`).
+    pub fn parse_go(x: &str) -> Option<GoVersion> {
+        GoVersion::parse(strip_go(x)?)
+    }
+
+    /// True for a language version such as `1.21` (no patch, no prerelease).
+    pub fn is_lang(&self) -> bool {
+        self.patch.is_empty() && self.kind.is_empty() && self.pre.is_empty()
+    }
+
+    /// True for a prerelease (`1.22rc1`, `1.9.2rc2`).
+    pub fn is_prerelease(&self) -> bool {
+        !self.kind.is_empty()
+    }
+
+    /// The language version, Go's `Lang`: `1.21.3` → `1.21`, `1.0.2` → `1`.
+    pub fn lang(&self) -> String {
+        if self.minor.is_empty() || (self.major == "1" && self.minor == "0") {
+            return self.major.clone();
+        }
+        format!("{}.{}", self.major, self.minor)
+    }
+
+    /// Whether `self` belongs to the `major.minor` family named by `family` (`1.22` holds
+    /// `1.22rc1`, `1.22.0`, `1.22.10`).
+    pub fn in_family(&self, family: &GoVersion) -> bool {
+        self.major == family.major && self.minor == family.minor
+    }
+
+    /// Go's Compare on parsed values.
+    pub fn cmp_go(&self, other: &GoVersion) -> Ordering {
+        cmp_int(&self.major, &other.major)
+            .then_with(|| cmp_int(&self.minor, &other.minor))
+            .then_with(|| cmp_int(&self.patch, &other.patch))
+            .then_with(|| {
+                let c = self.kind.cmp(&other.kind); // "" < alpha < beta < rc
+                if c != Ordering::Equal && !self.patch.is_empty() {
+                    // For a patch release a prerelease comes before the release itself.
+                    if self.kind.is_empty() {
+                        return Ordering::Greater;
+                    } else if other.kind.is_empty() {
+                        return Ordering::Less;
+                    }
+                }
+                c
+            })
+            .then_with(|| cmp_int(&self.pre, &other.pre))
+    }
+}
+
+impl fmt::Display for GoVersion {
+    /// The bare form as written by Go (`1.21.3`, `1.22rc1`). Versions before 1.21 carry the
+    /// `.0` patch that Parse filled in only where one was written: we print what Go would
+    /// print for a toolchain, i.e. `1.20` rather than `1.20.0` for an implied patch is not
+    /// recoverable, so the stored patch is printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.major)?;
+        if !self.minor.is_empty() {
+            write!(f, ".{}", self.minor)?;
+        }
+        if !self.patch.is_empty() {
+            write!(f, ".{}", self.patch)?;
+        }
+        write!(f, "{}{}", self.kind, self.pre)
+    }
+}
+
+/// Go's `gover.Compare` on bare version strings. Invalid strings compare equal to each other
+/// and below every valid version.
+pub fn compare(x: &str, y: &str) -> Ordering {
+    match (GoVersion::parse(x), GoVersion::parse(y)) {
+        (Some(a), Some(b)) => a.cmp_go(&b),
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+    }
+}
+
+/// Go's `gover.Max`: `x` unless `y` is greater.
+pub fn max<'a>(x: &'a str, y: &'a str) -> &'a str {
+    if compare(x, y) == Ordering::Less { y } else { x }
+}
+
+/// Go's `gover.IsValid`.
+pub fn is_valid(x: &str) -> bool {
+    GoVersion::parse(x).is_some()
+}
+
+/// Go's `gover.IsLang`.
+pub fn is_lang(x: &str) -> bool {
+    GoVersion::parse(x).is_some_and(|v| v.is_lang())
+}
+
+/// Go's `gover.Lang`; `""` for an invalid version.
+pub fn lang(x: &str) -> String {
+    GoVersion::parse(x).map(|v| v.lang()).unwrap_or_default()
+}
+
+/// `go/version.Compare` on toolchain names (`go1.21`), ignoring a `-bigcorp` suffix.
+pub fn go_compare(x: &str, y: &str) -> Ordering {
+    compare(strip_go(x).unwrap_or(""), strip_go(y).unwrap_or(""))
+}
+
+/// `go/version.IsValid`.
+pub fn go_is_valid(x: &str) -> bool {
+    strip_go(x).is_some_and(is_valid)
+}
+
+/// `go/version.Lang`: `go1.21.2` → `go1.21`, `""` for an invalid name.
+pub fn go_lang(x: &str) -> String {
+    match strip_go(x).map(lang) {
+        Some(l) if !l.is_empty() => format!("go{l}"),
+        _ => String::new(),
+    }
+}
+
+/// `go1.21-bigcorp` → `1.21`; `None` without the `go` prefix.
+fn strip_go(v: &str) -> Option<&str> {
+    let v = v.split('-').next().unwrap_or(v);
+    v.strip_prefix("go")
+}
+
+fn parse_prerelease(x: &str) -> Option<(&str, &str)> {
+    let letters = x.bytes().take_while(|b| !b.is_ascii_digit()).count();
+    if letters == 0 || !x[..letters].bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let (kind, rest) = x.split_at(letters);
+    if rest.is_empty() {
+        return Some((kind, ""));
+    }
+    let (pre, rest) = cut_int(rest)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    Some((kind, pre))
+}
+
+/// The leading decimal of `x` and the rest; `None` for no digits or a needless leading zero.
+fn cut_int(x: &str) -> Option<(&str, &str)> {
+    let n = x.bytes().take_while(|b| b.is_ascii_digit()).count();
+    if n == 0 || (x.as_bytes()[0] == b'0' && n != 1) {
+        return None;
+    }
+    Some(x.split_at(n))
+}
+
+/// Compares two decimal strings as numbers (Go's `gover.CmpInt`).
+fn cmp_int(x: &str, y: &str) -> Ordering {
+    if x == y {
+        return Ordering::Equal;
+    }
+    x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+}
