@@ -5,6 +5,12 @@
 //! applies the company policy and execs the real tool; as `gowarden` it is the admin CLI
 //! ([`cli`]). All logic lives in this library so that tests and the CLI share it.
 
+pub mod cli;
 pub mod error;
 pub mod gocli;
+pub mod policy;
+pub mod project;
+pub mod resolve;
+pub mod shim;
+pub mod toolchain;
 pub mod version;

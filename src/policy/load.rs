@@ -1,0 +1,301 @@
+//! Where the policy comes from, and whether it may be trusted.
+//!
+//! Precedence: the system policy (`/etc/gowarden/policy.toml`) if it exists; otherwise
+//! `GOWARDEN_POLICY`, then the user's config dir, then the policy embedded in the binary.
+//! While a system policy exists the user's choices are ignored unless that policy sets
+//! `allow_user_policy`. The system policy is trusted only if the file and every directory
+//! above it are owned by root and writable by nobody else, checked as sudo and ssh do; a
+//! policy that fails the check is refused, never skipped, since skipping would let anyone who
+//! can make it unsafe switch the rules off.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::schema::Policy;
+use crate::error::{Error, Result};
+
+/// The policy compiled into the binary: `policies/default.toml`.
+pub const EMBEDDED_POLICY: &str = include_str!("../../policies/default.toml");
+
+const SYSTEM_POLICY: &str = "/etc/gowarden/policy.toml";
+
+/// The environment variable naming a user-chosen policy file.
+pub const POLICY_ENV: &str = "GOWARDEN_POLICY";
+
+/// Where the policy in force came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyOrigin {
+    System(PathBuf),
+    EnvVar(PathBuf),
+    UserConfig(PathBuf),
+    /// A file named on the command line (`gowarden policy check FILE`).
+    File(PathBuf),
+    Embedded,
+}
+
+impl PolicyOrigin {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            PolicyOrigin::System(p)
+            | PolicyOrigin::EnvVar(p)
+            | PolicyOrigin::UserConfig(p)
+            | PolicyOrigin::File(p) => Some(p),
+            PolicyOrigin::Embedded => None,
+        }
+    }
+
+    /// How to name the policy in a message that points at a line of it.
+    pub fn file_name(&self) -> String {
+        match self.path() {
+            Some(p) => p.display().to_string(),
+            None => "<embedded default policy>".into(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyOrigin::System(_) => "system",
+            PolicyOrigin::EnvVar(_) => POLICY_ENV,
+            PolicyOrigin::UserConfig(_) => "user",
+            PolicyOrigin::File(_) => "file",
+            PolicyOrigin::Embedded => "embedded",
+        }
+    }
+}
+
+impl fmt::Display for PolicyOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyOrigin::System(p) => write!(f, "{} (system policy)", p.display()),
+            PolicyOrigin::EnvVar(p) => write!(f, "{} (from ${POLICY_ENV})", p.display()),
+            PolicyOrigin::UserConfig(p) => write!(f, "{} (user policy)", p.display()),
+            PolicyOrigin::File(p) => write!(f, "{}", p.display()),
+            PolicyOrigin::Embedded => f.write_str("embedded default policy"),
+        }
+    }
+}
+
+/// A parsed policy with the text it came from, so rules can point at their own lines.
+#[derive(Debug)]
+pub struct LoadedPolicy {
+    pub policy: Policy,
+    pub origin: PolicyOrigin,
+    pub text: String,
+    /// Things the user should know about how this policy was chosen (e.g. an ignored
+    /// `GOWARDEN_POLICY`); shown by `gowarden which` and `doctor`, never by the shim.
+    pub notes: Vec<String>,
+}
+
+impl LoadedPolicy {
+    /// The 1-based line of a byte offset into the policy text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        line_col(&self.text, offset).0
+    }
+
+    /// `file:line` for a span of the policy text.
+    pub fn location(&self, span: &Range<usize>) -> String {
+        format!("{}:{}", self.origin.file_name(), self.line_of(span.start))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+/// Loads the policy in force for this process.
+pub fn load() -> Result<LoadedPolicy> {
+    let system = system_policy_path();
+    let mut notes = Vec::new();
+    if let Some(system_file) = open_if_exists(&system)? {
+        let text = read_trusted_system(&system, system_file)?;
+        let loaded = parse(text, PolicyOrigin::System(system.clone()))?;
+        if !loaded.policy.policy.allow_user_policy {
+            let mut loaded = loaded;
+            if let Some(p) = std::env::var_os(POLICY_ENV) {
+                loaded.notes.push(format!(
+                    "${POLICY_ENV}={} is ignored: the system policy {} does not set allow_user_policy",
+                    Path::new(&p).display(),
+                    system.display()
+                ));
+            }
+            return Ok(loaded);
+        }
+        notes.push(format!(
+            "the system policy {} allows user policies",
+            system.display()
+        ));
+    }
+    let mut loaded = match user_policy()? {
+        Some((path, origin)) => load_user_file(&path, origin)?,
+        None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
+    };
+    loaded.notes.extend(notes);
+    Ok(loaded)
+}
+
+/// Reads and parses a policy file named by the user (`GOWARDEN_POLICY`, `policy check`).
+pub fn load_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io("cannot read policy", path, &e))?;
+    parse(text, origin)
+}
+
+/// Parses policy text; errors name the file, line and column.
+pub fn parse(text: String, origin: PolicyOrigin) -> Result<LoadedPolicy> {
+    let policy: Policy = toml::from_str(&text).map_err(|e| {
+        let at = match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(&text, span.start);
+                format!("{}:{line}:{col}", origin.file_name())
+            }
+            None => origin.file_name(),
+        };
+        Error::new(format!("invalid policy {at}: {}", e.message().trim_end()))
+    })?;
+    let loaded = LoadedPolicy {
+        policy,
+        origin,
+        text,
+        notes: Vec::new(),
+    };
+    super::validate::validate(&loaded)?;
+    Ok(loaded)
+}
+
+fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
+    if let Some(p) = std::env::var_os(POLICY_ENV).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(p);
+        return Ok(Some((path.clone(), PolicyOrigin::EnvVar(path))));
+    }
+    if let Some(dir) = dirs::config_dir() {
+        let path = dir.join("gowarden").join("policy.toml");
+        if path.exists() {
+            return Ok(Some((path.clone(), PolicyOrigin::UserConfig(path))));
+        }
+    }
+    Ok(None)
+}
+
+/// A user's own policy must not be writable by other users either, or they could change the
+/// rules that apply to this user.
+fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
+    let mut file = File::open(path).map_err(|e| {
+        Error::io("cannot open policy", path, &e)
+            .context(format!("{origin}: fix the path or unset ${POLICY_ENV}"))
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot stat policy", path, &e))?;
+    let me = nix::unistd::getuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(Error::new(format!(
+            "refusing policy {}: it is owned by uid {}, not by you (uid {me}) or root; \
+             copy it to a file you own",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Error::new(format!(
+            "refusing policy {}: it is writable by group or others (mode {:o}); \
+             run `chmod go-w {}`",
+            path.display(),
+            meta.mode() & 0o7777,
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Error::io("cannot read policy", path, &e))?;
+    parse(text, origin)
+}
+
+/// The system policy's location. Fixed in release builds; only a binary built with the
+/// `test-hooks` feature lets the test suite move it into a temp dir.
+pub fn system_policy_path() -> PathBuf {
+    #[cfg(feature = "test-hooks")]
+    if let Some(p) = std::env::var_os("GOWARDEN_TEST_SYSTEM_POLICY") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(SYSTEM_POLICY)
+}
+
+fn open_if_exists(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // Exists but cannot be opened: fail closed rather than fall back to a weaker policy.
+        Err(e) => Err(Error::io("cannot open the system policy", path, &e)
+            .context("refusing to run without it")),
+    }
+}
+
+/// Checks ownership and modes on the opened file (so a swap after the check cannot matter)
+/// and on every directory above its real path, then reads it.
+fn read_trusted_system(path: &Path, mut file: File) -> Result<String> {
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot stat the system policy", path, &e))?;
+    if !meta.is_file() {
+        return Err(unsafe_policy(path, path, "it is not a regular file"));
+    }
+    check_root_only(path, path, meta.uid(), meta.mode())?;
+    let real = path
+        .canonicalize()
+        .map_err(|e| Error::io("cannot resolve the system policy", path, &e))?;
+    for dir in real.ancestors().skip(1) {
+        let m = std::fs::metadata(dir)
+            .map_err(|e| Error::io("cannot stat the system policy's directory", dir, &e))?;
+        check_root_only(path, dir, m.uid(), m.mode())?;
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Error::io("cannot read the system policy", path, &e))?;
+    Ok(text)
+}
+
+fn check_root_only(policy: &Path, what: &Path, uid: u32, mode: u32) -> Result<()> {
+    if uid != 0 {
+        return Err(unsafe_policy(
+            policy,
+            what,
+            &format!("it is owned by uid {uid}, not root"),
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Err(unsafe_policy(
+            policy,
+            what,
+            &format!(
+                "it is writable by group or others (mode {:o})",
+                mode & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn unsafe_policy(policy: &Path, what: &Path, why: &str) -> Error {
+    let fix = if what == policy {
+        format!("run `chown root:root {0} && chmod 644 {0}`", what.display())
+    } else {
+        format!("run `chown root {0} && chmod go-w {0}`", what.display())
+    };
+    Error::new(format!(
+        "refusing the system policy {}: {} {why}; {fix}",
+        policy.display(),
+        if what == policy {
+            "the file:".to_string()
+        } else {
+            format!("its directory {}:", what.display())
+        },
+    ))
+}

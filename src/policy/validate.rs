@@ -1,0 +1,63 @@
+//! Checks on a parsed policy that serde cannot express: valid versions, globs and names.
+//! Every error names the policy file and the line of the offending value.
+
+use super::load::LoadedPolicy;
+use super::schema::VERSION_FILES;
+use crate::error::{Error, Result};
+use crate::resolve::VersionSpec;
+
+pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
+    let p = &loaded.policy;
+    let at = |span: &std::ops::Range<usize>| loaded.location(span);
+    if let Some(d) = &p.toolchains.default
+        && VersionSpec::parse(d.get_ref()).is_none()
+    {
+        return Err(Error::new(format!(
+            "invalid policy {}: [toolchains] default = {:?} is not a Go version; \
+             use e.g. \"1.22.10\" or \"1.22\" (newest installed 1.22.x)",
+            at(&d.span()),
+            d.get_ref()
+        )));
+    }
+    for entry in &p.toolchains.search {
+        if let Err(e) = glob::Pattern::new(entry.get_ref()) {
+            return Err(Error::new(format!(
+                "invalid policy {}: [toolchains] search entry {:?} is not a valid glob: {}",
+                at(&entry.span()),
+                entry.get_ref(),
+                e.msg
+            )));
+        }
+    }
+    let gt = p.toolchains.gotoolchain.as_str();
+    if !valid_gotoolchain(gt) {
+        return Err(Error::new(format!(
+            "invalid policy {}: [toolchains] gotoolchain = {gt:?}; use \"local\" (recommended), \
+             \"inherit\" (keep the caller's), or a value go accepts such as \"auto\", \"path\", \
+             \"go1.22.3+auto\"",
+            loaded.origin.file_name()
+        )));
+    }
+    for f in &p.resolve.files {
+        if !VERSION_FILES.contains(&f.get_ref().as_str()) {
+            return Err(Error::new(format!(
+                "invalid policy {}: [resolve] files has {:?}; known files are {}",
+                at(&f.span()),
+                f.get_ref(),
+                VERSION_FILES.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The GOTOOLCHAIN values go accepts (GO_FACTS §2), plus our `inherit`.
+fn valid_gotoolchain(v: &str) -> bool {
+    let name = v
+        .strip_suffix("+auto")
+        .or_else(|| v.strip_suffix("+path"))
+        .unwrap_or(v);
+    matches!(v, "inherit" | "local" | "auto" | "path")
+        || name == "local"
+        || crate::version::go_is_valid(name)
+}

@@ -1,0 +1,265 @@
+//! The project's own declarations of its Go version, found from a directory upward.
+//!
+//! One walk from the start directory to the filesystem root records the nearest file of each
+//! kind (`.go-version`, a `.tool-versions` with a go entry, `go.work`, `go.mod`); the caller
+//! decides precedence. Only the few lines that matter are read: go reads go.mod's `go` and
+//! `toolchain` lines the same way, without a full parse.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A line of a file: where a value was declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub value: String,
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl Declared {
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// A go.mod or go.work file: its `module`, `go` and `toolchain` lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModFile {
+    pub path: PathBuf,
+    pub module: Option<Declared>,
+    pub go: Option<Declared>,
+    pub toolchain: Option<Declared>,
+}
+
+/// What the project directory and its parents declare.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// Where the search started: the working directory, or go's `-C dir`.
+    pub dir: PathBuf,
+    pub go_version: Option<Declared>,
+    pub tool_versions: Option<Declared>,
+    pub go_work: Option<ModFile>,
+    pub go_mod: Option<ModFile>,
+}
+
+/// Which files to look for (the policy's `[resolve] files`).
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    pub go_version: bool,
+    pub tool_versions: bool,
+    pub go_work: bool,
+    pub go_mod: bool,
+}
+
+impl Project {
+    /// Walks up from `dir`. `gowork` is the `GOWORK` value as go reads it: `off` disables
+    /// go.work, an absolute path names it, empty or `auto` means search.
+    pub fn discover(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {
+        let mut project = Project {
+            dir: dir.to_path_buf(),
+            ..Project::default()
+        };
+        let mut want_gv = wanted.go_version;
+        let mut want_tv = wanted.tool_versions;
+        let mut want_mod = wanted.go_mod;
+        let mut want_work = wanted.go_work;
+        match gowork.and_then(|g| g.to_str()) {
+            Some("off") => want_work = false,
+            None | Some("") | Some("auto") => {}
+            Some(_) => {
+                want_work = false;
+                let path = PathBuf::from(gowork.unwrap_or_default());
+                // go itself rejects a relative GOWORK; it is then no version source of ours.
+                if path.is_absolute() && path.is_file() {
+                    project.go_work = Some(read_mod_file(&path)?);
+                }
+            }
+        }
+        for d in dir.ancestors() {
+            if !(want_gv || want_tv || want_mod || want_work) {
+                break;
+            }
+            if want_gv && let Some(decl) = read_go_version(&d.join(".go-version"))? {
+                project.go_version = Some(decl);
+                want_gv = false;
+            }
+            if want_tv && let Some(decl) = read_tool_versions(&d.join(".tool-versions"))? {
+                project.tool_versions = Some(decl);
+                want_tv = false;
+            }
+            if want_work {
+                let p = d.join("go.work");
+                if p.is_file() {
+                    project.go_work = Some(read_mod_file(&p)?);
+                    want_work = false;
+                }
+            }
+            if want_mod {
+                let p = d.join("go.mod");
+                if p.is_file() {
+                    project.go_mod = Some(read_mod_file(&p)?);
+                    want_mod = false;
+                }
+            }
+        }
+        Ok(project)
+    }
+
+    /// The file whose `go`/`toolchain` lines go itself would honour: go.work wins over go.mod.
+    pub fn active_mod_file(&self) -> Option<&ModFile> {
+        self.go_work.as_ref().or(self.go_mod.as_ref())
+    }
+
+    /// The repository root as far as gowarden cares: the dir of go.work, else go.mod, else
+    /// the version file, else the start dir.
+    pub fn root(&self) -> &Path {
+        self.go_work
+            .as_ref()
+            .map(|m| m.path.as_path())
+            .or(self.go_mod.as_ref().map(|m| m.path.as_path()))
+            .or(self.go_version.as_ref().map(|d| d.path.as_path()))
+            .and_then(Path::parent)
+            .unwrap_or(&self.dir)
+    }
+}
+
+const GO_VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, `1.22` (newest installed 1.22.x), \
+     `1.23rc1`, with `#` comment lines";
+
+/// `.go-version`: one version, surrounding whitespace and `#` comment lines allowed.
+pub fn read_go_version(path: &Path) -> Result<Option<Declared>> {
+    let Some(text) = read_optional(path)? else {
+        return Ok(None);
+    };
+    let mut found: Option<Declared> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // A trailing comment is not a form goenv or mise accept, so it is an error here too.
+        if let Some(prev) = &found {
+            return Err(Error::new(format!(
+                "{}:{}: a second version {line:?} (the first is {:?} on line {}); \
+                 a .go-version names exactly one version ({GO_VERSION_FORMS})",
+                path.display(),
+                i + 1,
+                prev.value,
+                prev.line
+            )));
+        }
+        if crate::resolve::VersionSpec::parse(line).is_none() {
+            return Err(Error::new(format!(
+                "{}:{}: {line:?} is not a Go version; {GO_VERSION_FORMS}",
+                path.display(),
+                i + 1
+            )));
+        }
+        found = Some(Declared {
+            value: line.to_string(),
+            path: path.to_path_buf(),
+            line: i + 1,
+        });
+    }
+    match found {
+        Some(d) => Ok(Some(d)),
+        None => Err(Error::new(format!(
+            "{}: the file names no version; write one line such as `1.22.10` or delete the file \
+             ({GO_VERSION_FORMS})",
+            path.display()
+        ))),
+    }
+}
+
+/// `.tool-versions` (asdf, mise): the first version on a `golang` or `go` line. A file with no
+/// such line is not a Go version source; the search goes on upward, as asdf does.
+pub fn read_tool_versions(path: &Path) -> Result<Option<Declared>> {
+    let Some(text) = read_optional(path)? else {
+        return Ok(None);
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        let Some(tool) = words.next() else { continue };
+        if tool != "golang" && tool != "go" {
+            continue;
+        }
+        let loc = format!("{}:{}", path.display(), i + 1);
+        let Some(version) = words.next() else {
+            return Err(Error::new(format!(
+                "{loc}: `{tool}` names no version; write e.g. `golang 1.22.10`"
+            )));
+        };
+        if crate::resolve::VersionSpec::parse(version).is_none() {
+            return Err(Error::new(format!(
+                "{loc}: {version:?} is not a Go version gowarden can resolve \
+                 (`system`, `ref:` and `path:` entries are not supported); {GO_VERSION_FORMS}"
+            )));
+        }
+        return Ok(Some(Declared {
+            value: version.to_string(),
+            path: path.to_path_buf(),
+            line: i + 1,
+        }));
+    }
+    Ok(None)
+}
+
+/// Reads go.mod/go.work the way go's toolchain selection does: the first line whose text starts
+/// with the key followed by a space or tab, `//` comments dropped, value trimmed.
+pub fn read_mod_file(path: &Path) -> Result<ModFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, &e))?;
+    let mut m = ModFile {
+        path: path.to_path_buf(),
+        ..ModFile::default()
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        let decl = |rest: &str| Declared {
+            value: rest.trim().trim_matches('"').to_string(),
+            path: path.to_path_buf(),
+            line: i + 1,
+        };
+        if m.go.is_none()
+            && let Some(rest) = key_value(line, "go")
+        {
+            m.go = Some(decl(rest));
+        } else if m.toolchain.is_none()
+            && let Some(rest) = key_value(line, "toolchain")
+        {
+            m.toolchain = Some(decl(rest));
+        } else if m.module.is_none()
+            && let Some(rest) = key_value(line, "module")
+        {
+            m.module = Some(decl(rest));
+        }
+    }
+    Ok(m)
+}
+
+fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let rest = line.strip_prefix(key)?;
+    rest.starts_with([' ', '\t']).then(|| rest.trim())
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+            Error::new(format!(
+                "{}: not UTF-8 text; write the version as plain text",
+                path.display()
+            ))
+        }),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.kind() == std::io::ErrorKind::NotADirectory =>
+        {
+            Ok(None)
+        }
+        // A directory named .go-version and the like: nothing we can read, so not a source.
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(None),
+        Err(e) => Err(Error::io("cannot read", path, &e)),
+    }
+}

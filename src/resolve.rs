@@ -1,0 +1,320 @@
+//! Which Go version this invocation asks for, and why.
+//!
+//! [`Request`] is the typed "why this toolchain": it carries the version spec and its
+//! [`Source`], and drives both the explanation (`gowarden which`, refusals) and the shim's
+//! choice. Precedence, first hit wins: the toolchain-switch handshake, `GOWARDEN_GO_VERSION`
+//! (if the policy allows), `.go-version`, `.tool-versions`, the `toolchain` line of go.work or
+//! go.mod, their `go` line (as a minimum), the policy's default, the newest installed release.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::project::{Declared, Project};
+use crate::version::GoVersion;
+
+/// Set by go on the inner half of a toolchain switch; the toolchain run must be exactly this.
+pub const SWITCH_VERSION_ENV: &str = "GOTOOLCHAIN_INTERNAL_SWITCH_VERSION";
+/// Lets a user choose the version for one command, where the policy allows it.
+pub const VERSION_ENV: &str = "GOWARDEN_GO_VERSION";
+
+/// What a version source asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSpec {
+    /// Exactly this release or prerelease.
+    Exact(GoVersion),
+    /// The newest installed release of this `major.minor` (`1.22` in `.go-version`).
+    Family(GoVersion),
+    /// The newest installed toolchain at least this version (a `go` line).
+    AtLeast(GoVersion),
+    /// The newest installed stable release.
+    Newest,
+}
+
+impl VersionSpec {
+    /// Parses a version as written in `.go-version`, `.tool-versions`, the policy and the
+    /// environment: `1.22.10`, `go1.22.10`, `1.22` (a family), `1.23rc1`. `None` otherwise.
+    pub fn parse(written: &str) -> Option<VersionSpec> {
+        let bare = written.strip_prefix("go").unwrap_or(written);
+        let v = GoVersion::parse(bare)?;
+        let dots = bare.bytes().filter(|&b| b == b'.').count();
+        match dots {
+            0 => None, // `1` alone is too vague to choose a toolchain by
+            1 if v.kind.is_empty() => Some(VersionSpec::Family(v)),
+            _ => Some(VersionSpec::Exact(v)),
+        }
+    }
+
+    /// Whether an installed toolchain of version `v` satisfies this spec.
+    pub fn matches(&self, v: &GoVersion) -> bool {
+        match self {
+            VersionSpec::Exact(want) => v.cmp_go(want).is_eq(),
+            VersionSpec::Family(f) => v.in_family(f),
+            VersionSpec::AtLeast(min) => v.cmp_go(min).is_ge(),
+            VersionSpec::Newest => true,
+        }
+    }
+}
+
+impl fmt::Display for VersionSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VersionSpec::Exact(v) => write!(f, "go{v}"),
+            VersionSpec::Family(v) => write!(f, "go{}.{}.x", v.major, v.minor),
+            VersionSpec::AtLeast(v) => write!(f, "go{v} or newer"),
+            VersionSpec::Newest => f.write_str("the newest installed release"),
+        }
+    }
+}
+
+/// Where the version request came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `GOTOOLCHAIN_INTERNAL_SWITCH_VERSION`: go is handing over to a named toolchain.
+    SwitchHandshake,
+    /// `GOWARDEN_GO_VERSION`.
+    EnvOverride,
+    GoVersionFile {
+        path: PathBuf,
+        line: usize,
+    },
+    ToolVersions {
+        path: PathBuf,
+        line: usize,
+    },
+    ToolchainLine {
+        path: PathBuf,
+        line: usize,
+    },
+    /// A go.mod/go.work `go` line; `line` is `None` when the line is missing and go's implied
+    /// default applies.
+    GoLine {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    /// The policy's `[toolchains] default`.
+    PolicyDefault {
+        policy: String,
+        line: usize,
+    },
+    NewestInstalled,
+}
+
+impl Source {
+    /// A short machine-readable name (JSON, audit record).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::SwitchHandshake => "switch-handshake",
+            Source::EnvOverride => "env",
+            Source::GoVersionFile { .. } => "go-version-file",
+            Source::ToolVersions { .. } => "tool-versions",
+            Source::ToolchainLine { .. } => "toolchain-line",
+            Source::GoLine { .. } => "go-line",
+            Source::PolicyDefault { .. } => "policy-default",
+            Source::NewestInstalled => "newest-installed",
+        }
+    }
+
+    /// The file and line, where the source is a file.
+    pub fn location(&self) -> Option<String> {
+        match self {
+            Source::GoVersionFile { path, line }
+            | Source::ToolVersions { path, line }
+            | Source::ToolchainLine { path, line } => Some(format!("{}:{line}", path.display())),
+            Source::GoLine {
+                path,
+                line: Some(line),
+            } => Some(format!("{}:{line}", path.display())),
+            Source::GoLine { path, line: None } => Some(path.display().to_string()),
+            Source::PolicyDefault { policy, line } => Some(format!("{policy}:{line}")),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::SwitchHandshake => {
+                write!(f, "${SWITCH_VERSION_ENV} (go is switching toolchains)")
+            }
+            Source::EnvOverride => write!(f, "${VERSION_ENV}"),
+            Source::GoVersionFile { .. } => write!(f, "{}", self.location().unwrap_or_default()),
+            Source::ToolVersions { .. } => write!(f, "{}", self.location().unwrap_or_default()),
+            Source::ToolchainLine { .. } => {
+                write!(
+                    f,
+                    "the toolchain line at {}",
+                    self.location().unwrap_or_default()
+                )
+            }
+            Source::GoLine { line: None, path } => {
+                write!(f, "the implied go line of {}", path.display())
+            }
+            Source::GoLine { .. } => {
+                write!(f, "the go line at {}", self.location().unwrap_or_default())
+            }
+            Source::PolicyDefault { .. } => {
+                write!(
+                    f,
+                    "the policy default at {}",
+                    self.location().unwrap_or_default()
+                )
+            }
+            Source::NewestInstalled => {
+                f.write_str("no version file found; the newest installed release")
+            }
+        }
+    }
+}
+
+/// A version request: what was asked for, as written, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub spec: VersionSpec,
+    /// The value as written in its source (`1.22`, `go1.22.3`).
+    pub written: String,
+    pub source: Source,
+}
+
+/// The inputs resolution needs besides the project files.
+pub struct Inputs<'a> {
+    pub switch_version: Option<&'a str>,
+    pub env_override: Option<&'a str>,
+    pub allow_env_override: bool,
+    /// The policy default as (value, policy file, line).
+    pub policy_default: Option<(&'a str, String, usize)>,
+}
+
+/// Chooses the request by precedence. Malformed values are errors naming their source.
+pub fn resolve(project: &Project, inputs: &Inputs<'_>) -> Result<Request> {
+    if let Some(v) = inputs.switch_version {
+        // go's handshake names a toolchain (`go1.22.3`); anything else must not be guessed at.
+        let parsed = GoVersion::parse_go(v)
+            .filter(|p| !p.is_lang())
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "${SWITCH_VERSION_ENV}={v:?} is not a Go toolchain name such as go1.22.3"
+                ))
+            })?;
+        return Ok(Request {
+            spec: VersionSpec::Exact(parsed),
+            written: v.to_string(),
+            source: Source::SwitchHandshake,
+        });
+    }
+    if inputs.allow_env_override
+        && let Some(v) = inputs.env_override.filter(|v| !v.is_empty())
+    {
+        let spec = VersionSpec::parse(v).ok_or_else(|| {
+            Error::new(format!(
+                "${VERSION_ENV}={v:?} is not a Go version; use e.g. 1.22.10, go1.22.10 or 1.22"
+            ))
+        })?;
+        return Ok(Request {
+            spec,
+            written: v.to_string(),
+            source: Source::EnvOverride,
+        });
+    }
+    if let Some(d) = &project.go_version {
+        return from_declared(d, |path, line| Source::GoVersionFile { path, line });
+    }
+    if let Some(d) = &project.tool_versions {
+        return from_declared(d, |path, line| Source::ToolVersions { path, line });
+    }
+    if let Some(m) = project.active_mod_file() {
+        if let Some(t) = &m.toolchain
+            && t.value != "default"
+        {
+            let v = GoVersion::parse_go(&t.value).ok_or_else(|| {
+                Error::new(format!(
+                    "{}: invalid toolchain {:?}; write e.g. `toolchain go1.22.3`",
+                    t.location(),
+                    t.value
+                ))
+            })?;
+            let spec = if v.is_lang() {
+                // go1.22 is a language version, not a toolchain: go itself treats it as 1.22.x.
+                VersionSpec::Family(v)
+            } else {
+                VersionSpec::Exact(v)
+            };
+            return Ok(Request {
+                spec,
+                written: t.value.clone(),
+                source: Source::ToolchainLine {
+                    path: t.path.clone(),
+                    line: t.line,
+                },
+            });
+        }
+        let is_work = m.path.file_name().is_some_and(|n| n == "go.work");
+        return match &m.go {
+            Some(g) => {
+                let v = GoVersion::parse(&g.value).ok_or_else(|| {
+                    Error::new(format!(
+                        "{}: invalid go version {:?}; write e.g. `go 1.22` or `go 1.22.3`",
+                        g.location(),
+                        g.value
+                    ))
+                })?;
+                Ok(Request {
+                    spec: VersionSpec::AtLeast(v),
+                    written: g.value.clone(),
+                    source: Source::GoLine {
+                        path: g.path.clone(),
+                        line: Some(g.line),
+                    },
+                })
+            }
+            None => {
+                // go's implied defaults for a missing go line.
+                let implied = if is_work { "1.18" } else { "1.16" };
+                Ok(Request {
+                    spec: VersionSpec::AtLeast(GoVersion::parse(implied).unwrap_or_default()),
+                    written: implied.into(),
+                    source: Source::GoLine {
+                        path: m.path.clone(),
+                        line: None,
+                    },
+                })
+            }
+        };
+    }
+    if let Some((v, policy, line)) = &inputs.policy_default {
+        let spec = VersionSpec::parse(v).ok_or_else(|| {
+            Error::new(format!(
+                "{policy}:{line}: [toolchains] default = {v:?} is not a Go version"
+            ))
+        })?;
+        return Ok(Request {
+            spec,
+            written: v.to_string(),
+            source: Source::PolicyDefault {
+                policy: policy.clone(),
+                line: *line,
+            },
+        });
+    }
+    Ok(Request {
+        spec: VersionSpec::Newest,
+        written: String::new(),
+        source: Source::NewestInstalled,
+    })
+}
+
+fn from_declared(d: &Declared, source: impl Fn(PathBuf, usize) -> Source) -> Result<Request> {
+    let spec = VersionSpec::parse(&d.value).ok_or_else(|| {
+        Error::new(format!(
+            "{}: {:?} is not a Go version",
+            d.location(),
+            d.value
+        ))
+    })?;
+    Ok(Request {
+        spec,
+        written: d.value.clone(),
+        source: source(d.path.clone(), d.line),
+    })
+}

@@ -1,0 +1,335 @@
+//! Installed Go toolchains: found by reading `$GOROOT/VERSION`, never by running go.
+//!
+//! Each call lists a handful of known directories (one `readdir` each) and reads one small
+//! file per candidate, so the cost grows with the number of installed toolchains, never with
+//! the size of the trees they live in or with history.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::policy::schema::Toolchains as ToolchainPolicy;
+use crate::resolve::{Request, VersionSpec};
+use crate::version::GoVersion;
+
+/// One installed toolchain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toolchain {
+    pub version: GoVersion,
+    /// The toolchain name from `$GOROOT/VERSION`, e.g. `go1.22.12`.
+    pub name: String,
+    pub goroot: PathBuf,
+    pub found_in: FoundIn,
+}
+
+impl Toolchain {
+    pub fn go_binary(&self, tool: &str) -> PathBuf {
+        self.goroot.join("bin").join(tool)
+    }
+}
+
+/// Where a toolchain was found, in order of preference when two hold the same version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoundIn {
+    /// gowarden's own toolchains dir (`gowarden toolchain install`).
+    Gowarden,
+    /// A `[toolchains] search` entry of the policy.
+    Policy,
+    /// Go's module cache (`golang.org/toolchain@v0.0.1-goX.Y.Z.OS-ARCH`).
+    ModuleCache,
+    /// goenv, asdf, mise, gvm or `~/sdk`.
+    VersionManager(&'static str),
+    /// A `go` on PATH.
+    Path(PathBuf),
+}
+
+impl fmt::Display for FoundIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FoundIn::Gowarden => f.write_str("gowarden toolchains dir"),
+            FoundIn::Policy => f.write_str("policy search path"),
+            FoundIn::ModuleCache => f.write_str("Go module cache"),
+            FoundIn::VersionManager(m) => write!(f, "{m}"),
+            FoundIn::Path(p) => write!(f, "PATH ({})", p.display()),
+        }
+    }
+}
+
+/// The environment discovery reads, gathered once so tests and callers agree on it.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryEnv {
+    pub home: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub path: Option<OsString>,
+    pub gomodcache: Option<PathBuf>,
+    pub goenv_root: Option<PathBuf>,
+    pub asdf_data_dir: Option<PathBuf>,
+    pub mise_data_dir: Option<PathBuf>,
+    /// The file identity of the running gowarden binary, so the shim never finds itself.
+    pub self_id: Option<(u64, u64)>,
+}
+
+impl DiscoveryEnv {
+    /// Reads the process environment. `gomodcache` is the effective GOMODCACHE as go computes
+    /// it (the caller knows about the go env file).
+    pub fn from_process(gomodcache: Option<PathBuf>) -> DiscoveryEnv {
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        DiscoveryEnv {
+            home: dirs::home_dir(),
+            data_dir: dirs::data_dir(),
+            path: std::env::var_os("PATH"),
+            gomodcache,
+            goenv_root: var("GOENV_ROOT"),
+            asdf_data_dir: var("ASDF_DATA_DIR"),
+            mise_data_dir: var("MISE_DATA_DIR"),
+            self_id: self_identity(),
+        }
+    }
+}
+
+/// `(dev, ino)` of the running executable.
+pub fn self_identity() -> Option<(u64, u64)> {
+    let exe = std::env::current_exe().ok()?;
+    let m = std::fs::metadata(exe).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// Whether `path` is the running gowarden binary (through any link).
+pub fn is_self(path: &Path, self_id: Option<(u64, u64)>) -> bool {
+    match (std::fs::metadata(path), self_id) {
+        (Ok(m), Some(id)) => (m.dev(), m.ino()) == id,
+        _ => false,
+    }
+}
+
+/// gowarden's own toolchains dir: `$XDG_DATA_HOME/gowarden/toolchains`.
+pub fn gowarden_toolchains_dir(data_dir: Option<&Path>) -> Option<PathBuf> {
+    data_dir.map(|d| d.join("gowarden").join("toolchains"))
+}
+
+/// Go's name for this platform, as in toolchain module versions (`linux-amd64`).
+pub fn go_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64",
+        other => other,
+    };
+    format!("{os}-{arch}")
+}
+
+/// Every installed toolchain, newest first; for equal versions the preferred location first.
+pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> {
+    let mut found = Found::default();
+    if let Some(dir) = gowarden_toolchains_dir(env.data_dir.as_deref()) {
+        found.children(&dir, FoundIn::Gowarden);
+    }
+    for entry in &policy.search {
+        for path in expand_search(entry.get_ref(), env.home.as_deref()) {
+            if !found.root(&path, FoundIn::Policy) {
+                found.children(&path, FoundIn::Policy);
+            }
+        }
+    }
+    if policy.module_cache
+        && let Some(cache) = &env.gomodcache
+    {
+        found.module_cache(cache);
+    }
+    if policy.version_managers {
+        found.version_managers(env);
+    }
+    if policy.path
+        && let Some(path) = &env.path
+    {
+        for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
+            let go = dir.join("go");
+            if !go.is_file() || is_self(&go, env.self_id) {
+                continue;
+            }
+            if let Some(root) = go
+                .canonicalize()
+                .ok()
+                .and_then(|real| real.parent()?.parent().map(Path::to_path_buf))
+            {
+                found.root(&root, FoundIn::Path(dir));
+            }
+        }
+    }
+    let mut all = found.list;
+    // Stable: equal versions keep discovery (preference) order.
+    all.sort_by(|a, b| b.version.cmp_go(&a.version));
+    all
+}
+
+/// The toolchain that satisfies `request`, among those `acceptable` says may run (the
+/// version matrix). Exact and family requests take the newest match; minimum and "newest"
+/// requests prefer stable releases over prereleases.
+pub fn select<'a>(
+    request: &Request,
+    toolchains: &'a [Toolchain],
+    acceptable: impl Fn(&Toolchain) -> bool,
+) -> Option<&'a Toolchain> {
+    let mut matching = toolchains
+        .iter()
+        .filter(|t| request.spec.matches(&t.version) && acceptable(t));
+    match &request.spec {
+        VersionSpec::AtLeast(min) if !min.is_prerelease() => {
+            let candidates: Vec<_> = matching.collect();
+            candidates
+                .iter()
+                .find(|t| !t.version.is_prerelease())
+                .or(candidates.first())
+                .copied()
+        }
+        VersionSpec::Newest => {
+            let candidates: Vec<_> = matching.collect();
+            candidates
+                .iter()
+                .find(|t| !t.version.is_prerelease())
+                .or(candidates.first())
+                .copied()
+        }
+        _ => matching.next(),
+    }
+}
+
+/// Reads `$GOROOT/VERSION`'s first line (`go1.22.12`); `None` for anything that is not a
+/// release or prerelease toolchain (devel builds, missing files).
+pub fn read_version(goroot: &Path) -> Option<(String, GoVersion)> {
+    let mut f = std::fs::File::open(goroot.join("VERSION")).ok()?;
+    let mut buf = [0u8; 128];
+    let n = f.read(&mut buf).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let name = text.lines().next()?.trim();
+    let v = GoVersion::parse_go(name)?;
+    if v.is_lang() && v.minor.parse::<u32>().is_ok_and(|m| m >= 21) {
+        return None; // a language version cannot be a toolchain's own version
+    }
+    Some((name.to_string(), v))
+}
+
+#[derive(Default)]
+struct Found {
+    list: Vec<Toolchain>,
+}
+
+impl Found {
+    /// Adds `root` if it is a GOROOT with a go binary; reports whether it was one.
+    fn root(&mut self, root: &Path, found_in: FoundIn) -> bool {
+        let Some((name, version)) = read_version(root) else {
+            return false;
+        };
+        if !root.join("bin").join("go").is_file() {
+            return false;
+        }
+        if self.list.iter().any(|t| t.goroot == root) {
+            return true;
+        }
+        self.list.push(Toolchain {
+            version,
+            name,
+            goroot: root.to_path_buf(),
+            found_in,
+        });
+        true
+    }
+
+    fn children(&mut self, dir: &Path, found_in: FoundIn) {
+        for child in sorted_children(dir) {
+            self.root(&child, found_in.clone());
+        }
+    }
+
+    fn module_cache(&mut self, cache: &Path) {
+        let dir = cache.join("golang.org");
+        let suffix = format!(".{}", go_platform());
+        for child in sorted_children(&dir) {
+            let Some(name) = child.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if name.starts_with("toolchain@v0.0.1-go") && name.ends_with(&suffix) {
+                self.root(&child, FoundIn::ModuleCache);
+            }
+        }
+    }
+
+    fn version_managers(&mut self, env: &DiscoveryEnv) {
+        let home = env.home.as_deref();
+        let under_home = |rel: &str| home.map(|h| h.join(rel));
+        let goenv = env
+            .goenv_root
+            .clone()
+            .or_else(|| under_home(".goenv"))
+            .map(|r| r.join("versions"));
+        if let Some(d) = goenv {
+            self.children(&d, FoundIn::VersionManager("goenv"));
+        }
+        let asdf = env
+            .asdf_data_dir
+            .clone()
+            .or_else(|| under_home(".asdf"))
+            .map(|r| r.join("installs").join("golang"));
+        if let Some(d) = asdf {
+            // asdf-golang keeps each GOROOT in a `go` folder under the version.
+            for child in sorted_children(&d) {
+                self.root(&child.join("go"), FoundIn::VersionManager("asdf"));
+            }
+        }
+        let mise = env
+            .mise_data_dir
+            .clone()
+            .or_else(|| under_home(".local/share/mise"))
+            .map(|r| r.join("installs").join("go"));
+        if let Some(d) = mise {
+            self.children(&d, FoundIn::VersionManager("mise"));
+        }
+        if let Some(d) = under_home(".gvm/gos") {
+            self.children(&d, FoundIn::VersionManager("gvm"));
+        }
+        if let Some(d) = under_home("sdk") {
+            self.children(&d, FoundIn::VersionManager("~/sdk"));
+        }
+    }
+}
+
+/// The entries of `dir`, sorted so discovery is deterministic; nothing for a missing dir.
+fn sorted_children(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    v.sort();
+    v
+}
+
+/// A policy search entry: `~/` expanded, globs expanded (sorted).
+fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
+    let expanded = match (entry.strip_prefix("~/"), home) {
+        (Some(rest), Some(h)) => h.join(rest).to_string_lossy().into_owned(),
+        (Some(_), None) => return Vec::new(),
+        _ => entry.to_string(),
+    };
+    if !expanded.contains(['*', '?', '[']) {
+        return vec![PathBuf::from(expanded)];
+    }
+    match glob::glob(&expanded) {
+        Ok(paths) => {
+            let mut v: Vec<PathBuf> = paths.filter_map(|p| p.ok()).collect();
+            v.sort();
+            v
+        }
+        Err(_) => Vec::new(),
+    }
+}
