@@ -1,0 +1,236 @@
+//! Test harness: a sandbox per test with its own HOME, XDG dirs, system-policy location and a
+//! shims dir whose `go` and `gofmt` link to the built gowarden binary, plus fake GOROOTs
+//! (a VERSION file and a tiny `bin/go` script that reports its argv and environment) and the
+//! real Go toolchains fetched by `scripts/fetch-go-toolchains.sh`.
+#![allow(dead_code)]
+
+#[cfg(not(feature = "test-hooks"))]
+compile_error!("run the test suite with `cargo test --features test-hooks` (see README.md)");
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_gowarden");
+
+pub struct Sandbox {
+    /// Kept for its Drop, which removes the tree.
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub shims: PathBuf,
+    /// Where fake toolchains go: gowarden's own toolchains dir under XDG_DATA_HOME.
+    pub toolchains: PathBuf,
+    /// The system policy location the test-hooks build reads (absent unless written).
+    pub system_policy: PathBuf,
+    /// A project dir for the test to fill.
+    pub project: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        // Under the target dir, not /tmp: the system-policy trust check rejects a world-writable
+        // ancestor such as /tmp, as it must.
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        fs::create_dir_all(&base).unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix("gw-")
+            .tempdir_in(&base)
+            .unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        let home = root.join("home");
+        let shims = root.join("shims");
+        let toolchains = home.join(".local/share/gowarden/toolchains");
+        let project = root.join("project");
+        for d in [&home, &shims, &toolchains, &project] {
+            fs::create_dir_all(d).unwrap();
+        }
+        for name in ["go", "gofmt"] {
+            std::os::unix::fs::symlink(BIN, shims.join(name)).unwrap();
+        }
+        let sb = Sandbox {
+            system_policy: root.join("etc/gowarden/policy.toml"),
+            _tmp: tmp,
+            root,
+            home,
+            shims,
+            toolchains,
+            project,
+        };
+        sb.write_policy(&sb.isolated_policy(""));
+        sb
+    }
+
+    /// Writes the system policy (root-owned, 0644, in root-owned 0755 dirs).
+    pub fn write_system_policy(&self, toml: &str) {
+        let dir = self.system_policy.parent().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        for d in [dir, dir.parent().unwrap()] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        fs::write(&self.system_policy, toml).unwrap();
+        fs::set_permissions(&self.system_policy, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    /// A fake GOROOT for `version` (e.g. "go1.22.3") in gowarden's toolchains dir.
+    pub fn fake_toolchain(&self, version: &str) -> PathBuf {
+        let root = self.toolchains.join(version);
+        fake_goroot(&root, version);
+        root
+    }
+
+    /// A command with a clean environment: only what this sandbox sets, plus `PATH` with the
+    /// shims first and the system dirs (never the machine's real go).
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .current_dir(&self.project)
+            .env("PATH", format!("{}:/usr/bin:/bin", self.shims.display()))
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_DATA_HOME", self.home.join(".local/share"))
+            .env("XDG_STATE_HOME", self.home.join(".local/state"))
+            .env("XDG_CACHE_HOME", self.home.join(".cache"))
+            .env("GOMODCACHE", self.home.join("go/pkg/mod"))
+            .env("GOWARDEN_TEST_SYSTEM_POLICY", &self.system_policy)
+            // Only the sandbox's toolchains, unless a test asks for more.
+            .env("GOWARDEN_POLICY", self.user_policy_path());
+        c
+    }
+
+    /// `go ARGS` through the shim.
+    pub fn go(&self, args: &[&str]) -> Command {
+        let mut c = self.command(self.shims.join("go"));
+        c.args(args);
+        c
+    }
+
+    /// `gowarden ARGS`.
+    pub fn gowarden(&self, args: &[&str]) -> Command {
+        let mut c = self.command(BIN);
+        c.args(args);
+        c
+    }
+
+    pub fn user_policy_path(&self) -> PathBuf {
+        self.root.join("policy.toml")
+    }
+
+    /// Writes the policy the sandbox's commands use (`GOWARDEN_POLICY`). Unless the test writes
+    /// one, [`Sandbox::isolated_policy`] is used.
+    pub fn write_policy(&self, toml: &str) {
+        fs::write(self.user_policy_path(), toml).unwrap();
+        fs::set_permissions(self.user_policy_path(), fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    /// A policy that finds only the sandbox's own toolchains, then `extra`.
+    pub fn isolated_policy(&self, extra: &str) -> String {
+        format!(
+            "[toolchains]\nmodule_cache = false\nversion_managers = false\npath = false\n{extra}\n"
+        )
+    }
+
+    pub fn write_project_file(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.project.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+/// Writes a fake GOROOT at `root`: `VERSION` and `bin/go`, `bin/gofmt` scripts that print
+/// `fake <tool> <version>`, one `arg=<arg>` line per argument, and `env:K=V` lines for the
+/// whole environment (sorted), then exit with `$FAKE_GO_EXIT` (default 0).
+pub fn fake_goroot(root: &Path, version: &str) {
+    fs::create_dir_all(root.join("bin")).unwrap();
+    fs::write(
+        root.join("VERSION"),
+        format!("{version}\ntime 2024-01-01T00:00:00Z\n"),
+    )
+    .unwrap();
+    for tool in ["go", "gofmt"] {
+        let script = format!(
+            "#!/bin/sh\necho \"fake {tool} {version}\"\nfor a in \"$@\"; do printf 'arg=%s\\n' \"$a\"; done\n\
+             env | sort | sed 's/^/env:/'\nexit ${{FAKE_GO_EXIT:-0}}\n"
+        );
+        let p = root.join("bin").join(tool);
+        fs::write(&p, script).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// What a fake go printed.
+pub struct FakeRun {
+    pub output: Output,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl FakeRun {
+    pub fn status(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    /// The version line of the fake that ran (`fake go go1.22.3`), if one ran.
+    pub fn ran(&self) -> Option<&str> {
+        self.stdout
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("fake "))
+    }
+    pub fn args(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("arg="))
+            .collect()
+    }
+    pub fn env(&self, key: &str) -> Option<&str> {
+        let prefix = format!("env:{key}=");
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+    }
+}
+
+pub fn run(mut c: Command) -> FakeRun {
+    let output = c.output().expect("cannot start the command");
+    FakeRun {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        output,
+    }
+}
+
+/// The real Go toolchains fetched by `scripts/fetch-go-toolchains.sh`: `(version, GOROOT)`.
+/// Panics with the command to run when they are missing: a real-toolchain test must not
+/// silently pass without one.
+pub fn real_toolchains() -> Vec<(String, PathBuf)> {
+    let cache = std::env::var_os("GOWARDEN_TOOLCHAIN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/gowarden-test-toolchains")
+        });
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    };
+    let versions = ["go1.22.12", "go1.23.12"];
+    versions
+        .iter()
+        .map(|v| {
+            let root = cache.join(format!(
+                "modcache/golang.org/toolchain@v0.0.1-{v}.linux-{arch}"
+            ));
+            assert!(
+                root.join("bin/go").is_file(),
+                "real toolchain {v} missing at {}: run scripts/fetch-go-toolchains.sh",
+                root.display()
+            );
+            (v.to_string(), root)
+        })
+        .collect()
+}
