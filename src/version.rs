@@ -111,11 +111,21 @@ impl GoVersion {
     }
 }
 
+/// Prints the version as parsed, in the bare form: `1.21.3`, `1.22rc1`, `1.21`, `1.9.2rc2`.
+///
+/// Before Go 1.21 a missing patch means `.0`, and [`GoVersion::parse`] fills it in, so `1.20`
+/// displays as `1.20.0` and `1` as `1.0.0`.
+///
+/// ```
+/// use gowarden::version::GoVersion;
+///
+/// let show = |x: &str| GoVersion::parse(x).unwrap().to_string();
+/// assert_eq!(show("1.21.3"), "1.21.3");
+/// assert_eq!(show("1.22rc1"), "1.22rc1");
+/// assert_eq!(show("1.21"), "1.21");
+/// assert_eq!(show("1.20"), "1.20.0");
+/// ```
 impl fmt::Display for GoVersion {
-    /// The bare form as written by Go (`1.21.3`, `1.22rc1`). Versions before 1.21 carry the
-    /// `.0` patch that Parse filled in only where one was written: we print what Go would
-    /// print for a toolchain, i.e. `1.20` rather than `1.20.0` for an implied patch is not
-    /// recoverable, so the stored patch is printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.major)?;
         if !self.minor.is_empty() {
