@@ -141,6 +141,12 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
         &DiscoveryEnv::from_process(effective_gomodcache()),
     );
     let self_id = toolchain::self_identity();
+    tracing::debug!(
+        request = %request.spec,
+        source = %request.source,
+        installed = installed.len(),
+        "resolved"
+    );
     let chosen = toolchain::select(&request, &installed, |t| {
         !toolchain::is_self(&t.go_binary(tool.name()), self_id)
     })
@@ -237,6 +243,7 @@ fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
 
 /// The shim's entry point. Returns only on failure, with the exit status.
 pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
+    crate::diag::init();
     if depth() >= MAX_DEPTH {
         return refuse(&Refusal::new(
             "recursion",
@@ -260,10 +267,19 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         Ok(p) => p,
         Err(r) => return refuse(&r),
     };
+    tracing::debug!(
+        toolchain = %plan.toolchain.name,
+        goroot = %plan.toolchain.goroot.display(),
+        source = %plan.request.source,
+        policy = %plan.policy.origin,
+        "running"
+    );
     exec(&plan, &argv0)
 }
 
 fn refuse(r: &Refusal) -> i32 {
+    tracing::debug!(rule = %r.rule, "refused");
+    crate::diag::flush();
     eprintln!("gowarden: {}", r.message);
     1
 }
@@ -301,6 +317,10 @@ fn exec(plan: &Plan, argv0: &OsStr) -> i32 {
     let Some(path) = to_c(binary.as_os_str()) else {
         return refuse(&Refusal::new("error", "toolchain path holds a NUL byte"));
     };
+    for c in &plan.env {
+        tracing::debug!(key = %c.key, from = ?c.from, to = ?c.to, "env");
+    }
+    crate::diag::flush();
     let err = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
     refuse(&Refusal::new(
         "exec-failed",

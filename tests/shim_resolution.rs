@@ -440,3 +440,45 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
     let r = run(sb.go(&["version"]));
     assert_eq!(r.ran(), Some("go go1.21.5"), "{}", r.stderr);
 }
+
+#[test]
+fn diagnostics_only_when_asked_and_flushed_to_a_file_before_exec() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let quiet = run(sb.go(&["version"]));
+    assert_eq!(quiet.stderr, "");
+    let mut c = sb.go(&["version"]);
+    c.env("GOWARDEN_LOG", "debug");
+    let loud = run(c);
+    assert_eq!(loud.ran(), Some("go go1.22.3"));
+    assert!(
+        loud.stderr.contains("resolved") && loud.stderr.contains(".go-version:1"),
+        "{}",
+        loud.stderr
+    );
+    assert!(
+        !loud.stdout.contains("DEBUG"),
+        "diagnostics never go to stdout"
+    );
+    let log = sb.root.join("diag.log");
+    let mut c = sb.go(&["version"]);
+    c.env("GOWARDEN_LOG", "debug")
+        .env("GOWARDEN_LOG_FILE", &log);
+    let to_file = run(c);
+    assert_eq!(to_file.stderr, "");
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("running") && text.contains("GOTOOLCHAIN"),
+        "{text}"
+    );
+    let mut c = sb.go(&["version"]);
+    c.env("GOWARDEN_LOG", "[[bad");
+    let bad = run(c);
+    assert_eq!(
+        bad.ran(),
+        Some("go go1.22.3"),
+        "a bad filter must not stop go"
+    );
+    assert!(bad.stderr.contains("GOWARDEN_LOG"), "{}", bad.stderr);
+}
