@@ -93,11 +93,13 @@ impl DiscoveryEnv {
     }
 }
 
-/// `(dev, ino)` of the running executable.
+/// `(dev, ino)` of the running executable, looked up once per process.
 pub fn self_identity() -> Option<(u64, u64)> {
-    let exe = std::env::current_exe().ok()?;
-    let m = std::fs::metadata(exe).ok()?;
-    Some((m.dev(), m.ino()))
+    static ID: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let m = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+        Some((m.dev(), m.ino()))
+    })
 }
 
 /// Whether `path` is the running gowarden binary (through any link).
@@ -155,7 +157,10 @@ pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> 
     {
         for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
             let go = dir.join("go");
-            if !go.is_file() || is_self(&go, env.self_id) {
+            let Ok(meta) = std::fs::metadata(&go) else {
+                continue;
+            };
+            if !meta.is_file() || Some((meta.dev(), meta.ino())) == env.self_id {
                 continue;
             }
             if let Some(root) = go
