@@ -141,7 +141,11 @@ pub fn compare(x: &str, y: &str) -> Ordering {
 
 /// Go's `gover.Max`: `x` unless `y` is greater.
 pub fn max<'a>(x: &'a str, y: &'a str) -> &'a str {
-    if compare(x, y) == Ordering::Less { y } else { x }
+    if compare(x, y) == Ordering::Less {
+        y
+    } else {
+        x
+    }
 }
 
 /// Go's `gover.IsValid`.
