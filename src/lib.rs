@@ -7,4 +7,5 @@
 
 pub mod error;
 pub mod gocli;
+pub mod goenv;
 pub mod version;
