@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diag;
 pub mod error;
 pub mod gocli;
+pub mod goenv;
 pub mod policy;
 pub mod project;
 pub mod resolve;

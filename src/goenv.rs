@@ -1,0 +1,462 @@
+//! Go's environment configuration, read as cmd/go reads it (GO_FACTS.md §3; cmd/go 1.26.8
+//! `internal/cfg/cfg.go`: `EnvFile`, `initEnvCache`, `readEnvFile`, `Getenv`).
+//!
+//! A go setting such as GOFLAGS, GOPROXY or GOBIN comes from, first hit wins:
+//! 1. the process environment, if non-empty (an empty `GOFLAGS=` does not count);
+//! 2. the user's go env file (`$GOENV`, else `os.UserConfigDir()/go/env`), even with an empty
+//!    value: a key present there hides `$GOROOT/go.env`;
+//! 3. `$GOROOT/go.env` of the toolchain that will run, which can never set GOROOT.
+//!
+//! The environment is always passed in (any `Fn(&str) -> Option<OsString>`, e.g.
+//! [`process_env`]) so that nothing here reads the process environment behind the caller's
+//! back. [`GoEnv::load`] reads the two files once; [`effective`] is the one-shot form.
+//!
+//! One deliberate difference from go: go silently ignores an env file it cannot read; here an
+//! unreadable file (other than a missing one) is an error naming the file, because a policy
+//! that cannot see the user's settings must not guess them.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// One `KEY=VALUE` line of a go env file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvEntry {
+    /// 1-based line number.
+    pub line: usize,
+    pub key: String,
+    pub value: OsString,
+}
+
+/// Where an effective setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    ProcessEnv,
+    EnvFile { path: PathBuf, line: usize },
+    GorootGoEnv { path: PathBuf, line: usize },
+}
+
+/// The process environment, for callers that do want it.
+pub fn process_env(key: &str) -> Option<OsString> {
+    std::env::var_os(key)
+}
+
+/// The user's go env file as cmd/go's `cfg.EnvFile` finds it: `$GOENV` if non-empty (`off`
+/// disables it: `None`), else `os.UserConfigDir()` + `/go/env`. `None` also where go finds no
+/// config dir (no `$XDG_CONFIG_HOME` nor `$HOME`, or a relative `$XDG_CONFIG_HOME`).
+pub fn env_file_path<E: Fn(&str) -> Option<OsString>>(env: E) -> Option<PathBuf> {
+    if let Some(file) = non_empty(env("GOENV")) {
+        if file == "off" {
+            return None;
+        }
+        return Some(PathBuf::from(file));
+    }
+    user_config_dir(&env).map(|dir| dir.join("go").join("env"))
+}
+
+/// os.UserConfigDir for the Unix systems gowarden runs on.
+fn user_config_dir<E: Fn(&str) -> Option<OsString>>(env: &E) -> Option<PathBuf> {
+    if cfg!(target_os = "macos") {
+        let home = non_empty(env("HOME"))?;
+        return Some(PathBuf::from(home).join("Library/Application Support"));
+    }
+    match non_empty(env("XDG_CONFIG_HOME")) {
+        Some(dir) if Path::new(&dir).is_absolute() => Some(PathBuf::from(dir)),
+        // Go refuses a relative $XDG_CONFIG_HOME rather than fall back to $HOME.
+        Some(_) => None,
+        None => non_empty(env("HOME")).map(|home| PathBuf::from(home).join(".config")),
+    }
+}
+
+/// Parses a go env file as `readEnvFile` does: lines split at `\n` only (a `\r` stays in the
+/// value), a line without `=` or not starting with `A`–`Z` is ignored (that is how `#`
+/// comments work), nothing is trimmed, and the last duplicate of a key wins. Keys that are not
+/// UTF-8 are dropped: they can match no go setting.
+pub fn parse_env_file(text: &[u8]) -> Vec<EnvEntry> {
+    let mut entries: Vec<EnvEntry> = Vec::new();
+    for (i, line) in text.split(|&c| c == b'\n').enumerate() {
+        let Some(eq) = line.iter().position(|&c| c == b'=') else {
+            continue;
+        };
+        if !line[0].is_ascii_uppercase() {
+            continue;
+        }
+        let Ok(key) = std::str::from_utf8(&line[..eq]) else {
+            continue;
+        };
+        let entry = EnvEntry {
+            line: i + 1,
+            key: key.to_string(),
+            value: OsStr::from_bytes(&line[eq + 1..]).to_os_string(),
+        };
+        match entries.iter_mut().find(|e| e.key == entry.key) {
+            Some(old) => *old = entry,
+            None => entries.push(entry),
+        }
+    }
+    entries
+}
+
+/// Reads and parses a go env file. A missing file is empty; any other failure to read it is
+/// an error naming the file.
+pub fn read_env_file(path: &Path) -> Result<Vec<EnvEntry>, Error> {
+    match std::fs::read(path) {
+        Ok(text) => Ok(parse_env_file(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io("cannot read go env file", path, &e)),
+    }
+}
+
+/// The environment, the user's go env file and `$GOROOT/go.env`, loaded once.
+pub struct GoEnv<E> {
+    env: E,
+    user: Option<(PathBuf, Vec<EnvEntry>)>,
+    goroot_env: Option<(PathBuf, Vec<EnvEntry>)>,
+    goroot: Option<PathBuf>,
+}
+
+impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
+    /// Reads the user's go env file and `goroot/go.env`. `goroot` is the toolchain that will
+    /// run (the shim sets GOROOT for it), so its go.env is the one go will read.
+    pub fn load(env: E, goroot: Option<&Path>) -> Result<GoEnv<E>, Error> {
+        let user = match env_file_path(&env) {
+            Some(path) => {
+                let entries = read_env_file(&path)?;
+                Some((path, entries))
+            }
+            None => None,
+        };
+        let goroot_env = match goroot {
+            Some(root) => {
+                let path = root.join("go.env");
+                let entries = read_env_file(&path)?;
+                Some((path, entries))
+            }
+            None => None,
+        };
+        Ok(GoEnv {
+            env,
+            user,
+            goroot_env,
+            goroot: goroot.map(Path::to_path_buf),
+        })
+    }
+
+    /// cfg.Getenv: the effective value of `key` and where it came from, `None` if unset.
+    pub fn get(&self, key: &str) -> Option<(OsString, Origin)> {
+        if let Some(v) = non_empty((self.env)(key)) {
+            return Some((v, Origin::ProcessEnv));
+        }
+        if let Some((path, e)) = find_entry(&self.user, key) {
+            let origin = Origin::EnvFile {
+                path: path.to_path_buf(),
+                line: e.line,
+            };
+            return Some((e.value.clone(), origin));
+        }
+        if key == "GOROOT" {
+            // initEnvCache overwrites GOROOT: go.env naming another GOROOT would be absurd.
+            return None;
+        }
+        let (path, e) = find_entry(&self.goroot_env, key)?;
+        let origin = Origin::GorootGoEnv {
+            path: path.to_path_buf(),
+            line: e.line,
+        };
+        Some((e.value.clone(), origin))
+    }
+
+    /// The effective value of `key` if it is non-empty (go's `envOr` treats empty as unset).
+    fn get_non_empty(&self, key: &str) -> Option<OsString> {
+        self.get(key).map(|(v, _)| v).filter(|v| !v.is_empty())
+    }
+
+    /// Where `go install` puts binaries (modload.BinDir): GOBIN if set, else the first
+    /// GOPATH entry + `/bin`, GOPATH defaulting to `$HOME/go` (unless that is GOROOT).
+    /// `None` where go has no such directory. Go itself refuses a relative GOBIN or GOPATH
+    /// later; the path is returned as configured.
+    pub fn gobin(&self) -> Option<PathBuf> {
+        if let Some(gobin) = self.get_non_empty("GOBIN") {
+            return Some(PathBuf::from(gobin));
+        }
+        let gopath = match self.get_non_empty("GOPATH") {
+            Some(gopath) => gopath,
+            None => {
+                let def = PathBuf::from(non_empty((self.env)("HOME"))?).join("go");
+                let is_goroot = self
+                    .goroot
+                    .as_deref()
+                    .is_some_and(|root| same_clean_path(root, &def));
+                if is_goroot {
+                    return None;
+                }
+                def.into_os_string()
+            }
+        };
+        // filepath.SplitList: the first ':'-separated entry, none if it is empty.
+        let first = gopath.as_bytes().split(|&c| c == b':').next()?;
+        if first.is_empty() {
+            return None;
+        }
+        Some(Path::new(OsStr::from_bytes(first)).join("bin"))
+    }
+}
+
+/// cfg.Getenv in one call: loads the files and looks `key` up. Prefer [`GoEnv::load`] when
+/// several keys are needed.
+pub fn effective<E: Fn(&str) -> Option<OsString>>(
+    key: &str,
+    env: E,
+    goroot: Option<&Path>,
+) -> Result<Option<(OsString, Origin)>, Error> {
+    Ok(GoEnv::load(env, goroot)?.get(key))
+}
+
+/// [`GoEnv::gobin`] in one call.
+pub fn effective_gobin<E: Fn(&str) -> Option<OsString>>(
+    env: E,
+    goroot: Option<&Path>,
+) -> Result<Option<PathBuf>, Error> {
+    Ok(GoEnv::load(env, goroot)?.gobin())
+}
+
+fn find_entry<'a>(
+    file: &'a Option<(PathBuf, Vec<EnvEntry>)>,
+    key: &str,
+) -> Option<(&'a Path, &'a EnvEntry)> {
+    let (path, entries) = file.as_ref()?;
+    Some((path, entries.iter().find(|e| e.key == key)?))
+}
+
+fn non_empty(v: Option<OsString>) -> Option<OsString> {
+    v.filter(|v| !v.is_empty())
+}
+
+/// filepath.Clean equality, without touching the file system.
+fn same_clean_path(a: &Path, b: &Path) -> bool {
+    a.components().eq(b.components())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// An environment made of `K=V` pairs, for the closure parameter.
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
+        let map: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn env_file_location() {
+        type Env<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Env, Option<&str>)] = &[
+            (
+                &[("GOENV", "/etc/goenv"), ("HOME", "/h")],
+                Some("/etc/goenv"),
+            ),
+            (&[("GOENV", "rel/env")], Some("rel/env")),
+            (&[("GOENV", "off"), ("HOME", "/h")], None),
+            (&[("GOENV", ""), ("HOME", "/h")], Some("/h/.config/go/env")),
+            (
+                &[("XDG_CONFIG_HOME", "/xdg"), ("HOME", "/h")],
+                Some("/xdg/go/env"),
+            ),
+            (
+                &[("XDG_CONFIG_HOME", ""), ("HOME", "/h")],
+                Some("/h/.config/go/env"),
+            ),
+            // os.UserConfigDir refuses a relative XDG_CONFIG_HOME; go then has no env file.
+            (&[("XDG_CONFIG_HOME", "xdg"), ("HOME", "/h")], None),
+            (&[], None),
+        ];
+        for (env, want) in cases {
+            assert_eq!(
+                env_file_path(env_of(env)),
+                want.map(PathBuf::from),
+                "{env:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn env_file_syntax() {
+        let text = b"# comment\nGOFLAGS=-mod=mod\nlower=x\nNOEQUALS\n=x\n\nGOPROXY=a\nGOPROXY=b\r\nGO FLAGS= spaced \nGOPRIVATE=\nCC=gcc -O2=x";
+        let got = parse_env_file(text);
+        let want = [
+            (2, "GOFLAGS", "-mod=mod"),
+            (8, "GOPROXY", "b\r"),
+            (9, "GO FLAGS", " spaced "),
+            (10, "GOPRIVATE", ""),
+            (11, "CC", "gcc -O2=x"),
+        ];
+        let got: Vec<(usize, &str, &OsStr)> = got
+            .iter()
+            .map(|e| (e.line, e.key.as_str(), e.value.as_os_str()))
+            .collect();
+        let want: Vec<(usize, &str, &OsStr)> = want
+            .iter()
+            .map(|(l, k, v)| (*l, *k, OsStr::new(*v)))
+            .collect();
+        assert_eq!(got, want);
+        assert!(parse_env_file(b"").is_empty());
+        assert!(parse_env_file(b"\n\n=\n").is_empty());
+        let non_utf8 = parse_env_file(b"K\xff=1\nGOOS=\xfe");
+        assert_eq!(non_utf8.len(), 1);
+        assert_eq!(non_utf8[0].value.as_bytes(), b"\xfe");
+    }
+
+    #[test]
+    fn reading_files() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_env_file(&dir.path().join("missing")).unwrap(), vec![]);
+        let err = read_env_file(dir.path()).unwrap_err();
+        assert!(
+            err.message().contains(&dir.path().display().to_string()),
+            "{err}"
+        );
+        let file = dir.path().join("env");
+        std::fs::write(&file, "GOPROXY=off\n").unwrap();
+        assert_eq!(read_env_file(&file).unwrap()[0].key, "GOPROXY");
+    }
+
+    /// A home with a user env file and a GOROOT with a go.env, as go would find them.
+    struct Fixture {
+        dir: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        fn new(user: &str, goroot_env: &str) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let cfg = dir.path().join("home/.config/go");
+            std::fs::create_dir_all(&cfg).unwrap();
+            std::fs::write(cfg.join("env"), user).unwrap();
+            std::fs::create_dir_all(dir.path().join("goroot")).unwrap();
+            std::fs::write(dir.path().join("goroot/go.env"), goroot_env).unwrap();
+            Fixture { dir }
+        }
+        fn home(&self) -> String {
+            self.dir.path().join("home").display().to_string()
+        }
+        fn goroot(&self) -> PathBuf {
+            self.dir.path().join("goroot")
+        }
+        fn user_file(&self) -> PathBuf {
+            self.dir.path().join("home/.config/go/env")
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        let fx = Fixture::new(
+            "GOFLAGS=-mod=mod\nGOPRIVATE=\nGOROOT=/elsewhere\n",
+            "GOTOOLCHAIN=auto\nGOPROXY=https://proxy.golang.org,direct\nGOPRIVATE=corp\nGOROOT=/nope\nGOFLAGS=-x\n",
+        );
+        let home = fx.home();
+        let env = env_of(&[("HOME", &home), ("GOPROXY", "off"), ("GOFLAGS", "")]);
+        let goroot = fx.goroot();
+        let ge = GoEnv::load(env, Some(&goroot)).unwrap();
+
+        // A non-empty process variable wins.
+        assert_eq!(ge.get("GOPROXY"), Some(("off".into(), Origin::ProcessEnv)));
+        // An empty one does not; the user file does.
+        let user = Origin::EnvFile {
+            path: fx.user_file(),
+            line: 1,
+        };
+        assert_eq!(ge.get("GOFLAGS"), Some(("-mod=mod".into(), user)));
+        // A key in the user file hides go.env even with an empty value.
+        let user = Origin::EnvFile {
+            path: fx.user_file(),
+            line: 2,
+        };
+        assert_eq!(ge.get("GOPRIVATE"), Some(("".into(), user)));
+        // go.env fills in the rest.
+        let goenv = Origin::GorootGoEnv {
+            path: goroot.join("go.env"),
+            line: 1,
+        };
+        assert_eq!(ge.get("GOTOOLCHAIN"), Some(("auto".into(), goenv)));
+        // GOROOT may come from the user file, never from go.env.
+        let user = Origin::EnvFile {
+            path: fx.user_file(),
+            line: 3,
+        };
+        assert_eq!(ge.get("GOROOT"), Some(("/elsewhere".into(), user)));
+        assert_eq!(ge.get("GOSUMDB"), None);
+
+        // GOENV=off drops the user file, not go.env.
+        let env = env_of(&[("HOME", &home), ("GOENV", "off")]);
+        let ge = GoEnv::load(env, Some(&goroot)).unwrap();
+        let goenv = Origin::GorootGoEnv {
+            path: goroot.join("go.env"),
+            line: 5,
+        };
+        assert_eq!(ge.get("GOFLAGS"), Some(("-x".into(), goenv)));
+        assert_eq!(ge.get("GOROOT"), None);
+
+        // Without a GOROOT only the environment and the user file count.
+        let env = env_of(&[("HOME", &home)]);
+        assert_eq!(effective("GOTOOLCHAIN", &env, None).unwrap(), None);
+        assert!(effective("GOFLAGS", &env, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn unreadable_user_file_is_an_error() {
+        let fx = Fixture::new("", "");
+        let dir_as_file = fx.dir.path().display().to_string();
+        let env = env_of(&[("GOENV", &dir_as_file)]);
+        let err = effective("GOFLAGS", env, None).unwrap_err();
+        assert!(err.message().contains(&dir_as_file), "{err}");
+    }
+
+    #[test]
+    fn gobin() {
+        let fx = Fixture::new("GOPATH=/from/file:/second\n", "");
+        let home = fx.home();
+        let goroot = fx.goroot();
+        let gobin = |pairs: &[(&str, &str)]| effective_gobin(env_of(pairs), Some(&goroot)).unwrap();
+
+        assert_eq!(
+            gobin(&[("HOME", &home), ("GOBIN", "/bin/x")]),
+            Some("/bin/x".into())
+        );
+        assert_eq!(gobin(&[("HOME", &home)]), Some("/from/file/bin".into()));
+        assert_eq!(
+            gobin(&[("HOME", &home), ("GOPATH", "/p1:/p2")]),
+            Some("/p1/bin".into())
+        );
+        assert_eq!(gobin(&[("HOME", &home), ("GOPATH", ":/p2")]), None);
+        // No GOPATH anywhere: $HOME/go.
+        assert_eq!(
+            gobin(&[("HOME", "/h"), ("GOENV", "off")]),
+            Some("/h/go/bin".into())
+        );
+        assert_eq!(gobin(&[("GOENV", "off")]), None);
+        // ... unless $HOME/go is GOROOT.
+        let root_parent = fx.dir.path().display().to_string();
+        let goroot_is_home_go = fx.dir.path().join("go");
+        assert_eq!(
+            effective_gobin(
+                env_of(&[("HOME", &root_parent), ("GOENV", "off")]),
+                Some(&goroot_is_home_go)
+            )
+            .unwrap(),
+            None
+        );
+        // GOBIN from the user file; an empty process GOBIN does not hide it.
+        let fx = Fixture::new("GOBIN=/file/bin\n", "GOBIN=/goroot/bin\n");
+        let home = fx.home();
+        let env = env_of(&[("HOME", &home), ("GOBIN", "")]);
+        assert_eq!(
+            effective_gobin(env, Some(&fx.goroot())).unwrap(),
+            Some("/file/bin".into())
+        );
+    }
+}
