@@ -69,7 +69,7 @@
 //!
 //! # Known gaps
 //!
-//! - The tables are Go 1.26.8's (checked in a test against `testdata/`); an older toolchain
+//! - The tables are Go 1.26.8's (checked in a test against `tests/testdata/`); an older toolchain
 //!   lacks some flags (it would reject them), a newer one may have more.
 //! - With a non-default `-vettool`/`-fixtool` go asks that program for its flags; they are
 //!   unknown here, so they land in `unknown_flags` and are read as taking no separate value
@@ -275,7 +275,7 @@ pub fn parse(args: &[OsString], goflags: Option<&str>) -> Result<Invocation, Err
 }
 
 // ---------------------------------------------------------------------------------------------
-// Flag tables, from cmd/go 1.26.8 (checked against testdata/go1.26.8-cmd-go-flags.txt).
+// Flag tables, from cmd/go 1.26.8 (checked against tests/testdata/go1.26.8-cmd-go-flags.txt).
 
 /// How a flag reads its value. Every kind but `Value` and `Chdir` is bool-like in the flag
 /// package's sense (`IsBoolFlag`): it never takes the next argument.
@@ -1894,10 +1894,10 @@ mod tests {
 
     /// The flag tables are cmd/go 1.26.8's: every runnable command with exactly the flags it
     /// registers, and whether each takes a separate value. The fixture was dumped from cmd/go
-    /// itself (testdata/go-flag-dump_test.go.txt says how).
+    /// itself (tests/testdata/go-flag-dump_test.go.txt says how).
     #[test]
     fn tables_match_cmd_go() {
-        let dump = include_str!("../testdata/go1.26.8-cmd-go-flags.txt");
+        let dump = include_str!("../tests/testdata/go1.26.8-cmd-go-flags.txt");
         let mut want: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
         let mut current: Option<String> = None;
         for line in dump.lines() {
@@ -1949,11 +1949,11 @@ mod tests {
     fn tool_flags_match_go_tool() {
         for (json, table) in [
             (
-                include_str!("../testdata/go1.26.8-vet-flags.json"),
+                include_str!("../tests/testdata/go1.26.8-vet-flags.json"),
                 VET_TOOL_FLAGS,
             ),
             (
-                include_str!("../testdata/go1.26.8-fix-flags.json"),
+                include_str!("../tests/testdata/go1.26.8-fix-flags.json"),
                 FIX_TOOL_FLAGS,
             ),
         ] {
