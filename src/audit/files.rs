@@ -1,6 +1,7 @@
 //! Where the pieces of a log live: the live file, its rotated siblings, its lock file.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -85,6 +86,24 @@ pub(crate) fn rotated_numbered(path: &Path) -> Result<Vec<(u64, PathBuf)>> {
     }
     found.sort_by_key(|&(n, _)| n);
     Ok(found)
+}
+
+/// The length of `file` (opened from `log_path`) at a moment when no append is under way.
+///
+/// Appends only ever add whole lines under the exclusive lock, so taking the shared lock for
+/// the instant of an `fstat` gives a length that ends on a line boundary; reading up to it
+/// then never sees a half-written record, even while other processes keep appending. Files
+/// without a lock file (rotated ones, copies) are read as they are.
+pub(crate) fn stable_len(file: &File, log_path: &Path) -> io::Result<u64> {
+    match File::open(lock_path(log_path)) {
+        Ok(lock) => {
+            fs2::FileExt::lock_shared(&lock)?;
+            let len = file.metadata()?.len();
+            drop(lock);
+            Ok(len)
+        }
+        Err(_) => Ok(file.metadata()?.len()),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod escape;
 mod files;
 mod record;
 mod revlines;
+mod verify;
 
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
@@ -18,3 +19,6 @@ pub use escape::{
 };
 pub use files::{chain_files, lock_path, rotated_files};
 pub use record::{Decision, EncodedRecord, Record, Severity, attr};
+pub use verify::{
+    Problem, ProblemKind, VerifyOptions, VerifyReport, Warning, verify, verify_with,
+};
