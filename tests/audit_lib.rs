@@ -1018,3 +1018,28 @@ fn lines_decode_helpers_are_exposed() {
     assert_eq!(s, "a\\\\\\xff");
     assert_eq!(audit::decode_os(&s).unwrap().as_bytes(), b"a\\\xff");
 }
+
+#[test]
+fn forged_huge_seq_neither_wraps_nor_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("audit.log");
+    let enc = record(0).encode(&Redactor::default()).unwrap();
+    let last = enc.line(u64::MAX, audit::GENESIS_SHA256);
+    write_lines(&path, std::slice::from_ref(&last));
+    let err = audit::append(&LogConfig::new(&path), &record(1)).unwrap_err();
+    assert!(err.message().contains("largest seq"), "{err}");
+    assert_eq!(
+        problem(std::slice::from_ref(&path)),
+        (ProblemKind::Truncated, path.clone(), 1)
+    );
+    let again = enc.line(u64::MAX, &line_sha256(&last));
+    write_lines(&path, &[last, again]);
+    let report = verify_with(
+        std::slice::from_ref(&path),
+        &VerifyOptions {
+            allow_pruned_head: true,
+        },
+    );
+    let p = report.problem.unwrap();
+    assert_eq!((p.kind, p.line), (ProblemKind::Reordered, 2), "{p}");
+}

@@ -82,7 +82,14 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
     let end = scan_end(&file, len, path)?;
 
     let mut lines = Vec::with_capacity(encoded.len_hint() + 1);
-    let mut seq = end.tip_seq + 1;
+    // A seq near u64::MAX can only come from a forged line; refuse rather than wrap.
+    let exhausted = || {
+        Error::new(format!(
+            "audit log {} has reached the largest seq; rotate it and start a new chain",
+            path.display()
+        ))
+    };
+    let mut seq = end.tip_seq.checked_add(1).ok_or_else(exhausted)?;
     let mut prev = end.tip_sha256;
     let repaired = if end.unterminated || end.junk.lines() > 0 {
         let repair = repair_record(&end.junk).encode_inner(&log.redact, true)?;
@@ -94,7 +101,7 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
             torn_lines: end.junk.lines(),
             torn_bytes: end.junk.bytes(),
         };
-        seq += 1;
+        seq = seq.checked_add(1).ok_or_else(exhausted)?;
         Some(done)
     } else {
         None
@@ -114,7 +121,15 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
         if fsync {
             sync(&file, path)?;
         }
-        let next = rotated_numbered(path)?.last().map_or(1, |(n, _)| n + 1);
+        let next = match rotated_numbered(path)?.last() {
+            None => 1,
+            Some((n, _)) => n.checked_add(1).ok_or_else(|| {
+                Error::new(format!(
+                    "cannot rotate audit log {}: no rotation number after {n}",
+                    path.display()
+                ))
+            })?,
+        };
         let mut rotated_name = name;
         rotated_name.push(format!(".{next}"));
         let rotated = path.with_file_name(rotated_name);

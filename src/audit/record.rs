@@ -328,6 +328,7 @@ impl EncodedRecord {
     pub fn line(&self, seq: u64, prev_sha256: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len_hint());
         self.write_line(seq, prev_sha256, &mut out);
+        out.pop();
         out
     }
 
@@ -388,4 +389,44 @@ pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::chain::{GENESIS_SHA256, chain_info};
+
+    #[test]
+    fn line_and_write_line_agree_except_for_the_newline() {
+        let enc = Record::new("b\nody")
+            .attr_str("k", "v\u{1}")
+            .encode(&Redactor::default())
+            .unwrap();
+        let line = enc.line(3, GENESIS_SHA256);
+        assert!(!line.contains(&b'\n'));
+        let mut written = Vec::new();
+        enc.write_line(3, GENESIS_SHA256, &mut written);
+        assert_eq!(written.pop(), Some(b'\n'));
+        assert_eq!(written, line);
+        let info = chain_info(&line).unwrap();
+        assert_eq!((info.seq, info.prev_sha256.as_str()), (3, GENESIS_SHA256));
+    }
+
+    #[test]
+    fn severity_follows_decision_unless_overridden() {
+        let r = Record::new("x").decision(Decision::Deny);
+        assert_eq!(r.severity, Severity::Warn);
+        let r = r.severity(Severity::Error);
+        assert_eq!(r.severity, Severity::Error);
+        assert_eq!(
+            Record::new("x").decision(Decision::Allow).severity,
+            Severity::Info
+        );
+    }
+
+    #[test]
+    fn time_before_epoch_is_zero() {
+        let t = UNIX_EPOCH - std::time::Duration::from_secs(5);
+        assert_eq!(Record::new("x").at(t).time_unix_nano(), 0);
+    }
 }

@@ -368,6 +368,19 @@ impl Verifier<'_> {
             }
             return Ok(());
         };
+        if info.seq <= tip.seq {
+            let what = if info.seq == tip.seq {
+                format!("seq {} repeats", info.seq)
+            } else {
+                format!("seq goes backwards from {} to {}", tip.seq, info.seq)
+            };
+            return Err(self.problem(
+                ProblemKind::Reordered,
+                loc,
+                format!("{what}: records were moved or duplicated"),
+            ));
+        }
+        // tip.seq < info.seq, so this cannot overflow.
         let expected = tip.seq + 1;
         if info.seq == expected {
             if info.prev_sha256 != tip.sha256 {
@@ -383,18 +396,6 @@ impl Verifier<'_> {
                 ));
             }
             return Ok(());
-        }
-        if info.seq < expected {
-            let what = if info.seq == tip.seq {
-                format!("seq {} repeats", info.seq)
-            } else {
-                format!("seq goes backwards from {} to {}", tip.seq, info.seq)
-            };
-            return Err(self.problem(
-                ProblemKind::Reordered,
-                loc,
-                format!("{what}: records were moved or duplicated"),
-            ));
         }
         if tip.loc.file != loc.file {
             return Err(self.problem(
