@@ -134,11 +134,11 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
         rotated_name.push(format!(".{next}"));
         let rotated = path.with_file_name(rotated_name);
         std::fs::rename(path, &rotated).map_err(|e| {
-            Error::io(
-                &format!("cannot rotate audit log to {}: rename", rotated.display()),
-                path,
-                &e,
-            )
+            Error::new(format!(
+                "cannot rotate audit log {} to {}: {e}",
+                path.display(),
+                rotated.display()
+            ))
         })?;
         let fresh =
             open_log(path, true).map_err(|e| Error::io("cannot create audit log", path, &e))?;

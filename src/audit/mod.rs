@@ -34,13 +34,14 @@
 //!   integers. The first is the event time, the second when the record was encoded.
 //! * `severityNumber` / `severityText`: 9 `INFO` for allowed runs, 13 `WARN` for denials,
 //!   warnings and repairs.
-//! * `body`: an `AnyValue` object, `{"stringValue": ...}`, not a bare string: OTLP/JSON
-//!   decoders (OTLP/HTTP endpoints, the collector's `otlpjsonfile` receiver) reject a bare
-//!   string there. A line is a `LogRecord`, not a whole `LogsData`, to keep lines short:
+//! * `body`: an `AnyValue` object, `{"stringValue": ...}`, not a bare string: `AnyValue` is a
+//!   protobuf message, so the OTLP/JSON mapping that OTLP/HTTP endpoints and the collector's
+//!   `otlpjsonfile` receiver decode only has the object form. A line is a `LogRecord`, not a
+//!   whole `LogsData`, to keep lines short and fields at the top where people `grep`:
 //!   [`export_otlp_json`] wraps records into the `{"resourceLogs": ...}` envelope those
-//!   receivers read. The collector's `filelog` receiver can tail the file directly with a
-//!   `json_parser` operator (`timestamp.parse_from: attributes.timeUnixNano`, layout type
-//!   `epoch`, layout `ns`).
+//!   receivers read. The collector's `filelog` receiver can also tail the file itself, with a
+//!   `json_parser` operator mapping `timeUnixNano` and `severityText` (a configuration this
+//!   crate does not test).
 //! * `attributes`: OTLP key/value list; `intValue` as a decimal string; argument lists as
 //!   `arrayValue`. Names are in [`attr`]. Environment changes are template attributes:
 //!   `gowarden.env_override.from.<NAME>` / `.to.<NAME>` and `gowarden.go_env.previous.<NAME>`
@@ -106,6 +107,20 @@
 //! warning "torn line N repaired at seq M". If the torn line happens to be a whole record
 //! missing only its newline, it is kept as a record and the repair record has
 //! `torn_lines` = 0.
+//!
+//! ## Limits
+//!
+//! * The chain is tamper-*evident* against edits, deletions and reordering, not
+//!   tamper-proof: the hashes are not keyed, so whoever can write the file can rewrite it
+//!   from some point on with recomputed hashes; and removing the newest records whole leaves
+//!   nothing behind to disagree. Keeping [`Appended::sha256`] (or the verified
+//!   [`VerifyReport::last_sha256`]) somewhere the user cannot write closes the second gap;
+//!   a privileged log sink closes both.
+//! * The lock is a blocking `flock` without a timeout: a process stopped (SIGSTOP) inside
+//!   the few microseconds it holds the lock stalls other appenders until it continues or
+//!   dies.
+//! * Nothing deletes rotated files; retention is the caller's (use
+//!   [`VerifyOptions::allow_pruned_head`] to verify a pruned chain).
 
 mod append;
 mod chain;
