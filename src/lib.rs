@@ -6,6 +6,7 @@
 //! ([`cli`]). All logic lives in this library so that tests and the CLI share it.
 
 pub mod audit;
+pub mod auditing;
 pub mod cli;
 pub mod diag;
 pub mod error;

@@ -7,7 +7,9 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
+use crate::auditing::{self, Outcome};
 use crate::error::Error;
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Project, Wanted};
@@ -58,7 +60,7 @@ pub struct EnvChange {
 pub struct Plan {
     pub tool: Tool,
     pub args: Vec<OsString>,
-    pub policy: LoadedPolicy,
+    pub policy: Rc<LoadedPolicy>,
     pub project: Project,
     pub request: Request,
     pub toolchain: Toolchain,
@@ -98,7 +100,17 @@ impl From<Error> for Refusal {
 
 /// Decides what to run for `tool args` in `cwd`, reading the process environment.
 pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal> {
-    let policy = policy::load::load()?;
+    let policy = Rc::new(policy::load::load()?);
+    plan_with(policy, tool, args, cwd)
+}
+
+/// [`plan`] under an already loaded policy.
+pub fn plan_with(
+    policy: Rc<LoadedPolicy>,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+) -> Result<Plan, Refusal> {
     let start = match tool {
         Tool::Go => crate::gocli::chdir_flag(&args).map(|d| cwd.join(d)),
         Tool::Gofmt => None,
@@ -244,16 +256,6 @@ fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
 /// The shim's entry point. Returns only on failure, with the exit status.
 pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     crate::diag::init();
-    if depth() >= MAX_DEPTH {
-        return refuse(&Refusal::new(
-            "recursion",
-            format!(
-                "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
-                 toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
-                 `gowarden doctor`"
-            ),
-        ));
-    }
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -263,10 +265,80 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             ));
         }
     };
-    let plan = match plan(tool, args, &cwd) {
-        Ok(p) => p,
-        Err(r) => return refuse(&r),
+    let policy = match policy::load::load() {
+        Ok(p) => Rc::new(p),
+        Err(e) => {
+            // Without a policy there are no audit settings: record the refusal where the
+            // default policy would, as far as that is possible.
+            let r = Refusal::from(e);
+            let embedded = policy::load::parse(
+                policy::load::EMBEDDED_POLICY.to_string(),
+                policy::PolicyOrigin::Embedded,
+            );
+            let note = embedded
+                .ok()
+                .and_then(|p| audit_refusal(&p, tool, &argv0, &args, &cwd, &r));
+            return refuse_noted(&r, note);
+        }
     };
+    let result = if depth() >= MAX_DEPTH {
+        Err(Refusal::new(
+            "recursion",
+            format!(
+                "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
+                 toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
+                 `gowarden doctor`"
+            ),
+        ))
+    } else {
+        plan_with(Rc::clone(&policy), tool, args.clone(), &cwd)
+    };
+    let plan = match result {
+        Ok(p) => p,
+        Err(r) => {
+            let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
+            return refuse_noted(&r, note);
+        }
+    };
+    match auditing::settings(&policy) {
+        Ok(Some(s)) => {
+            if !(s.commands == crate::audit::Commands::Mutating
+                && auditing::is_read_only(tool, &plan.args))
+            {
+                let record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
+                if let Err(e) = crate::audit::append(&s.log, &record) {
+                    match s.on_failure {
+                        crate::audit::OnFailure::Deny => {
+                            return refuse(&Refusal::new(
+                                "audit.unwritable",
+                                format!(
+                                    "go was not run: its audit record cannot be written: {e}; \
+                                     make the log writable, set [audit] path to a writable \
+                                     place, or let go run unaudited with [audit] on_failure = \
+                                     \"allow\" (policy {})",
+                                    policy.origin
+                                ),
+                            ));
+                        }
+                        crate::audit::OnFailure::Allow => eprintln!(
+                            "gowarden: warning: running go without an audit record \
+                             ([audit] on_failure = \"allow\"): {e}"
+                        ),
+                    }
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            if policy.policy.audit.on_failure == crate::audit::OnFailure::Deny {
+                return refuse(&Refusal::new(
+                    "audit.unwritable",
+                    format!("go was not run: {e}"),
+                ));
+            }
+            eprintln!("gowarden: warning: running go without an audit record: {e}");
+        }
+    }
     tracing::debug!(
         toolchain = %plan.toolchain.name,
         goroot = %plan.toolchain.goroot.display(),
@@ -275,6 +347,34 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         "running"
     );
     exec(&plan, &argv0)
+}
+
+/// Records a refusal; returns a note for the message when the record could not be written.
+fn audit_refusal(
+    policy: &LoadedPolicy,
+    tool: Tool,
+    argv0: &OsStr,
+    args: &[OsString],
+    cwd: &Path,
+    r: &Refusal,
+) -> Option<String> {
+    let settings = match auditing::settings(policy) {
+        Ok(Some(s)) => s,
+        Ok(None) => return None,
+        Err(e) => return Some(e.to_string()),
+    };
+    let record = auditing::record(tool, argv0, args, cwd, Outcome::Refused(r));
+    crate::audit::append(&settings.log, &record)
+        .err()
+        .map(|e| e.to_string())
+}
+
+fn refuse_noted(r: &Refusal, audit_note: Option<String>) -> i32 {
+    let status = refuse(r);
+    if let Some(note) = audit_note {
+        eprintln!("gowarden: the refusal could not be audited either: {note}");
+    }
+    status
 }
 
 fn refuse(r: &Refusal) -> i32 {

@@ -3,6 +3,7 @@
 //! Arguments are parsed by hand: the grammar is small, and keeping an argument-parser
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
+mod audit;
 mod doctor;
 mod which;
 
@@ -14,6 +15,12 @@ gowarden: governs the Go toolchain (installed as `go` and `gofmt` shims)
 Usage:
   gowarden which [-C DIR] [--json]    the toolchain `go` would run here, and why
   gowarden doctor                      check PATH, policy and toolchains; list fixes
+  gowarden audit verify [FILE...]      check the audit log's hash chain (0 intact, 1 broken, 2 unreadable)
+  gowarden audit tail [-n N] [--follow]
+                                       recent audit records, for people
+  gowarden audit export --otlp-json [FILE...]
+                                       records as an OTLP/HTTP JSON logs request
+  gowarden audit path                  where the shim writes the audit log
   gowarden help                        this text
   gowarden --version
 
@@ -43,6 +50,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match cmd {
         "which" => which::run(rest),
         "doctor" => doctor::run(rest),
+        "audit" => audit::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0

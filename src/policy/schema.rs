@@ -16,6 +16,8 @@ pub struct Policy {
     pub toolchains: Toolchains,
     #[serde(default)]
     pub resolve: Resolve,
+    #[serde(default)]
+    pub audit: Audit,
 }
 
 /// `[policy]`: about the policy file itself.
@@ -106,4 +108,55 @@ fn yes() -> bool {
 
 fn local() -> String {
     "local".into()
+}
+
+/// `[audit]`: the tamper-evident record of every go call (see `crate::audit`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// Whether the shim records anything at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The live log file. `~/` is the home dir; `{uid}` and `{user}` are the caller's, so a
+    /// shared directory can hold one file per user. Default:
+    /// `$XDG_STATE_HOME/gowarden/audit.jsonl`.
+    pub path: Option<Spanned<String>>,
+    /// `flush` (in the kernel before go runs) or `fsync` (on disk before go runs).
+    #[serde(default)]
+    pub durability: crate::audit::Durability,
+    /// `deny` (default): go does not run when its record cannot be written; `allow`: it
+    /// runs and a warning is printed.
+    #[serde(default)]
+    pub on_failure: crate::audit::OnFailure,
+    /// Rotate the live file before it would grow past this many bytes.
+    pub max_bytes: Option<u64>,
+    /// `all`, or `mutating` to skip read-only calls (`go version`, `go env` without -w/-u,
+    /// `go list`, ...) that IDEs make many times a minute.
+    #[serde(default)]
+    pub commands: crate::audit::Commands,
+    /// Glob patterns over environment variable names whose values are recorded as REDACTED
+    /// (URL userinfo is always redacted).
+    #[serde(default = "default_redact")]
+    pub redact: Vec<String>,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            enabled: true,
+            path: None,
+            durability: Default::default(),
+            on_failure: Default::default(),
+            max_bytes: None,
+            commands: Default::default(),
+            redact: default_redact(),
+        }
+    }
+}
+
+fn default_redact() -> Vec<String> {
+    ["*TOKEN*", "*PASSWORD*", "*SECRET*", "*_KEY"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }

@@ -1,0 +1,210 @@
+//! What the shim writes to the audit log, and when.
+//!
+//! The record format and the chain live in [`crate::audit`]; this module maps a decision of
+//! the shim (a [`Plan`] to run, or a [`Refusal`]) onto one record, and the policy's `[audit]`
+//! table onto a [`LogConfig`]. One record is appended per go invocation, before go runs.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::audit::{self, Commands, Decision, LogConfig, OnFailure, Record, Redactor, attr};
+use crate::error::{Error, Result};
+use crate::gocli;
+use crate::policy::LoadedPolicy;
+use crate::shim::{Plan, Refusal, Tool};
+
+/// The `[audit]` settings, resolved for this caller.
+pub struct Settings {
+    pub log: LogConfig,
+    pub on_failure: OnFailure,
+    pub commands: Commands,
+}
+
+/// `None` when the policy switches auditing off.
+pub fn settings(policy: &LoadedPolicy) -> Result<Option<Settings>> {
+    let a = &policy.policy.audit;
+    if !a.enabled {
+        return Ok(None);
+    }
+    let path = match &a.path {
+        Some(p) => expand_path(p.get_ref())
+            .map_err(|e| e.context(format!("[audit] path at {}", policy.location(&p.span()))))?,
+        None => default_log_path()?,
+    };
+    Ok(Some(Settings {
+        log: LogConfig {
+            path,
+            durability: a.durability,
+            max_bytes: a.max_bytes,
+            redact: Redactor::new(a.redact.iter()),
+        },
+        on_failure: a.on_failure,
+        commands: a.commands,
+    }))
+}
+
+/// `$XDG_STATE_HOME/gowarden/audit.jsonl` (`~/.local/state/gowarden/audit.jsonl`).
+pub fn default_log_path() -> Result<PathBuf> {
+    dirs::state_dir()
+        .map(|d| d.join("gowarden").join("audit.jsonl"))
+        .ok_or_else(|| {
+            Error::new(
+                "cannot find the audit log's default place: neither XDG_STATE_HOME nor HOME is \
+                 set; set [audit] path in the policy",
+            )
+        })
+}
+
+/// Expands `~/`, `{uid}` and `{user}` in a configured log path.
+fn expand_path(raw: &str) -> Result<PathBuf> {
+    let uid = nix::unistd::getuid();
+    let mut s = raw.replace("{uid}", &uid.as_raw().to_string());
+    if s.contains("{user}") {
+        let name = user_name().ok_or_else(|| {
+            Error::new(format!(
+                "cannot find the user name of uid {uid} for {{user}}"
+            ))
+        })?;
+        s = s.replace("{user}", &name);
+    }
+    if let Some(rest) = s.strip_prefix("~/") {
+        let home = dirs::home_dir().ok_or_else(|| Error::new("HOME is not set for ~/"))?;
+        return Ok(home.join(rest));
+    }
+    let p = PathBuf::from(s);
+    if !p.is_absolute() {
+        return Err(Error::new(format!(
+            "{raw:?} is not an absolute path; write e.g. \"/var/log/gowarden/{{uid}}.jsonl\""
+        )));
+    }
+    Ok(p)
+}
+
+fn user_name() -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+}
+
+/// Whether `go args` only reads: such calls are skipped under `commands = "mutating"`.
+/// Anything the parser cannot read counts as mutating, so it is recorded.
+pub fn is_read_only(tool: Tool, args: &[OsString]) -> bool {
+    if tool == Tool::Gofmt {
+        // gofmt rewrites files only with -w.
+        return !args
+            .iter()
+            .any(|a| a == "-w" || a == "--w" || a == "-w=true");
+    }
+    let Ok(inv) = gocli::parse(args, None) else {
+        return false;
+    };
+    let words: Vec<&str> = inv.command.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["version"]
+        | ["list"]
+        | ["doc"]
+        | ["help", ..]
+        | ["mod", "graph"]
+        | ["mod", "why"]
+        | ["mod", "verify"] => true,
+        ["env"] => inv.env_write.is_none(),
+        _ => false,
+    }
+}
+
+/// What happened to one invocation.
+pub enum Outcome<'a> {
+    Run(&'a Plan),
+    Refused(&'a Refusal),
+}
+
+/// Builds the record for one invocation.
+pub fn record(
+    tool: Tool,
+    argv0: &OsStr,
+    args: &[OsString],
+    cwd: &Path,
+    outcome: Outcome<'_>,
+) -> Record {
+    let mut command_args: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);
+    command_args.push(argv0);
+    command_args.extend(args.iter().map(OsString::as_os_str));
+    let body = std::iter::once(tool.name().to_string())
+        .chain(args.iter().map(|a| audit::shell_quote(a.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let uid = nix::unistd::getuid().as_raw();
+    let mut r = Record::new(body)
+        .attr_args(attr::PROCESS_COMMAND_ARGS, &command_args)
+        .attr_int(attr::PROCESS_PID, i64::from(std::process::id()))
+        .attr_int(
+            attr::PROCESS_PARENT_PID,
+            i64::from(nix::unistd::getppid().as_raw()),
+        )
+        .attr_path(attr::PROCESS_WORKING_DIRECTORY, cwd)
+        .attr_int(attr::USER_ID, i64::from(uid));
+    if let Some(name) = user_name() {
+        r = r.attr_str(attr::USER_NAME, name);
+    }
+    if let Ok(host) = nix::unistd::gethostname() {
+        r = r.attr_str(attr::HOST_NAME, host.to_string_lossy());
+    }
+    match outcome {
+        Outcome::Run(plan) => {
+            r = r
+                .decision(Decision::Allow)
+                .attr_path(attr::PROCESS_EXECUTABLE_PATH, &plan.binary())
+                .attr_str(attr::GO_VERSION, plan.toolchain.name.as_str())
+                .attr_str(attr::GO_VERSION_SOURCE, plan.request.source.to_string())
+                .attr_str("gowarden.policy", plan.policy.origin.to_string());
+            for c in &plan.env {
+                r = r.env_override(&c.key, c.from.as_deref(), c.to.as_deref());
+            }
+            r = go_env_writes(r, plan);
+        }
+        Outcome::Refused(refusal) => {
+            r = r
+                .decision(Decision::Deny)
+                .attr_str(attr::GOWARDEN_RULE, refusal.rule.as_str())
+                .attr_str("gowarden.reason", refusal.message.as_str());
+        }
+    }
+    r
+}
+
+/// For `go env -w K=V` / `-u K`: the value each key had in the go env file, and the new one.
+fn go_env_writes(mut r: Record, plan: &Plan) -> Record {
+    if plan.tool != Tool::Go {
+        return r;
+    }
+    let Ok(inv) = gocli::parse(&plan.args, None) else {
+        return r;
+    };
+    let Some(write) = &inv.env_write else {
+        return r;
+    };
+    let file = crate::goenv::env_file_path(crate::goenv::process_env)
+        .and_then(|p| crate::goenv::read_env_file(&p).ok())
+        .unwrap_or_default();
+    let previous = |key: &str| {
+        file.iter()
+            .rev()
+            .find(|e| e.key == key)
+            .map(|e| e.value.clone())
+    };
+    match write {
+        gocli::EnvWrite::Set(pairs) => {
+            for (k, v) in pairs {
+                r = r.go_env_change(k, previous(k).as_deref(), Some(v));
+            }
+        }
+        gocli::EnvWrite::Unset(keys) => {
+            for k in keys {
+                r = r.go_env_change(k, previous(k).as_deref(), None);
+            }
+        }
+    }
+    r
+}
