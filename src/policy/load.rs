@@ -150,6 +150,14 @@ pub fn load_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
 
 /// Parses policy text; errors name the file, line and column.
 pub fn parse(text: String, origin: PolicyOrigin) -> Result<LoadedPolicy> {
+    let loaded = parse_unvalidated(text, origin)?;
+    super::validate::validate(&loaded)?;
+    Ok(loaded)
+}
+
+/// Parses policy text against the schema only, so `gowarden policy check` can run every
+/// validation itself and report all problems.
+pub fn parse_unvalidated(text: String, origin: PolicyOrigin) -> Result<LoadedPolicy> {
     let policy: Policy = toml::from_str(&text).map_err(|e| {
         let at = match e.span() {
             Some(span) => {
@@ -160,14 +168,12 @@ pub fn parse(text: String, origin: PolicyOrigin) -> Result<LoadedPolicy> {
         };
         Error::new(format!("invalid policy {at}: {}", e.message().trim_end()))
     })?;
-    let loaded = LoadedPolicy {
+    Ok(LoadedPolicy {
         policy,
         origin,
         text,
         notes: Vec::new(),
-    };
-    super::validate::validate(&loaded)?;
-    Ok(loaded)
+    })
 }
 
 fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {

@@ -6,6 +6,7 @@
 //! fresh install works with no files at all.
 
 pub mod load;
+pub mod matrix;
 pub mod schema;
 pub mod validate;
 

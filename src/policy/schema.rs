@@ -3,7 +3,7 @@
 //!
 //! `policies/README.md` documents every key; keep the two in step.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 /// A whole policy file.
@@ -18,6 +18,15 @@ pub struct Policy {
     pub resolve: Resolve,
     #[serde(default)]
     pub audit: Audit,
+    /// `[matrix]`: settings of the version matrix as a whole.
+    #[serde(default)]
+    pub matrix: MatrixSettings,
+    /// `[[tier]]`: the version matrix, one entry per tier of modules.
+    #[serde(default, rename = "tier")]
+    pub tiers: Vec<Spanned<Tier>>,
+    /// `[[blocked]]`: releases that must never run, whatever the tier.
+    #[serde(default)]
+    pub blocked: Vec<Spanned<Blocked>>,
 }
 
 /// `[policy]`: about the policy file itself.
@@ -159,4 +168,65 @@ fn default_redact() -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect()
+}
+
+/// `[matrix]`: how modules fall into tiers, and what `gowarden check` demands of a project.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSettings {
+    /// The tier of a module that no tier's `modules` pattern matches. Absent: such modules
+    /// have no tier, and only `[[blocked]]` applies to them.
+    pub default_tier: Option<Spanned<String>>,
+    /// `gowarden check` reports a project without a `.go-version` file. The shim never
+    /// refuses for this: `go` must keep working outside projects.
+    #[serde(default)]
+    pub require_go_version: bool,
+}
+
+/// `[[tier]]`: a group of modules held to the same Go versions, with an owner to ask.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub name: Spanned<String>,
+    /// Module paths (the go.mod `module` line) in this tier, as Go package patterns:
+    /// `corp.example/pay/...` matches `corp.example/pay` and every path below it.
+    #[serde(default)]
+    pub modules: Vec<Spanned<String>>,
+    /// Go versions older than this are refused.
+    pub min: Option<Spanned<String>>,
+    /// Go versions older than this get a warning until `upgrade_by`, and are refused after it.
+    pub recommended: Option<Spanned<String>>,
+    /// The last day (UTC) on which a version below `recommended` still runs.
+    pub upgrade_by: Option<Spanned<DateText>>,
+    /// Who to ask about this tier: a team, a mailing list, a channel.
+    pub owner: Spanned<String>,
+}
+
+/// `[[blocked]]`: a release that must never run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Blocked {
+    /// `1.22.4` (that release) or `1.21` (every 1.21 release and prerelease).
+    pub version: Spanned<String>,
+    /// Why, shown in every refusal (e.g. the security advisory).
+    pub reason: Spanned<String>,
+}
+
+/// A date as written in the policy: a TOML date (`upgrade_by = 2025-06-30`) or a string
+/// (`"2025-06-30"`). Kept as text so that an impossible date is reported by the matrix lint,
+/// with every other problem of the file, rather than as the first and only parse error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateText(pub String);
+
+impl<'de> Deserialize<'de> for DateText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => Ok(DateText(s)),
+            toml::Value::Datetime(dt) => Ok(DateText(dt.to_string())),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a date such as 2025-06-30, found {}",
+                other.type_str()
+            ))),
+        }
+    }
 }

@@ -7,6 +7,26 @@ use crate::error::{Error, Result};
 use crate::resolve::VersionSpec;
 
 pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
+    validate_base(loaded)?;
+    // The matrix lint collects every problem; the shim reports the first and points at
+    // `gowarden policy check` for the rest.
+    let problems = super::matrix::lint(loaded);
+    if let Some(first) = problems.first() {
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more: run `gowarden policy check {}`)",
+                n - 1,
+                loaded.origin.file_name()
+            ),
+        };
+        return Err(Error::new(format!("invalid policy {first}{more}")));
+    }
+    Ok(())
+}
+
+/// The checks of every table but the matrix's.
+pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
     let p = &loaded.policy;
     let at = |span: &std::ops::Range<usize>| loaded.location(span);
     if let Some(d) = &p.toolchains.default
