@@ -19,3 +19,4 @@ pub mod resolve;
 pub mod shim;
 pub mod toolchain;
 pub mod version;
+pub mod warn_once;

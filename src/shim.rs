@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use crate::auditing::{self, Outcome};
 use crate::error::Error;
+use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Project, Wanted};
 use crate::resolve::{self, Inputs, Request};
@@ -67,11 +68,21 @@ pub struct Plan {
     /// Every toolchain discovery found (for explanations).
     pub installed: Vec<Toolchain>,
     pub env: Vec<EnvChange>,
+    /// The project's tier in the version matrix, and why; `None` without tiers.
+    pub tier: Option<TierChoice>,
+    /// One-line warnings (below the recommended version, inconsistent go.mod lines) that
+    /// [`run`] shows at most once a day per project.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
     pub fn binary(&self) -> PathBuf {
         self.toolchain.go_binary(self.tool.name())
+    }
+
+    /// The tier name for the audit record.
+    pub fn tier_name(&self) -> Option<&str> {
+        self.tier.as_ref().map(|t| t.name.as_str())
     }
 }
 
@@ -81,6 +92,8 @@ pub struct Refusal {
     /// A short identifier for the audit record (`toolchain-not-installed`, a policy rule id).
     pub rule: String,
     pub message: String,
+    /// The project's tier, where it was known when the refusal was made (audit record).
+    pub tier: Option<String>,
 }
 
 impl Refusal {
@@ -88,7 +101,13 @@ impl Refusal {
         Refusal {
             rule: rule.to_string(),
             message: message.into(),
+            tier: None,
         }
+    }
+
+    pub fn with_tier(mut self, tier: Option<&TierChoice>) -> Refusal {
+        self.tier = tier.map(|t| t.name.clone());
+        self
     }
 }
 
@@ -123,13 +142,29 @@ pub fn plan_with(
         .iter()
         .map(|f| f.get_ref().as_str())
         .collect();
+    let matrix = matrix::compile(&policy).0;
     let wanted = Wanted {
         go_version: files.contains(&".go-version"),
         tool_versions: files.contains(&".tool-versions"),
         go_work: files.contains(&"go.work"),
-        go_mod: files.contains(&"go.mod"),
+        // The module line places the project in its tier even where go.mod may not choose
+        // the version.
+        go_mod: files.contains(&"go.mod") || matrix.has_tiers(),
     };
-    let project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
+    let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
+    let module_only = if files.contains(&"go.mod") {
+        None
+    } else {
+        project.go_mod.take()
+    };
+    let module = project
+        .go_mod
+        .as_ref()
+        .or(module_only.as_ref())
+        .and_then(|m| m.module.as_ref());
+    let tier = matrix
+        .choose_tier(&project, module)
+        .map_err(|f| Refusal::new(f.rule, f.message))?;
     let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
     let env_override = std::env::var(resolve::VERSION_ENV).ok();
     let default = policy.policy.toolchains.default.as_ref().map(|d| {
@@ -159,13 +194,18 @@ pub fn plan_with(
         installed = installed.len(),
         "resolved"
     );
+    let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(tool.name()), self_id);
+    // The newest match the matrix allows; failing that, the plain match, which the matrix
+    // then refuses with its reason rather than a bare "not installed".
     let chosen = toolchain::select(&request, &installed, |t| {
-        !toolchain::is_self(&t.go_binary(tool.name()), self_id)
+        not_self(t) && matrix.allows(&t.version, tier.as_ref())
     })
+    .or_else(|| toolchain::select(&request, &installed, not_self))
     .cloned();
     let Some(toolchain) = chosen else {
-        return Err(not_installed(&request, &installed));
+        return Err(not_installed(&request, &installed).with_tier(tier.as_ref()));
     };
+    let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
     let env = child_env(&policy, &toolchain);
     Ok(Plan {
         tool,
@@ -176,7 +216,33 @@ pub fn plan_with(
         toolchain,
         installed,
         env,
+        tier,
+        warnings,
     })
+}
+
+/// The matrix's verdict on the chosen toolchain: the first error refuses (rule
+/// `matrix.min`, `matrix.blocked` or `matrix.deadline`); warnings are returned for [`run`].
+fn judge(
+    matrix: &Matrix,
+    project: &Project,
+    request: &Request,
+    toolchain: &Toolchain,
+    tier: Option<&TierChoice>,
+) -> Result<Vec<String>, Refusal> {
+    let today = crate::date::Date::today_utc();
+    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
+    if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier));
+    }
+    findings.extend(matrix::consistency(
+        project,
+        request,
+        &toolchain.version,
+        &toolchain.name,
+        Severity::Warning,
+    ));
+    Ok(findings.into_iter().map(|f| f.message).collect())
 }
 
 /// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
@@ -212,7 +278,7 @@ fn depth() -> u32 {
 /// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
 /// else `$HOME/go/pkg/mod`. Reads the process environment only; a value set only in the go env
 /// file is picked up by `gowarden which` through the full go env reader.
-fn effective_gomodcache() -> Option<PathBuf> {
+pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
     if let Some(c) = std::env::var_os("GOMODCACHE").filter(|c| !c.is_empty()) {
         return Some(PathBuf::from(c));
     }
@@ -225,7 +291,7 @@ fn effective_gomodcache() -> Option<PathBuf> {
     dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
-fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
+pub(crate) fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
     let found = if installed.is_empty() {
         "none".to_string()
     } else {
@@ -346,6 +412,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         policy = %plan.policy.origin,
         "running"
     );
+    crate::warn_once::warn_once_a_day(plan.project.root(), &plan.warnings);
     exec(&plan, &argv0)
 }
 

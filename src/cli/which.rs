@@ -73,6 +73,12 @@ fn print_text(plan: &Plan) {
                 .unwrap_or_else(|| "(unset)".into());
         println!("  env:       {}={to}", c.key);
     }
+    if let Some(t) = &plan.tier {
+        println!("  tier:      {} (owner {}): {}", t.name, t.owner, t.reason);
+    }
+    for w in &plan.warnings {
+        println!("  warning:   {w}");
+    }
 }
 
 fn to_json(plan: &Plan) -> serde_json::Value {
@@ -112,5 +118,12 @@ fn to_json(plan: &Plan) -> serde_json::Value {
             "notes": plan.policy.notes,
         },
         "env": env,
+        "tier": plan.tier.as_ref().map(|t| json!({
+            "name": t.name,
+            "owner": t.owner,
+            "reason": t.reason.kind(),
+            "why": t.reason.to_string(),
+        })),
+        "warnings": plan.warnings,
     })
 }
