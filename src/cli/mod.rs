@@ -4,7 +4,9 @@
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
 mod audit;
+pub mod check;
 mod doctor;
+mod policy_check;
 mod which;
 
 use std::ffi::OsString;
@@ -21,6 +23,9 @@ Usage:
   gowarden audit export --otlp-json [FILE...]
                                        records as an OTLP/HTTP JSON logs request
   gowarden audit path                  where the shim writes the audit log
+  gowarden check [-C DIR] [--format text|json|github]
+                                       CI gate: every violation of the policy here
+  gowarden policy check FILE           lint a policy file before rolling it out
   gowarden help                        this text
   gowarden --version
 
@@ -51,6 +56,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "which" => which::run(rest),
         "doctor" => doctor::run(rest),
         "audit" => audit::run(rest),
+        "check" => check::run(rest),
+        "policy" => policy_check::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0

@@ -1,0 +1,607 @@
+//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for one project.
+//!
+//! Applies the same rules as the shim (the version matrix, the project's version files, the
+//! installed toolchains) but reports every violation instead of refusing at the first, and
+//! turns the shim's warnings about go.mod/go.work lines into violations. Exit 0: clean (there
+//! may be warnings); 1: violations; 2: could not check (policy unreadable or invalid, a file
+//! unreadable). The project is checked as its files declare it: `GOWARDEN_GO_VERSION` and go's
+//! toolchain-switch variables, which choose a version for one command, are ignored.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::policy::matrix::{self, Finding, Severity, TierChoice};
+use crate::policy::{self, LoadedPolicy};
+use crate::project::{self, Declared, ModFile, Project};
+use crate::resolve::{self, Inputs, Request, VersionSpec};
+use crate::shim::{Tool, effective_gomodcache, not_installed};
+use crate::toolchain::{self, DiscoveryEnv, Toolchain};
+use crate::version::GoVersion;
+
+pub const VERSION_MISSING: &str = "version.missing";
+pub const VERSION_INVALID: &str = "version.invalid";
+pub const NOT_INSTALLED: &str = "toolchain-not-installed";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+/// What `check` found out about a project, and everything wrong with it.
+#[derive(Debug)]
+pub struct Report {
+    pub project: PathBuf,
+    pub policy: LoadedPolicy,
+    pub module: Option<Declared>,
+    pub tier: Option<TierChoice>,
+    pub tier_rules: Option<matrix::Tier>,
+    pub request: Option<Request>,
+    pub toolchain: Option<Toolchain>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+    }
+}
+
+pub fn run(args: &[String]) -> i32 {
+    let mut format = Format::Text;
+    let mut dir: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.as_str() {
+            "--format" => match it.next() {
+                Some(v) => Some(v.as_str()),
+                None => return super::usage_error("check", "--format needs text, json or github"),
+            },
+            s => s.strip_prefix("--format="),
+        };
+        if let Some(v) = value {
+            format = match v {
+                "text" => Format::Text,
+                "json" => Format::Json,
+                "github" => Format::Github,
+                other => {
+                    return super::usage_error(
+                        "check",
+                        &format!("unknown format {other:?}; use text, json or github"),
+                    );
+                }
+            };
+            continue;
+        }
+        match a.as_str() {
+            "-C" => match it.next() {
+                Some(d) => dir = Some(PathBuf::from(d)),
+                None => return super::usage_error("check", "-C needs a directory"),
+            },
+            other => return super::usage_error("check", &format!("unknown argument {other:?}")),
+        }
+    }
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => return could_not_check(format, &format!("cannot read the working dir: {e}")),
+    };
+    let dir = dir.map(|d| cwd.join(d)).unwrap_or_else(|| cwd.clone());
+    if !dir.is_dir() {
+        return could_not_check(format, &format!("{} is not a directory", dir.display()));
+    }
+    let report = match check(&dir) {
+        Ok(r) => r,
+        Err(e) => return could_not_check(format, e.message()),
+    };
+    match format {
+        Format::Text => print_text(&report),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
+        ),
+        Format::Github => print_github(&report, &cwd),
+    }
+    if report.errors().next().is_some() {
+        1
+    } else {
+        0
+    }
+}
+
+fn could_not_check(format: Format, msg: &str) -> i32 {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "ok": false,
+                "error": msg,
+                "violations": [],
+                "warnings": [],
+            }))
+            .unwrap_or_default()
+        ),
+        Format::Github => println!("::error title=gowarden check::{}", escape_data(msg)),
+        Format::Text => {}
+    }
+    eprintln!("gowarden check: could not check: {msg}");
+    2
+}
+
+/// Checks the project at `dir` under the policy in force. `Err` only where checking is not
+/// possible at all; everything wrong with the project is a finding in the report.
+pub fn check(dir: &Path) -> Result<Report> {
+    let policy = policy::load::load()?;
+    let (matrix, _) = matrix::compile(&policy);
+    let files: Vec<&str> = policy
+        .policy
+        .resolve
+        .files
+        .iter()
+        .map(|f| f.get_ref().as_str())
+        .collect();
+    let mut findings = Vec::new();
+
+    let gowork = std::env::var_os("GOWORK");
+    let found = Found::discover(dir, &files, gowork.as_deref())?;
+    let (go_version, gv_broken) = take_declared(found.go_version, &mut findings);
+    let (tool_versions, tv_broken) = take_declared(found.tool_versions, &mut findings);
+    // A broken `.tool-versions` hides the version only where no `.go-version` outranks it.
+    let version_unknown = gv_broken || (go_version.is_none() && tv_broken);
+    let broken_version_file = gv_broken || tv_broken;
+
+    let module = found.go_mod.as_ref().and_then(|m| m.module.clone());
+    let project = Project {
+        dir: dir.to_path_buf(),
+        go_version,
+        tool_versions,
+        go_work: found.go_work,
+        go_mod: found.go_mod.filter(|_| files.contains(&"go.mod")),
+    };
+
+    if matrix.require_go_version && project.go_version.is_none() && !broken_version_file {
+        let suggest = matrix
+            .policy_tier(module.as_ref())
+            .and_then(|c| {
+                matrix.tiers[c.index]
+                    .recommended
+                    .as_ref()
+                    .map(|r| r.bare.clone())
+            })
+            .unwrap_or_else(|| "1.22.8".into());
+        findings.push(Finding {
+            rule: VERSION_MISSING,
+            severity: Severity::Error,
+            message: format!(
+                "no .go-version in {} or above it, and the policy {} requires one ([matrix] \
+                 require_go_version); write the version this project builds with, e.g. `echo \
+                 {suggest} > {}`",
+                dir.display(),
+                policy.origin.file_name(),
+                project.root().join(".go-version").display()
+            ),
+            file: None,
+            line: None,
+        });
+    }
+
+    let tier = match matrix.choose_tier(&project, module.as_ref()) {
+        Ok(t) => t,
+        Err(f) => {
+            findings.push(f);
+            None
+        }
+    };
+
+    let mut request = None;
+    let mut chosen = None;
+    if !version_unknown {
+        let default = policy.policy.toolchains.default.as_ref().map(|d| {
+            (
+                d.get_ref().as_str(),
+                policy.origin.file_name(),
+                policy.line_of(d.span().start),
+            )
+        });
+        let inputs = Inputs {
+            switch_version: None,
+            env_override: None,
+            allow_env_override: false,
+            policy_default: default,
+        };
+        match resolve::resolve(&project, &inputs) {
+            Ok(r) => request = Some(r),
+            Err(e) => {
+                let decl = invalid_mod_line(&project);
+                findings.push(Finding {
+                    rule: VERSION_INVALID,
+                    severity: Severity::Error,
+                    message: e.message().to_string(),
+                    file: decl.map(|d| d.path.clone()),
+                    line: decl.map(|d| d.line),
+                });
+            }
+        }
+    }
+
+    if let Some(request) = &request {
+        let installed = toolchain::discover(
+            &policy.policy.toolchains,
+            &DiscoveryEnv::from_process(effective_gomodcache()),
+        );
+        let self_id = toolchain::self_identity();
+        let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(Tool::Go.name()), self_id);
+        chosen = toolchain::select(request, &installed, |t| {
+            not_self(t) && matrix.allows(&t.version, tier.as_ref())
+        })
+        .or_else(|| toolchain::select(request, &installed, not_self))
+        .cloned();
+        // Not installed: an exact request is still judged, so CI learns every problem at once.
+        let judged: Option<(GoVersion, String)> = match (&chosen, &request.spec) {
+            (Some(t), _) => Some((t.version.clone(), t.name.clone())),
+            (None, VersionSpec::Exact(v)) => Some((v.clone(), format!("go{v}"))),
+            _ => None,
+        };
+        if chosen.is_none() {
+            let (file, line) = matrix::source_file_line(&request.source);
+            findings.push(Finding {
+                rule: NOT_INSTALLED,
+                severity: Severity::Error,
+                message: not_installed(request, &installed).message,
+                file,
+                line,
+            });
+        }
+        if let Some((version, shown)) = judged {
+            findings.extend(matrix.judge(
+                &version,
+                &shown,
+                request,
+                tier.as_ref(),
+                Date::today_utc(),
+            ));
+            findings.extend(matrix::consistency(
+                &project,
+                request,
+                &version,
+                &shown,
+                Severity::Error,
+            ));
+        }
+    }
+
+    let tier_rules = tier.as_ref().and_then(|c| matrix.tier(c).cloned());
+    Ok(Report {
+        project: dir.to_path_buf(),
+        policy,
+        module,
+        tier,
+        tier_rules,
+        request,
+        toolchain: chosen,
+        findings,
+    })
+}
+
+/// A version file's declaration, or a `version.invalid` finding for it (and `true`).
+fn take_declared(found: Nearest, findings: &mut Vec<Finding>) -> (Option<Declared>, bool) {
+    match found {
+        Some(Ok(d)) => (Some(d), false),
+        Some(Err((path, e))) => {
+            findings.push(Finding {
+                rule: VERSION_INVALID,
+                severity: Severity::Error,
+                line: line_in_message(e.message(), &path),
+                message: e.message().to_string(),
+                file: Some(path),
+            });
+            (None, true)
+        }
+        None => (None, false),
+    }
+}
+
+/// The go.mod/go.work line resolution rejected: the active file's toolchain line if it is
+/// the invalid one, else its go line.
+fn invalid_mod_line(project: &Project) -> Option<&Declared> {
+    let m = project.active_mod_file()?;
+    if let Some(t) = &m.toolchain
+        && t.value != "default"
+        && GoVersion::parse_go(&t.value).is_none()
+    {
+        return Some(t);
+    }
+    m.go.as_ref()
+}
+
+/// The line number in an error that starts `path:LINE:`.
+fn line_in_message(msg: &str, path: &Path) -> Option<usize> {
+    let rest = msg.strip_prefix(path.display().to_string().as_str())?;
+    let rest = rest.strip_prefix(':')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if rest[digits.len()..].starts_with(':') {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+type Nearest = Option<std::result::Result<Declared, (PathBuf, Error)>>;
+
+/// The project's files, each kind found on its own so that one broken file does not hide
+/// another, and an unreadable file (could not check) is told apart from an invalid one (a
+/// violation). Kinds and precedence follow `Project::discover`.
+struct Found {
+    go_version: Nearest,
+    tool_versions: Nearest,
+    go_work: Option<ModFile>,
+    go_mod: Option<ModFile>,
+}
+
+impl Found {
+    fn discover(dir: &Path, files: &[&str], gowork: Option<&OsStr>) -> Result<Found> {
+        let go_version = if files.contains(&".go-version") {
+            nearest(dir, ".go-version", project::read_go_version)?
+        } else {
+            None
+        };
+        let tool_versions = if files.contains(&".tool-versions") {
+            nearest(dir, ".tool-versions", project::read_tool_versions)?
+        } else {
+            None
+        };
+        let go_work = if !files.contains(&"go.work") {
+            None
+        } else {
+            match gowork.and_then(|g| g.to_str()) {
+                Some("off") => None,
+                None | Some("") | Some("auto") => nearest_mod(dir, "go.work")?,
+                Some(p) => {
+                    let p = Path::new(p);
+                    if p.is_absolute() && p.is_file() {
+                        Some(project::read_mod_file(p)?)
+                    } else {
+                        None
+                    }
+                }
+            }
+        };
+        // Always read: the module line places the project in its tier.
+        let go_mod = nearest_mod(dir, "go.mod")?;
+        Ok(Found {
+            go_version,
+            tool_versions,
+            go_work,
+            go_mod,
+        })
+    }
+}
+
+fn nearest(
+    dir: &Path,
+    name: &str,
+    read: impl Fn(&Path) -> Result<Option<Declared>>,
+) -> Result<Nearest> {
+    for d in dir.ancestors() {
+        let p = d.join(name);
+        if !readable_file(&p)? {
+            continue;
+        }
+        match read(&p) {
+            Ok(Some(decl)) => return Ok(Some(Ok(decl))),
+            Ok(None) => continue,
+            Err(e) => return Ok(Some(Err((p, e)))),
+        }
+    }
+    Ok(None)
+}
+
+fn nearest_mod(dir: &Path, name: &str) -> Result<Option<ModFile>> {
+    for d in dir.ancestors() {
+        let p = d.join(name);
+        if readable_file(&p)? {
+            return project::read_mod_file(&p).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `path` is a file that can be opened; `Err` for one that exists but cannot be read.
+fn readable_file(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            File::open(path).map_err(|e| Error::io("cannot read", path, &e))?;
+            Ok(true)
+        }
+        Ok(_) => Ok(false),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(Error::io("cannot read", path, &e)),
+    }
+}
+
+fn print_text(r: &Report) {
+    println!("project:   {}", r.project.display());
+    println!("policy:    {}", r.policy.origin);
+    if let Some(m) = &r.module {
+        println!("module:    {} ({})", m.value, m.location());
+    }
+    match &r.tier {
+        Some(t) => println!("tier:      {} (owner {}): {}", t.name, t.owner, t.reason),
+        None => println!("tier:      none"),
+    }
+    if let Some(req) = &r.request {
+        let asked = if req.written.is_empty() {
+            req.spec.to_string()
+        } else {
+            format!("{} ({})", req.written, req.spec)
+        };
+        println!("requested: {asked} by {}", req.source);
+    }
+    match &r.toolchain {
+        Some(t) => println!("toolchain: {} {}", t.name, t.goroot.display()),
+        None => println!("toolchain: none"),
+    }
+    for f in &r.findings {
+        println!("{}[{}]: {}", f.severity.as_str(), f.rule, f.message);
+    }
+    let (e, w) = (r.errors().count(), r.warnings().count());
+    if e == 0 {
+        println!("ok: no violations{}", plural_suffix(w, "warning"));
+    } else {
+        println!(
+            "{e} violation{}{}",
+            if e == 1 { "" } else { "s" },
+            plural_suffix(w, "warning")
+        );
+    }
+}
+
+fn plural_suffix(n: usize, what: &str) -> String {
+    match n {
+        0 => String::new(),
+        1 => format!(", 1 {what}"),
+        n => format!(", {n} {what}s"),
+    }
+}
+
+fn finding_json(f: &Finding) -> serde_json::Value {
+    json!({
+        "rule": f.rule,
+        "severity": f.severity.as_str(),
+        "message": f.message,
+        "file": f.file,
+        "line": f.line,
+    })
+}
+
+/// The JSON report; its shape is documented in README.md.
+pub fn to_json(r: &Report) -> serde_json::Value {
+    let tier = r.tier.as_ref().map(|t| {
+        let rules = r.tier_rules.as_ref();
+        json!({
+            "name": t.name,
+            "owner": t.owner,
+            "reason": t.reason.kind(),
+            "why": t.reason.to_string(),
+            "min": rules.and_then(|x| x.min.as_ref()).map(|b| b.bare.clone()),
+            "recommended": rules.and_then(|x| x.recommended.as_ref()).map(|b| b.bare.clone()),
+            "upgrade_by": rules.and_then(|x| x.upgrade_by.as_ref()).map(|d| d.date.to_string()),
+        })
+    });
+    let version = r.request.as_ref().map(|req| {
+        let (file, line) = matrix::source_file_line(&req.source);
+        json!({
+            "requested": req.written,
+            "spec": req.spec.to_string(),
+            "source": {
+                "kind": req.source.kind(),
+                "description": req.source.to_string(),
+                "file": file,
+                "line": line,
+            },
+            "toolchain": r.toolchain.as_ref().map(|t| t.name.clone()),
+            "goroot": r.toolchain.as_ref().map(|t| t.goroot.clone()),
+        })
+    });
+    json!({
+        "ok": r.errors().next().is_none(),
+        "project": r.project,
+        "policy": {
+            "origin": r.policy.origin.kind(),
+            "path": r.policy.origin.path(),
+        },
+        "module": r.module.as_ref().map(|m| json!({
+            "path": m.value,
+            "file": m.path,
+            "line": m.line,
+        })),
+        "tier": tier,
+        "version": version,
+        "violations": r.errors().map(finding_json).collect::<Vec<_>>(),
+        "warnings": r.warnings().map(finding_json).collect::<Vec<_>>(),
+    })
+}
+
+/// GitHub Actions workflow commands: one annotation per finding, on the file and line to fix
+/// (relative to the working directory, the workspace in Actions, so it attaches to the diff).
+fn print_github(r: &Report, cwd: &Path) {
+    for f in &r.findings {
+        let kind = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(file) = &f.file {
+            let rel = matrix::relative_to(file, cwd);
+            props.push(format!(
+                "file={}",
+                escape_property(&rel.display().to_string())
+            ));
+            if let Some(line) = f.line {
+                props.push(format!("line={line}"));
+            }
+        }
+        props.push(format!(
+            "title={}",
+            escape_property(&format!("gowarden {}", f.rule))
+        ));
+        println!("::{kind} {}::{}", props.join(","), escape_data(&f.message));
+    }
+    let (e, w) = (r.errors().count(), r.warnings().count());
+    println!(
+        "gowarden check: {e} violation{}{}",
+        if e == 1 { "" } else { "s" },
+        plural_suffix(w, "warning")
+    );
+}
+
+/// Escapes a workflow command's message, as the Actions toolkit does.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command property value (`file=`, `title=`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("50% a\nb\r"), "50%25 a%0Ab%0D");
+        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn line_numbers_are_read_only_from_a_leading_path() {
+        let p = Path::new("/r/.go-version");
+        assert_eq!(line_in_message("/r/.go-version:3: bad", p), Some(3));
+        assert_eq!(line_in_message("/r/.go-version: empty", p), None);
+        assert_eq!(line_in_message("other:3: bad", p), None);
+    }
+}
