@@ -578,3 +578,36 @@ fn policy_check_schema_errors_and_unreadable_files() {
     assert_eq!(run(sb.gowarden(&["policy", "lint", "x"])).status(), 2);
     assert_eq!(run(sb.gowarden(&["policy", "check"])).status(), 2);
 }
+
+#[test]
+fn the_enterprise_example_gates_a_payments_repository() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.24.3");
+    sb.fake_toolchain("go1.24.9");
+    let text = std::fs::read_to_string(example("examples/enterprise.toml")).unwrap();
+    sb.write_policy(&text);
+    sb.write_project_file("go.mod", "module corp.example/ledger/core\n\ngo 1.24\n");
+    sb.write_project_file(".go-version", "1.24.3\n");
+    let v = json_of(&run(sb.gowarden(&["check", "--format", "json"])));
+    assert_eq!(v["tier"]["name"], "payments");
+    assert!(
+        rules(&v, "violations").contains(&"matrix.min".to_string()),
+        "{v}"
+    );
+    let r = run(sb.go(&["build"]));
+    assert_eq!(r.status(), 1);
+    assert_has(
+        &r.stderr,
+        &[
+            "go1.24.3 is below the minimum go1.24.4 of tier \"payments\"",
+            "payments-platform@corp.example (#payments-platform)",
+        ],
+    );
+    // The recommended release runs: in this repository and in a risk one it is too old.
+    sb.write_project_file(".go-version", "1.24.9\n");
+    assert_eq!(run(sb.go(&["build"])).ran(), Some("go go1.24.9"));
+    sb.write_project_file("go.mod", "module corp.example/risk/models\n");
+    let r = run(sb.go(&["build"]));
+    assert_eq!(r.status(), 1);
+    assert_has(&r.stderr, &["below the minimum go1.25.0 of tier \"risk\""]);
+}
