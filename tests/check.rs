@@ -277,7 +277,8 @@ fn missing_and_invalid_version_files() {
         &[
             "no .go-version",
             "require_go_version",
-            &format!("> {}/.go-version", sb.project.display()),
+            // The toolchain the go line picks, since the tier recommends nothing.
+            &format!("`echo 1.22.8 > {}/.go-version`", sb.project.display()),
         ],
     );
     // Not required: the same project is clean (the go line picks go1.22.8).

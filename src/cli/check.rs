@@ -172,32 +172,6 @@ pub fn check(dir: &Path) -> Result<Report> {
         go_mod: found.go_mod.filter(|_| files.contains(&"go.mod")),
     };
 
-    if matrix.require_go_version && project.go_version.is_none() && !broken_version_file {
-        let suggest = matrix
-            .policy_tier(module.as_ref())
-            .and_then(|c| {
-                matrix.tiers[c.index]
-                    .recommended
-                    .as_ref()
-                    .map(|r| r.bare.clone())
-            })
-            .unwrap_or_else(|| "1.22.8".into());
-        findings.push(Finding {
-            rule: VERSION_MISSING,
-            severity: Severity::Error,
-            message: format!(
-                "no .go-version in {} or above it, and the policy {} requires one ([matrix] \
-                 require_go_version); write the version this project builds with, e.g. `echo \
-                 {suggest} > {}`",
-                dir.display(),
-                policy.origin.file_name(),
-                project.root().join(".go-version").display()
-            ),
-            file: None,
-            line: None,
-        });
-    }
-
     let tier = match matrix.choose_tier(&project, module.as_ref()) {
         Ok(t) => t,
         Err(f) => {
@@ -281,6 +255,34 @@ pub fn check(dir: &Path) -> Result<Report> {
                 Severity::Error,
             ));
         }
+    }
+
+    if matrix.require_go_version && project.go_version.is_none() && !broken_version_file {
+        // Suggest what the project would run anyway: its tier's recommended release, else
+        // the toolchain chosen without a .go-version.
+        let suggest = tier
+            .as_ref()
+            .and_then(|c| matrix.tier(c))
+            .and_then(|t| t.recommended.as_ref().map(|r| r.bare.clone()))
+            .or_else(|| chosen.as_ref().map(|t| t.version.to_string()))
+            .unwrap_or_else(|| "<version>".into());
+        findings.insert(
+            0,
+            Finding {
+                rule: VERSION_MISSING,
+                severity: Severity::Error,
+                message: format!(
+                    "no .go-version in {} or above it, and the policy {} requires one ([matrix] \
+                     require_go_version); write the version this project builds with, e.g. \
+                     `echo {suggest} > {}`",
+                    dir.display(),
+                    policy.origin.file_name(),
+                    project.root().join(".go-version").display()
+                ),
+                file: None,
+                line: None,
+            },
+        );
     }
 
     let tier_rules = tier.as_ref().and_then(|c| matrix.tier(c).cloned());

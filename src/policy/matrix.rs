@@ -1147,6 +1147,72 @@ mod tests {
         assert!(pattern_matches("corp.example/...", "corp.example"));
     }
 
+    fn tier(name: &str, min: Option<&str>, rec: Option<&str>, by: Option<&str>) -> Tier {
+        let bound = |v: Option<&str>| {
+            v.map(|v| Bound {
+                version: GoVersion::parse(v).unwrap(),
+                bare: v.to_string(),
+                at: "p:1".into(),
+            })
+        };
+        Tier {
+            name: name.into(),
+            owner: "o".into(),
+            at: "p:1".into(),
+            modules: Vec::new(),
+            min: bound(min),
+            recommended: bound(rec),
+            upgrade_by: by.map(|d| Deadline {
+                date: Date::parse(d).unwrap(),
+                at: "p:2".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_chosen_tier_must_be_at_least_as_strict_on_every_rule() {
+        let base = tier("base", Some("1.22.5"), Some("1.22.8"), Some("2026-03-01"));
+        let ok = [
+            tier("same", Some("1.22.5"), Some("1.22.8"), Some("2026-03-01")),
+            tier("newer", Some("1.23.0"), Some("1.23.4"), Some("2026-02-01")),
+            // A min at base's recommended needs no deadline of its own.
+            tier("floor", Some("1.22.8"), None, None),
+        ];
+        for t in &ok {
+            assert_eq!(at_least_as_strict(t, &base), Ok(()), "{}", t.name);
+        }
+        let looser = [
+            (
+                tier("nomin", None, Some("1.22.8"), Some("2026-03-01")),
+                "no min",
+            ),
+            (
+                tier("lowmin", Some("1.22.0"), Some("1.22.8"), None),
+                "min go1.22.0",
+            ),
+            (
+                tier("norec", Some("1.22.5"), None, None),
+                "recommends nothing",
+            ),
+            (
+                tier("lowrec", Some("1.22.5"), Some("1.22.7"), None),
+                "go1.22.7",
+            ),
+            (
+                tier("late", Some("1.22.5"), Some("1.22.9"), Some("2026-04-01")),
+                "2026-04-01",
+            ),
+            (
+                tier("nodate", Some("1.22.5"), Some("1.22.9"), None),
+                "no upgrade_by",
+            ),
+        ];
+        for (t, why) in &looser {
+            let err = at_least_as_strict(t, &base).unwrap_err();
+            assert!(err.contains(why), "{}: {err}", t.name);
+        }
+    }
+
     #[test]
     fn containment_and_overlap() {
         assert!(pattern_covers("corp.example/...", "corp.example/pay/..."));
