@@ -23,7 +23,8 @@ impl Date {
     /// exists; `None` otherwise.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        // ASCII first, so the byte ranges below always fall on character boundaries.
+        if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -157,6 +158,8 @@ mod tests {
             "2024/01/01",
             "2024-01-01T00:00:00Z",
             "+202-01-01",
+            "2024-é-01",
+            "20é4-01-1",
             "",
         ] {
             assert_eq!(Date::parse(bad), None, "{bad:?}");
