@@ -159,6 +159,9 @@ pub fn record(
                 .attr_str(attr::GO_VERSION, plan.toolchain.name.as_str())
                 .attr_str(attr::GO_VERSION_SOURCE, plan.request.source.to_string())
                 .attr_str("gowarden.policy", plan.policy.origin.to_string());
+            if let Some(tier) = plan.tier_name() {
+                r = r.attr_str(attr::GOWARDEN_TIER, tier);
+            }
             for c in &plan.env {
                 r = r.env_override(&c.key, c.from.as_deref(), c.to.as_deref());
             }
@@ -169,6 +172,9 @@ pub fn record(
                 .decision(Decision::Deny)
                 .attr_str(attr::GOWARDEN_RULE, refusal.rule.as_str())
                 .attr_str("gowarden.reason", refusal.message.as_str());
+            if let Some(tier) = &refusal.tier {
+                r = r.attr_str(attr::GOWARDEN_TIER, tier.as_str());
+            }
         }
     }
     r

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::{Sandbox, run};
+use gowarden::audit::{LoggedRecord, attr};
 
 /// The UTC date `offset` days from today, computed by `date(1)` so the tests do not check
 /// gowarden's date arithmetic against itself.
@@ -567,4 +568,33 @@ fn system_policy_matrix_applies_and_user_policy_cannot_lift_it() {
         &r.stderr,
         &[&format!("{}:", sb.system_policy.display()), "advisory"],
     );
+}
+
+fn audit_records(sb: &Sandbox) -> Vec<LoggedRecord> {
+    fs::read(sb.home.join(".local/state/gowarden/audit.jsonl"))
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| LoggedRecord::parse(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn audit_records_carry_the_tier_and_the_matrix_rule() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.22.8");
+    write_matrix(&sb, &day(30), "");
+    sb.write_project_file("go.mod", "module corp.example/pay/api\n");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    assert_eq!(run(sb.go(&["build"])).status(), 1);
+    sb.write_project_file(".go-version", "1.22.8\n");
+    assert_eq!(run(sb.go(&["build"])).status(), 0);
+    let recs = audit_records(&sb);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].str_attr(attr::GOWARDEN_DECISION), Some("deny"));
+    assert_eq!(recs[0].str_attr(attr::GOWARDEN_RULE), Some("matrix.min"));
+    assert_eq!(recs[0].str_attr(attr::GOWARDEN_TIER), Some("payments"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_DECISION), Some("allow"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_TIER), Some("payments"));
 }
