@@ -153,14 +153,23 @@ pub fn record(
     }
     match outcome {
         Outcome::Run(plan) => {
+            // Go runs either way; `warn` marks a run that the matrix only tolerates for now.
+            let decision = if plan.warnings.is_empty() {
+                Decision::Allow
+            } else {
+                Decision::Warn
+            };
             r = r
-                .decision(Decision::Allow)
+                .decision(decision)
                 .attr_path(attr::PROCESS_EXECUTABLE_PATH, &plan.binary())
                 .attr_str(attr::GO_VERSION, plan.toolchain.name.as_str())
                 .attr_str(attr::GO_VERSION_SOURCE, plan.request.source.to_string())
                 .attr_str("gowarden.policy", plan.policy.origin.to_string());
             if let Some(tier) = plan.tier_name() {
                 r = r.attr_str(attr::GOWARDEN_TIER, tier);
+            }
+            if !plan.warnings.is_empty() {
+                r = r.attr_str("gowarden.warnings", plan.warnings.join("; "));
             }
             for c in &plan.env {
                 r = r.env_override(&c.key, c.from.as_deref(), c.to.as_deref());

@@ -288,6 +288,15 @@ fn before_the_deadline_it_runs_with_one_warning_a_day_per_project() {
     let r = run(c);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert_eq!(stamps(&sb).len(), 2);
+
+    // Every one of these runs is audited as `warn`, warned on stderr that day or not.
+    let log = fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
+    let last = log.lines().last().unwrap();
+    assert!(last.contains(r#""stringValue":"warn""#), "{last}");
+    assert!(
+        last.contains("gowarden.warnings") && last.contains("below go1.22.8"),
+        "{last}"
+    );
 }
 
 #[test]
