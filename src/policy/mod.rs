@@ -6,6 +6,8 @@
 //! fresh install works with no files at all.
 
 pub mod load;
+pub mod roles;
+pub mod rules;
 pub mod schema;
 pub mod validate;
 

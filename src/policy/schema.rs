@@ -16,6 +16,13 @@ pub struct Policy {
     pub toolchains: Toolchains,
     #[serde(default)]
     pub resolve: Resolve,
+    /// `[roles]`, `[[binding]]` and `[role.NAME]`: defined in `roles.rs` with their checks.
+    #[serde(default)]
+    pub roles: super::roles::RolesTable,
+    #[serde(default)]
+    pub binding: Vec<Spanned<super::roles::Binding>>,
+    #[serde(default)]
+    pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
 }
 
 /// `[policy]`: about the policy file itself.

@@ -48,6 +48,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
             )));
         }
     }
+    super::roles::validate(loaded)?;
     Ok(())
 }
 
