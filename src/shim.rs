@@ -9,6 +9,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::gocli::Invocation;
+use crate::policy::roles::RoleChoice;
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Project, Wanted};
 use crate::resolve::{self, Inputs, Request};
@@ -65,6 +67,11 @@ pub struct Plan {
     /// Every toolchain discovery found (for explanations).
     pub installed: Vec<Toolchain>,
     pub env: Vec<EnvChange>,
+    /// The caller's role and what chose it; `None` when the policy has no roles.
+    pub role: Option<RoleChoice>,
+    /// The go command line as go will read it (GOFLAGS applied); read only where a role needs
+    /// it, and `None` where go would reject it.
+    pub invocation: Option<Invocation>,
 }
 
 impl Plan {
@@ -79,6 +86,9 @@ pub struct Refusal {
     /// A short identifier for the audit record (`toolchain-not-installed`, a policy rule id).
     pub rule: String,
     pub message: String,
+    /// The caller's role, where one was chosen before the refusal (for the audit record).
+    /// Boxed: a Refusal travels in every `Result` of the hot path.
+    pub role: Option<Box<RoleChoice>>,
 }
 
 impl Refusal {
@@ -86,6 +96,7 @@ impl Refusal {
         Refusal {
             rule: rule.to_string(),
             message: message.into(),
+            role: None,
         }
     }
 }
@@ -155,6 +166,7 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
         return Err(not_installed(&request, &installed));
     };
     let env = child_env(&policy, &toolchain);
+    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd)?;
     Ok(Plan {
         tool,
         args,
@@ -164,7 +176,45 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
         toolchain,
         installed,
         env,
+        role,
+        invocation,
     })
+}
+
+/// Roles and argument filtering (policies/README.md, "Roles and rules"): the caller's role,
+/// and the command line judged by its rules as the chosen toolchain's go will read it. A
+/// policy without roles costs nothing here: no identity, no go env file, no parsing.
+fn check_role(
+    policy: &LoadedPolicy,
+    tool: Tool,
+    args: &[OsString],
+    toolchain: &Toolchain,
+    cwd: &Path,
+) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
+    if !policy.has_roles() {
+        return Ok((None, None));
+    }
+    let identity = crate::identity::Identity::current();
+    let ctx = policy::rules::Context {
+        policy,
+        identity: &identity,
+        env: &crate::goenv::process_env,
+        goroot: Some(&toolchain.goroot),
+        cwd,
+        role_override: None,
+        always_parse: false,
+    };
+    // gofmt has no go command line: it gets a role (for the record) but no rules.
+    let go_args = (tool == Tool::Go).then_some(args);
+    let eval = policy::rules::evaluate(&ctx, go_args)?;
+    match (eval.refusal_message(), &eval.denial) {
+        (Some(message), Some(d)) => Err(Refusal {
+            rule: d.rule.clone(),
+            message,
+            role: eval.role.map(Box::new),
+        }),
+        _ => Ok((eval.role, eval.invocation)),
+    }
 }
 
 /// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
