@@ -4,6 +4,7 @@
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
 mod doctor;
+mod explain;
 mod which;
 
 use std::ffi::OsString;
@@ -14,6 +15,9 @@ gowarden: governs the Go toolchain (installed as `go` and `gofmt` shims)
 Usage:
   gowarden which [-C DIR] [--json]    the toolchain `go` would run here, and why
   gowarden doctor                      check PATH, policy and toolchains; list fixes
+  gowarden explain [--role R] [--json] -- <go args>
+                                       how the shim reads a go command line, the role
+                                       and the rule that decides, without running go
   gowarden help                        this text
   gowarden --version
 
@@ -22,6 +26,10 @@ Diagnostics: GOWARDEN_LOG=debug prints gowarden's own decisions to stderr.
 
 /// Runs the CLI; returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
+    // A go command line may hold arguments that are not UTF-8: explain takes them as they are.
+    if args.first().is_some_and(|a| a == "explain") {
+        return explain::run(&args[1..]);
+    }
     let args: Vec<String> = match args
         .into_iter()
         .map(|a| a.into_string())
