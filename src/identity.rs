@@ -1,7 +1,7 @@
 //! Who is running go: numeric ids from the kernel, names through NSS only when asked for.
 //!
-//! The uid and the gids (real gid first, then the supplementary groups from `getgroups`) cost
-//! three system calls and are always exact. Names go through NSS (`getpwuid_r`,
+//! The uid and the gids (real gid first, then the supplementary groups from `getgroups`, read
+//! only when a caller asks for them) are a few system calls and always exact. Names go through NSS (`getpwuid_r`,
 //! `getgrnam_r` via `nix::unistd::{User, Group}`), which on company machines means LDAP or
 //! SSSD and may be slow or down, so each is looked up at most once and only when a caller
 //! needs it: role bindings by `users`/`groups`, the audit record's `user.name`.
@@ -26,8 +26,9 @@ use crate::error::{Error, Result};
 pub struct Identity {
     uid: u32,
     gid: u32,
-    /// The real gid first, then the supplementary groups, without duplicates.
-    gids: Vec<u32>,
+    /// The real gid first, then the supplementary groups, without duplicates; read on first
+    /// use (glibc's `getgroups` wrapper also reads `/proc/sys/kernel/ngroups_max`).
+    gids: OnceCell<Vec<u32>>,
     names: Names,
     user_name: OnceCell<std::result::Result<Option<String>, String>>,
 }
@@ -44,19 +45,16 @@ enum Names {
 }
 
 impl Identity {
-    /// The real uid, real gid and supplementary groups of this process (no NSS lookup).
+    /// The real uid, real gid and (when first needed) the supplementary groups of this
+    /// process. No NSS lookup.
     pub fn current() -> Identity {
-        let supplementary = nix::unistd::getgroups()
-            .map(|g| g.into_iter().map(Gid::as_raw).collect())
-            // getgroups only fails for a list longer than NGROUPS_MAX, which the kernel
-            // never hands out; without it the primary group is still known.
-            .unwrap_or_default();
-        Identity::build(
-            Uid::current().as_raw(),
-            Gid::current().as_raw(),
-            supplementary,
-            Names::Nss,
-        )
+        Identity {
+            uid: Uid::current().as_raw(),
+            gid: Gid::current().as_raw(),
+            gids: OnceCell::new(),
+            names: Names::Nss,
+            user_name: OnceCell::new(),
+        }
     }
 
     /// An identity with the names given instead of looked up: `groups` maps group names to
@@ -76,16 +74,10 @@ impl Identity {
     }
 
     fn build(uid: u32, gid: u32, supplementary: Vec<u32>, names: Names) -> Identity {
-        let mut gids = vec![gid];
-        for g in supplementary {
-            if !gids.contains(&g) {
-                gids.push(g);
-            }
-        }
         Identity {
             uid,
             gid,
-            gids,
+            gids: OnceCell::from(with_primary(gid, supplementary)),
             names,
             user_name: OnceCell::new(),
         }
@@ -102,11 +94,18 @@ impl Identity {
 
     /// Every group the process is in: the real gid first, then the supplementary groups.
     pub fn gids(&self) -> &[u32] {
-        &self.gids
+        self.gids.get_or_init(|| {
+            let supplementary = nix::unistd::getgroups()
+                .map(|g| g.into_iter().map(Gid::as_raw).collect())
+                // getgroups only fails for a list longer than NGROUPS_MAX, which the kernel
+                // never hands out; without it the primary group is still known.
+                .unwrap_or_default();
+            with_primary(self.gid, supplementary)
+        })
     }
 
     pub fn in_group(&self, gid: u32) -> bool {
-        self.gids.contains(&gid)
+        self.gids().contains(&gid)
     }
 
     /// The user name of the uid (NSS, looked up once). `Ok(None)`: no such user in NSS (a
@@ -144,7 +143,7 @@ impl Identity {
     /// The name of each of [`Identity::gids`] (`None` where NSS has none), for display. Makes
     /// one NSS lookup per group: not for the hot path.
     pub fn group_names(&self) -> Vec<(u32, Option<String>)> {
-        self.gids
+        self.gids()
             .iter()
             .map(|&gid| {
                 let name = match &self.names {
@@ -161,6 +160,16 @@ impl Identity {
             })
             .collect()
     }
+}
+
+fn with_primary(gid: u32, supplementary: Vec<u32>) -> Vec<u32> {
+    let mut gids = vec![gid];
+    for g in supplementary {
+        if !gids.contains(&g) {
+            gids.push(g);
+        }
+    }
+    gids
 }
 
 #[cfg(test)]

@@ -166,6 +166,9 @@ const CASES: &[Case] = &[
     c(DEV, &["env", "-u", "GOFLAGS"], Refuse("dev-protected-go-env", "`go env -u` of GOFLAGS")),
     c(DEV, &["env", "--w", "GOTOOLCHAIN=go1.99.0"], Refuse("dev-protected-go-env", "of GOTOOLCHAIN")),
     c(DEV, &["env", "-C", "sub", "-w", "GOPROXY=off"], Refuse("dev-protected-go-env", "of GOPROXY")),
+    // go applies -w from GOFLAGS to go env too: `GOFLAGS=-w go env K=V` writes the env file.
+    ce(DEV, &[("GOFLAGS", "-w")], &["env", "GOPROXY=off"], Refuse("dev-protected-go-env", "`go env -w` of GOPROXY")),
+    ce(CI, &[("CI", "true"), ("GOFLAGS", "-w")], &["env", "GOBIN=/x"], Refuse("ci-no-go-env-write", "`-w` from $GOFLAGS (the environment) in `go env`")),
     c(DEV, &["env", "-w", "GOBIN=/opt/bin", "CGO_ENABLED=0"], Allow),
     c(DEV, &["env", "GOPROXY", "GOFLAGS"], Allow),
     c(DEV, &["env", "-json"], Allow),
