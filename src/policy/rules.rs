@@ -144,8 +144,13 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
     if args.is_empty() {
         return Ok(eval);
     }
+    // validate() makes every bound role exist; should one not, refuse rather than allow.
     let Some((role, header)) = ctx.policy.role(&choice.name) else {
-        return Ok(eval);
+        return Err(Error::new(format!(
+            "the policy {} gives the role {:?} but does not define it",
+            ctx.policy.origin.file_name(),
+            choice.name
+        )));
     };
     let judge = Judge {
         ctx,
@@ -921,6 +926,34 @@ gids = [55]
                 "policy:\n{text}\nwant: {want}\ngot:  {got}"
             );
         }
+    }
+
+    #[test]
+    fn an_undefined_role_is_an_error_not_an_allow() {
+        // Only a policy that skipped validate() can get here; it must still fail closed.
+        let text = "[roles]\ndefault = \"ghost\"\n[role.real]\n";
+        let p = LoadedPolicy {
+            policy: toml::from_str(text).unwrap(),
+            origin: PolicyOrigin::File("/p.toml".into()),
+            text: text.into(),
+            notes: Vec::new(),
+        };
+        let lookup = |_: &str| None;
+        let ctx = Context {
+            policy: &p,
+            identity: &nobody(),
+            env: &lookup,
+            goroot: None,
+            cwd: Path::new("/"),
+            role_override: None,
+            always_parse: false,
+        };
+        let args = [OsString::from("build")];
+        let err = evaluate(&ctx, Some(&args)).unwrap_err();
+        assert!(
+            err.message().contains("\"ghost\" but does not define it"),
+            "{err}"
+        );
     }
 
     #[test]
