@@ -168,6 +168,9 @@ pub fn record(
             if let Some(tier) = plan.tier_name() {
                 r = r.attr_str(attr::GOWARDEN_TIER, tier);
             }
+            if let Some(role) = &plan.role {
+                r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
+            }
             if !plan.warnings.is_empty() {
                 r = r.attr_str("gowarden.warnings", plan.warnings.join("; "));
             }
@@ -181,6 +184,9 @@ pub fn record(
                 .decision(Decision::Deny)
                 .attr_str(attr::GOWARDEN_RULE, refusal.rule.as_str())
                 .attr_str("gowarden.reason", refusal.message.as_str());
+            if let Some(role) = &refusal.role {
+                r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
+            }
             if let Some(tier) = &refusal.tier {
                 r = r.attr_str(attr::GOWARDEN_TIER, tier.as_str());
             }

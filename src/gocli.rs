@@ -1316,6 +1316,56 @@ fn env_write(inv: &Invocation) -> Result<Option<EnvWrite>, Error> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The grammar as data, for checking policies that name commands and flags.
+
+/// Every command line go has words for, as policies write them: `"build"`, `"mod download"`,
+/// the groups `"mod"` and `"work"`, and `"help"`.
+pub fn command_names() -> Vec<String> {
+    let mut names: Vec<String> = COMMANDS.iter().map(|c| c.words.join(" ")).collect();
+    names.extend(GROUPS.iter().map(|g| g.to_string()));
+    names.push("help".into());
+    names.sort();
+    names
+}
+
+/// Whether `words` name a command, a command group or `help` (see [`command_names`]).
+pub fn is_command_name(words: &[&str]) -> bool {
+    words == ["help"]
+        || (words.len() == 1 && GROUPS.contains(&words[0]))
+        || COMMANDS.iter().any(|c| c.words == words)
+}
+
+/// Whether go parses `-name` as its own flag for the commands `words` name (a group: any of
+/// its subcommands; `[]`: any command), by the canonical name [`FlagUse::name`] reports:
+/// go test's test-binary flags and the default vet/fix tool's flags count, `test.run` does not
+/// (it is reported as `run`).
+pub fn defines_flag(words: &[&str], name: &str) -> bool {
+    // `-C` is taken off the command line before any flag parsing: it is never a FlagUse.
+    if words == ["help"] || name == "C" {
+        return false;
+    }
+    if words == ["doc"] {
+        return DOC_FLAGS.iter().any(|d| d.name == name);
+    }
+    let doc = words.is_empty() && DOC_FLAGS.iter().any(|d| d.name == name);
+    doc || COMMANDS
+        .iter()
+        .filter(|c| c.words.starts_with(words))
+        .any(|spec| {
+            let table = FlagTable {
+                sets: spec.sets,
+                test_aliases: false,
+                tool_flags: match spec.grammar {
+                    G::Vet => VET_TOOL_FLAGS,
+                    G::Fix => FIX_TOOL_FLAGS,
+                    _ => &[],
+                },
+            };
+            table.lookup(name).is_some()
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
 // Small helpers.
 
 /// Splits `name=value` at the first `=`.

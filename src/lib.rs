@@ -13,6 +13,7 @@ pub mod diag;
 pub mod error;
 pub mod gocli;
 pub mod goenv;
+pub mod identity;
 pub mod policy;
 pub mod project;
 pub mod resolve;

@@ -11,7 +11,9 @@ use std::rc::Rc;
 
 use crate::auditing::{self, Outcome};
 use crate::error::Error;
+use crate::gocli::Invocation;
 use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
+use crate::policy::roles::RoleChoice;
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Project, Wanted};
 use crate::resolve::{self, Inputs, Request};
@@ -73,6 +75,11 @@ pub struct Plan {
     /// One-line warnings (below the recommended version, inconsistent go.mod lines) that
     /// [`run`] shows at most once a day per project.
     pub warnings: Vec<String>,
+    /// The caller's role and what chose it; `None` when the policy has no roles.
+    pub role: Option<RoleChoice>,
+    /// The go command line as go will read it (GOFLAGS applied); read only where a role needs
+    /// it, and `None` where go would reject it.
+    pub invocation: Option<Invocation>,
 }
 
 impl Plan {
@@ -94,6 +101,9 @@ pub struct Refusal {
     pub message: String,
     /// The project's tier, where it was known when the refusal was made (audit record).
     pub tier: Option<String>,
+    /// The caller's role, where one was chosen before the refusal (for the audit record).
+    /// Boxed: a Refusal travels in every `Result` of the hot path.
+    pub role: Option<Box<RoleChoice>>,
 }
 
 impl Refusal {
@@ -102,6 +112,7 @@ impl Refusal {
             rule: rule.to_string(),
             message: message.into(),
             tier: None,
+            role: None,
         }
     }
 
@@ -207,6 +218,8 @@ pub fn plan_with(
     };
     let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
     let env = child_env(&policy, &toolchain);
+    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd)
+        .map_err(|r| r.with_tier(tier.as_ref()))?;
     Ok(Plan {
         tool,
         args,
@@ -218,6 +231,8 @@ pub fn plan_with(
         env,
         tier,
         warnings,
+        role,
+        invocation,
     })
 }
 
@@ -243,6 +258,43 @@ fn judge(
         Severity::Warning,
     ));
     Ok(findings.into_iter().map(|f| f.message).collect())
+}
+
+/// Roles and argument filtering (policies/README.md, "Roles and rules"): the caller's role,
+/// and the command line judged by its rules as the chosen toolchain's go will read it. A
+/// policy without roles costs nothing here: no identity, no go env file, no parsing.
+fn check_role(
+    policy: &LoadedPolicy,
+    tool: Tool,
+    args: &[OsString],
+    toolchain: &Toolchain,
+    cwd: &Path,
+) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
+    if !policy.has_roles() {
+        return Ok((None, None));
+    }
+    let identity = crate::identity::Identity::current();
+    let ctx = policy::rules::Context {
+        policy,
+        identity: &identity,
+        env: &crate::goenv::process_env,
+        goroot: Some(&toolchain.goroot),
+        cwd,
+        role_override: None,
+        always_parse: false,
+    };
+    // gofmt has no go command line: it gets a role (for the record) but no rules.
+    let go_args = (tool == Tool::Go).then_some(args);
+    let eval = policy::rules::evaluate(&ctx, go_args)?;
+    match (eval.refusal_message(), &eval.denial) {
+        (Some(message), Some(d)) => Err(Refusal {
+            rule: d.rule.clone(),
+            message,
+            tier: None,
+            role: eval.role.map(Box::new),
+        }),
+        _ => Ok((eval.role, eval.invocation)),
+    }
 }
 
 /// The environment changes go runs with: the chosen GOROOT (a stale one must not mix

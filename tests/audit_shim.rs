@@ -378,3 +378,25 @@ fn mutating_mode_skips_read_only_calls_and_rotation_keeps_the_chain() {
     let recs = &v["resourceLogs"][0]["scopeLogs"][0]["logRecords"];
     assert_eq!(recs.as_array().unwrap().len(), 11);
 }
+
+#[test]
+fn role_and_rule_are_recorded_for_allowed_and_refused_calls() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    sb.write_policy(&sb.isolated_policy(
+        "[roles]\ndefault = \"developer\"\n\n[role.developer]\n\
+         [[role.developer.deny]]\nid = \"no-toolexec\"\nflags = [\"toolexec\"]\n\
+         message = \"wrappers around the compiler are not allowed\"\n",
+    ));
+    assert_eq!(run(sb.go(&["build", "./..."])).status(), 0);
+    let r = run(sb.go(&["build", "-toolexec=/tmp/x", "./..."]));
+    assert_eq!(r.status(), 1);
+    let recs = records(&log_path(&sb));
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].str_attr(attr::GOWARDEN_ROLE), Some("developer"));
+    assert_eq!(recs[0].str_attr(attr::GOWARDEN_DECISION), Some("allow"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_ROLE), Some("developer"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_DECISION), Some("deny"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_RULE), Some("no-toolexec"));
+}

@@ -6,6 +6,7 @@
 mod audit;
 pub mod check;
 mod doctor;
+mod explain;
 mod policy_check;
 mod which;
 
@@ -26,6 +27,9 @@ Usage:
   gowarden check [-C DIR] [--format text|json|github]
                                        CI gate: every violation of the policy here
   gowarden policy check FILE           lint a policy file before rolling it out
+  gowarden explain [--role R] [--json] -- <go args>
+                                       how the shim reads a go command line, the role
+                                       and the rule that decides, without running go
   gowarden help                        this text
   gowarden --version
 
@@ -34,6 +38,10 @@ Diagnostics: GOWARDEN_LOG=debug prints gowarden's own decisions to stderr.
 
 /// Runs the CLI; returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
+    // A go command line may hold arguments that are not UTF-8: explain takes them as they are.
+    if args.first().is_some_and(|a| a == "explain") {
+        return explain::run(&args[1..]);
+    }
     let args: Vec<String> = match args
         .into_iter()
         .map(|a| a.into_string())

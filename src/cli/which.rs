@@ -66,6 +66,9 @@ fn print_text(plan: &Plan) {
     for note in &plan.policy.notes {
         println!("  note:      {note}");
     }
+    if let Some(role) = &plan.role {
+        println!("  role:      {}, {}", role.name, role.chosen_by);
+    }
     for c in &plan.env {
         let to =
             c.to.as_ref()
@@ -125,5 +128,26 @@ fn to_json(plan: &Plan) -> serde_json::Value {
             "why": t.reason.to_string(),
         })),
         "warnings": plan.warnings,
+        "role": role_json(plan.role.as_ref()),
     })
+}
+
+/// The caller's role and what chose it; `null` for a policy without roles.
+pub(crate) fn role_json(role: Option<&crate::policy::roles::RoleChoice>) -> serde_json::Value {
+    match role {
+        None => serde_json::Value::Null,
+        Some(r) => {
+            let matched = match &r.chosen_by {
+                crate::policy::roles::ChosenBy::Binding { matched, .. } => Some(matched),
+                _ => None,
+            };
+            json!({
+                "name": r.name,
+                "chosen_by": r.chosen_by.kind(),
+                "location": r.chosen_by.location(),
+                "matched": matched,
+                "description": r.chosen_by.to_string(),
+            })
+        }
+    }
 }

@@ -7,6 +7,8 @@
 
 pub mod load;
 pub mod matrix;
+pub mod roles;
+pub mod rules;
 pub mod schema;
 pub mod validate;
 

@@ -27,6 +27,13 @@ pub struct Policy {
     /// `[[blocked]]`: releases that must never run, whatever the tier.
     #[serde(default)]
     pub blocked: Vec<Spanned<Blocked>>,
+    /// `[roles]`, `[[binding]]` and `[role.NAME]`: defined in `roles.rs` with their checks.
+    #[serde(default)]
+    pub roles: super::roles::RolesTable,
+    #[serde(default)]
+    pub binding: Vec<Spanned<super::roles::Binding>>,
+    #[serde(default)]
+    pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
 }
 
 /// `[policy]`: about the policy file itself.

@@ -68,6 +68,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
             )));
         }
     }
+    super::roles::validate(loaded)?;
     Ok(())
 }
 

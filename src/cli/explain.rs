@@ -1,0 +1,396 @@
+//! `gowarden explain [--role ROLE] [--json] [--] <go args>`: how the shim reads a go command
+//! line, which role the caller has and what its rules decide, without running go.
+//!
+//! Exit status: 0 when go would run, 1 when the shim would refuse, 2 when explain itself
+//! cannot answer (usage, an unloadable policy, a `--role` preview the policy does not allow).
+//!
+//! `--role` judges as another role. The policy may say who may do that: anyone with
+//! `[roles] allow_preview = true`, otherwise only root (who can rewrite the policy anyway, so
+//! refusing root would protect nothing).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::gocli::{EnvWrite, FlagOrigin, FlagUse, Invocation};
+use crate::goenv::Origin;
+use crate::identity::Identity;
+use crate::policy::rules::{self, Evaluation};
+use crate::policy::{self, LoadedPolicy};
+use crate::shim::{self, Tool};
+
+struct Options {
+    role: Option<String>,
+    json: bool,
+    go_args: Vec<OsString>,
+}
+
+fn parse_options(args: &[OsString]) -> Result<Options, String> {
+    let mut opts = Options {
+        role: None,
+        json: false,
+        go_args: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        match a.as_ref() {
+            "--" => {
+                i += 1;
+                break;
+            }
+            "--json" => opts.json = true,
+            "--role" => {
+                i += 1;
+                match args.get(i) {
+                    Some(r) => opts.role = Some(r.to_string_lossy().into_owned()),
+                    None => return Err("--role needs a role name".into()),
+                }
+            }
+            s if s.starts_with("--role=") => opts.role = Some(s["--role=".len()..].to_string()),
+            s if s.starts_with('-') => {
+                return Err(format!(
+                    "unknown option {s:?}; put the go command line after `--`"
+                ));
+            }
+            // The go command line starts at its first word: `gowarden explain build ./...`.
+            _ => break,
+        }
+        i += 1;
+    }
+    opts.go_args = args[i..].to_vec();
+    Ok(opts)
+}
+
+/// What the shim would do with the command line.
+struct Decision {
+    allow: bool,
+    rule: Option<String>,
+    location: Option<String>,
+    refused: Option<String>,
+    reason: Option<String>,
+    message: Option<String>,
+}
+
+pub fn run(args: &[OsString]) -> i32 {
+    let opts = match parse_options(args) {
+        Ok(o) => o,
+        Err(e) => return super::usage_error("explain", &e),
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gowarden explain: cannot read the working directory: {e}");
+            return 2;
+        }
+    };
+    let policy = match policy::load::load() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("gowarden explain: {e}");
+            return 2;
+        }
+    };
+    let identity = Identity::current();
+    if let Some(role) = &opts.role
+        && !policy.policy.roles.allow_preview
+        && identity.uid() != 0
+    {
+        eprintln!(
+            "gowarden explain: --role {role} is refused: the policy {} lets only root preview \
+             other roles (it would need [roles] allow_preview = true); run without --role to \
+             see your own role's decision",
+            policy.origin
+        );
+        return 2;
+    }
+
+    // The toolchain go would run here decides which $GOROOT/go.env counts for GOFLAGS.
+    let start = crate::gocli::chdir_flag(&opts.go_args)
+        .map(|d| cwd.join(d))
+        .unwrap_or_else(|| cwd.clone());
+    let base = shim::plan(Tool::Go, Vec::new(), &start);
+    let goroot: Option<PathBuf> = base.as_ref().ok().map(|p| p.toolchain.goroot.clone());
+    let ctx = rules::Context {
+        policy: &policy,
+        identity: &identity,
+        env: &crate::goenv::process_env,
+        goroot: goroot.as_deref(),
+        cwd: &cwd,
+        role_override: opts.role.as_deref(),
+        always_parse: true,
+    };
+    let eval = match rules::evaluate(&ctx, Some(&opts.go_args)) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("gowarden explain: {e}");
+            return 2;
+        }
+    };
+
+    let decision = decide(&base, &eval, &opts, &cwd);
+    if opts.json {
+        let v = to_json(&opts, &policy, &base, &eval, &decision);
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print_text(&opts, &policy, &base, &eval, &decision);
+    }
+    if decision.allow { 0 } else { 1 }
+}
+
+/// The shim's decision: a missing toolchain first (as the shim finds it first), then the
+/// role's rules, then, for the caller's own role, the shim's whole plan for this exact command
+/// line, so that every check the shim makes is reflected here.
+fn decide(
+    base: &Result<shim::Plan, shim::Refusal>,
+    eval: &Evaluation,
+    opts: &Options,
+    cwd: &Path,
+) -> Decision {
+    let refused_by = |r: &shim::Refusal| Decision {
+        allow: false,
+        rule: Some(r.rule.clone()),
+        location: None,
+        refused: None,
+        reason: None,
+        message: Some(r.message.clone()),
+    };
+    if let Err(r) = base {
+        return refused_by(r);
+    }
+    if let Some(d) = &eval.denial {
+        return Decision {
+            allow: false,
+            rule: Some(d.rule.clone()),
+            location: Some(d.location.clone()),
+            refused: Some(d.refused.clone()),
+            reason: Some(d.reason.clone()),
+            message: eval.refusal_message(),
+        };
+    }
+    if opts.role.is_none()
+        && let Err(r) = shim::plan(Tool::Go, opts.go_args.clone(), cwd)
+    {
+        return refused_by(&r);
+    }
+    Decision {
+        allow: true,
+        rule: None,
+        location: None,
+        refused: None,
+        reason: None,
+        message: None,
+    }
+}
+
+fn lossy(s: &std::ffi::OsStr) -> String {
+    s.to_string_lossy().into_owned()
+}
+
+fn origin_text(o: &Origin) -> String {
+    match o {
+        Origin::ProcessEnv => "the environment".into(),
+        Origin::EnvFile { path, line } => format!("{}:{line}", path.display()),
+        Origin::GorootGoEnv { path, line } => format!("{}:{line}", path.display()),
+    }
+}
+
+fn origin_json(o: &Origin) -> Value {
+    match o {
+        Origin::ProcessEnv => json!({"kind": "env"}),
+        Origin::EnvFile { path, line } => {
+            json!({"kind": "go-env-file", "file": path, "line": line})
+        }
+        Origin::GorootGoEnv { path, line } => {
+            json!({"kind": "goroot-go-env", "file": path, "line": line})
+        }
+    }
+}
+
+fn flag_json(f: &FlagUse) -> Value {
+    json!({
+        "name": f.name,
+        "written": f.written,
+        "value": f.value.as_deref().map(lossy),
+        "origin": match f.origin {
+            FlagOrigin::CommandLine => "command-line",
+            FlagOrigin::GoFlags => "GOFLAGS",
+        },
+        "forwarded": f.forwarded,
+    })
+}
+
+fn list_json(v: &[OsString]) -> Value {
+    json!(v.iter().map(|a| lossy(a)).collect::<Vec<_>>())
+}
+
+fn invocation_json(inv: &Invocation) -> Value {
+    let env_write = match &inv.env_write {
+        Some(EnvWrite::Set(pairs)) => json!({
+            "op": "set",
+            "keys": pairs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            "values": pairs.iter().map(|(_, v)| lossy(v)).collect::<Vec<_>>(),
+        }),
+        Some(EnvWrite::Unset(keys)) => json!({"op": "unset", "keys": keys}),
+        None => Value::Null,
+    };
+    json!({
+        "command": inv.command,
+        "known_command": inv.known_command,
+        "chdir": inv.chdir,
+        "flags": inv.flags.iter().map(flag_json).collect::<Vec<_>>(),
+        "positionals": list_json(&inv.positionals),
+        "passthrough": list_json(&inv.passthrough),
+        "unknown_flags": inv.unknown_flags.iter().map(flag_json).collect::<Vec<_>>(),
+        "env_write": env_write,
+        "vettool": inv.vettool.as_deref().map(lossy),
+        "help": inv.help,
+    })
+}
+
+fn to_json(
+    opts: &Options,
+    policy: &LoadedPolicy,
+    base: &Result<shim::Plan, shim::Refusal>,
+    eval: &Evaluation,
+    d: &Decision,
+) -> Value {
+    let toolchain = match base {
+        Ok(p) => json!({"version": p.toolchain.name, "goroot": p.toolchain.goroot}),
+        Err(r) => json!({"error": r.message, "rule": r.rule}),
+    };
+    json!({
+        "args": list_json(&opts.go_args),
+        "policy": {"origin": policy.origin.kind(), "path": policy.origin.path()},
+        "toolchain": toolchain,
+        "goflags": eval.goflags.as_ref().map(|(v, o)| json!({"value": lossy(v), "from": origin_json(o)})),
+        "parse": {
+            "ok": eval.parse_error.is_none(),
+            "error": eval.parse_error.as_ref().map(|e| e.message()),
+            "invocation": eval.invocation.as_ref().map(invocation_json),
+        },
+        "role": super::which::role_json(eval.role.as_ref()),
+        "decision": if d.allow { "allow" } else { "refuse" },
+        "rule": d.rule.as_ref().map(|id| json!({
+            "id": id,
+            "location": d.location,
+            "refused": d.refused,
+            "reason": d.reason,
+        })),
+        "message": d.message,
+    })
+}
+
+fn print_text(
+    opts: &Options,
+    policy: &LoadedPolicy,
+    base: &Result<shim::Plan, shim::Refusal>,
+    eval: &Evaluation,
+    d: &Decision,
+) {
+    let mut line = String::from("go");
+    for a in &opts.go_args {
+        line.push(' ');
+        line.push_str(&a.to_string_lossy());
+    }
+    println!("{line}");
+    println!("  policy:      {}", policy.origin);
+    match base {
+        Ok(p) => println!(
+            "  toolchain:   {} {}",
+            p.toolchain.name,
+            p.toolchain.goroot.display()
+        ),
+        Err(r) => println!("  toolchain:   none ({})", r.rule),
+    }
+    match &eval.goflags {
+        Some((v, o)) => println!("  GOFLAGS:     {} (from {})", lossy(v), origin_text(o)),
+        None => println!("  GOFLAGS:     (unset)"),
+    }
+    if let Some(e) = &eval.parse_error {
+        println!("  parse:       go rejects this command line: {e}");
+    }
+    if let Some(inv) = &eval.invocation {
+        let known = if inv.known_command || inv.command.is_empty() {
+            ""
+        } else {
+            " (not a go command)"
+        };
+        let command = if inv.command.is_empty() {
+            "(none)".to_string()
+        } else {
+            inv.command.join(" ")
+        };
+        println!("  command:     {command}{known}");
+        if let Some(dir) = &inv.chdir {
+            println!("  -C:          {}", dir.display());
+        }
+        for f in &inv.flags {
+            let value = match &f.value {
+                Some(v) => format!(" = {}", lossy(v)),
+                None => String::new(),
+            };
+            let from = match f.origin {
+                FlagOrigin::CommandLine => "command line",
+                FlagOrigin::GoFlags => "GOFLAGS",
+            };
+            let fwd = if f.forwarded { ", forwarded" } else { "" };
+            println!(
+                "  flag:        {}{value}  [{}: {from}{fwd}]",
+                f.name, f.written
+            );
+        }
+        for f in &inv.unknown_flags {
+            println!("  unknown:     {}", f.written);
+        }
+        if let Some(tool) = &inv.vettool {
+            println!("  vettool:     {}", lossy(tool));
+        }
+        let join = |v: &[OsString]| v.iter().map(|a| lossy(a)).collect::<Vec<_>>().join(" ");
+        if !inv.positionals.is_empty() {
+            println!("  arguments:   {}", join(&inv.positionals));
+        }
+        if !inv.passthrough.is_empty() {
+            println!(
+                "  passthrough: {} (not go's: never filtered)",
+                join(&inv.passthrough)
+            );
+        }
+        match &inv.env_write {
+            Some(EnvWrite::Set(pairs)) => {
+                for (k, v) in pairs {
+                    println!("  env -w:      {k}={}", lossy(v));
+                }
+            }
+            Some(EnvWrite::Unset(keys)) => println!("  env -u:      {}", keys.join(" ")),
+            None => {}
+        }
+        if inv.help {
+            println!("  help:        go prints usage and runs nothing");
+        }
+    }
+    match &eval.role {
+        Some(r) => println!("  role:        {}, {}", r.name, r.chosen_by),
+        None => println!("  role:        none (the policy defines no roles: nothing is filtered)"),
+    }
+    if d.allow {
+        println!("  decision:    allow");
+        return;
+    }
+    println!("  decision:    refuse");
+    if let Some(rule) = &d.rule {
+        match &d.location {
+            Some(loc) => println!("  rule:        {rule} ({loc})"),
+            None => println!("  rule:        {rule}"),
+        }
+    }
+    if let Some(r) = &d.refused {
+        println!("  refused:     {r}");
+    }
+    match (&d.reason, &d.message) {
+        (Some(reason), _) => println!("  why:         {reason}"),
+        (None, Some(m)) => println!("  why:         {m}"),
+        _ => {}
+    }
+}
