@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod envpolicy;
 pub mod error;
 pub mod gocli;
 pub mod goenv;

@@ -64,7 +64,13 @@ pub struct Plan {
     pub toolchain: Toolchain,
     /// Every toolchain discovery found (for explanations).
     pub installed: Vec<Toolchain>,
+    /// Every change to go's environment, in the order applied. For `[env]` keys (see
+    /// [`crate::envpolicy`]) `from` is the value go would have used without the shim (process
+    /// environment, else the go env file, else `$GOROOT/go.env`); for GOROOT, GOTOOLCHAIN and
+    /// GOWARDEN_DEPTH it is the process environment's.
     pub env: Vec<EnvChange>,
+    /// The policy's `[env]` keys: what go gets and where it came from (`gowarden which`).
+    pub env_checks: Vec<crate::envpolicy::EnvCheck>,
 }
 
 impl Plan {
@@ -154,7 +160,14 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
     let Some(toolchain) = chosen else {
         return Err(not_installed(&request, &installed));
     };
-    let env = child_env(&policy, &toolchain);
+    let mut env = child_env(&policy, &toolchain);
+    let env_plan = crate::envpolicy::plan(
+        &policy,
+        &toolchain.goroot,
+        crate::goenv::process_env,
+        || is_env_write(tool, &args),
+    )?;
+    env.extend(env_plan.changes);
     Ok(Plan {
         tool,
         args,
@@ -164,7 +177,13 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
         toolchain,
         installed,
         env,
+        env_checks: env_plan.checks,
     })
+}
+
+/// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.
+fn is_env_write(tool: Tool, args: &[OsString]) -> bool {
+    tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.env_write.is_some())
 }
 
 /// The environment changes go runs with: the chosen GOROOT (a stale one must not mix

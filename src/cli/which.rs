@@ -73,6 +73,9 @@ fn print_text(plan: &Plan) {
                 .unwrap_or_else(|| "(unset)".into());
         println!("  env:       {}={to}", c.key);
     }
+    for line in crate::envpolicy::describe_checks(&plan.env_checks) {
+        println!("  [env]:     {line}");
+    }
 }
 
 fn to_json(plan: &Plan) -> serde_json::Value {
@@ -112,5 +115,6 @@ fn to_json(plan: &Plan) -> serde_json::Value {
             "notes": plan.policy.notes,
         },
         "env": env,
+        "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
     })
 }
