@@ -104,6 +104,24 @@ impl From<Error> for Refusal {
 
 /// Decides what to run for `tool args` in `cwd`, reading the process environment.
 pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal> {
+    plan_with(tool, args, cwd, PlanOptions::default())
+}
+
+/// How callers other than the shim itself want [`plan_with`] to decide.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Report `[env]` conflicts in [`Plan::env_checks`] instead of refusing: `gowarden drift`
+    /// must learn the toolchain even where the shim would refuse to run it.
+    pub env_report_only: bool,
+}
+
+/// [`plan`], with options.
+pub fn plan_with(
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
     let policy = policy::load::load()?;
     let start = match tool {
         Tool::Go => crate::gocli::chdir_flag(&args).map(|d| cwd.join(d)),
@@ -165,7 +183,7 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
         &policy,
         &toolchain.goroot,
         crate::goenv::process_env,
-        || is_env_write(tool, &args),
+        || opts.env_report_only || is_env_write(tool, &args),
     )?;
     env.extend(env_plan.changes);
     Ok(Plan {
