@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod drift;
 pub mod envpolicy;
 pub mod error;
 pub mod gocli;

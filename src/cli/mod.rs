@@ -4,6 +4,7 @@
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
 mod doctor;
+mod drift;
 mod which;
 
 use std::ffi::OsString;
@@ -14,6 +15,11 @@ gowarden: governs the Go toolchain (installed as `go` and `gofmt` shims)
 Usage:
   gowarden which [-C DIR] [--json]    the toolchain `go` would run here, and why
   gowarden doctor                      check PATH, policy and toolchains; list fixes
+  gowarden drift [-C DIR] [--json] [--baseline FILE] [--fix | --watch]
+                                       compare env, version files and PATH with the policy
+                                       (exit 0 no drift, 1 drift, 2 could not check)
+  gowarden drift snapshot [-C DIR] [-o FILE]
+                                       record a baseline for `drift --baseline`
   gowarden help                        this text
   gowarden --version
 
@@ -43,6 +49,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match cmd {
         "which" => which::run(rest),
         "doctor" => doctor::run(rest),
+        "drift" => drift::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0
