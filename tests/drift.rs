@@ -108,8 +108,8 @@ fn go_env_w_settings_are_reported_with_their_file_then_fixed_as_go_would_write_t
     assert_eq!(v["status"], "drift");
     let proxy = findings(&v, "env", "GOPROXY");
     assert_eq!(proxy.len(), 1, "{v:#}");
-    assert_eq!(proxy[0]["expected"], "\"https://proxy.corp.example\"");
-    assert_eq!(proxy[0]["actual"], "\"direct\"");
+    assert_eq!(proxy[0]["expected"], "https://proxy.corp.example");
+    assert_eq!(proxy[0]["actual"], "direct");
     assert_eq!(proxy[0]["severity"], "error");
     assert_eq!(proxy[0]["source"]["kind"], "env-file");
     assert_eq!(proxy[0]["source"]["path"], file.to_str().unwrap());
@@ -117,7 +117,7 @@ fn go_env_w_settings_are_reported_with_their_file_then_fixed_as_go_would_write_t
     let nosum = findings(&v, "env", "GONOSUMDB");
     assert_eq!(nosum.len(), 1, "{v:#}");
     assert_eq!(nosum[0]["expected"], "(unset)");
-    assert_eq!(nosum[0]["actual"], "\"*\"");
+    assert_eq!(nosum[0]["actual"], "*");
     assert_eq!(nosum[0]["source"]["line"], line_of(&file, "GONOSUMDB="));
     // go.env's GOTOOLCHAIN=auto lets go.mod switch toolchains outside the shim.
     let gt = findings(&v, "env", "GOTOOLCHAIN");
@@ -620,7 +620,7 @@ fn snapshot_then_baseline_reports_what_changed() {
     assert_eq!(findings(&v, "baseline", "version").len(), 1, "{v:#}");
     let e = findings(&v, "baseline", "GOPROXY");
     assert_eq!(e.len(), 1, "{v:#}");
-    assert_eq!(e[0]["actual"], "\"https://proxy.corp.example\"");
+    assert_eq!(e[0]["actual"], "https://proxy.corp.example");
     assert!(findings(&v, "baseline", "policy").is_empty());
     // A policy edit changes its hash.
     let mut text = String::from_utf8(policy_text).unwrap();

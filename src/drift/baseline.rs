@@ -185,8 +185,9 @@ impl Baseline {
                 let (was, is) = (self.env.get(key), now.env.get(key));
                 if was != is {
                     let shown = |v: Option<&String>| match v {
-                        Some(v) if !v.is_empty() => show(Some(v)),
-                        Some(_) => "(unset)".into(),
+                        // A baseline records an unset key as empty.
+                        Some(v) if v.is_empty() => "(unset)".into(),
+                        Some(v) => show(Some(v)),
                         None => "(not governed)".into(),
                     };
                     out.push(finding(

@@ -425,10 +425,12 @@ pub fn check(opts: &Options) -> Report {
     report
 }
 
-/// `Some(v)` as a quoted display value, `None` as `(unset)`.
+/// A setting's value for `expected`/`actual`: as is, `(empty)` for an empty one (go treats it
+/// as unset, but it is there), `(unset)` for none.
 pub fn show(v: Option<&str>) -> String {
     match v {
-        Some(v) => format!("{v:?}"),
+        Some("") => "(empty)".into(),
+        Some(v) => v.into(),
         None => "(unset)".into(),
     }
 }
