@@ -341,3 +341,50 @@ fn policy_env_keys_are_validated_with_file_and_line() {
         }
     }
 }
+
+#[test]
+fn the_enterprise_example_env_section_is_a_valid_policy_once_uncommented() {
+    let example = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies/examples/enterprise.toml"),
+    )
+    .unwrap();
+    // The commented block that starts at `# [env]`, uncommented.
+    let block: Vec<&str> = example
+        .lines()
+        .skip_while(|l| *l != "# [env]")
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+        .collect();
+    assert!(block.len() > 5, "no commented [env] block in the example");
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_policy(&format!(
+        "{}\n{}\n",
+        sb.isolated_policy(""),
+        block.join("\n")
+    ));
+    let r = run(sb.gowarden(&["which", "--json"]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules: Vec<(String, String)> = v["env_policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_string(),
+                c["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (key, rule) in [
+        ("GOPROXY", "enforce"),
+        ("GONOSUMDB", "forbid"),
+        ("GOPRIVATE", "defaults"),
+    ] {
+        assert!(
+            rules.contains(&(key.to_string(), rule.to_string())),
+            "{key} {rule}: {rules:?}"
+        );
+    }
+}
