@@ -50,10 +50,11 @@ fn watch(opts: &Options, json: bool) -> Result<(), String> {
     let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
         .map_err(|e| format!("inotify: {e}"))?;
 
-    let mut report = check(opts);
-    emit(&report, &Report::default(), json);
+    // Watches first, then the first check: a change in between is then seen, not lost.
     let mut watched = BTreeSet::new();
     let interesting = add_watches(&inotify, opts, &mut watched);
+    let mut report = check(opts);
+    emit(&report, &Report::default(), json);
     eprintln!(
         "gowarden drift: watching {} director{} for changes to the go env file, version files \
          and the policy (stop with Ctrl-C)",
