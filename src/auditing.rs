@@ -135,22 +135,7 @@ pub fn record(
         .chain(args.iter().map(|a| audit::shell_quote(a.as_bytes())))
         .collect::<Vec<_>>()
         .join(" ");
-    let uid = nix::unistd::getuid().as_raw();
-    let mut r = Record::new(body)
-        .attr_args(attr::PROCESS_COMMAND_ARGS, &command_args)
-        .attr_int(attr::PROCESS_PID, i64::from(std::process::id()))
-        .attr_int(
-            attr::PROCESS_PARENT_PID,
-            i64::from(nix::unistd::getppid().as_raw()),
-        )
-        .attr_path(attr::PROCESS_WORKING_DIRECTORY, cwd)
-        .attr_int(attr::USER_ID, i64::from(uid));
-    if let Some(name) = user_name() {
-        r = r.attr_str(attr::USER_NAME, name);
-    }
-    if let Ok(host) = nix::unistd::gethostname() {
-        r = r.attr_str(attr::HOST_NAME, host.to_string_lossy());
-    }
+    let mut r = base(body, cwd).attr_args(attr::PROCESS_COMMAND_ARGS, &command_args);
     match outcome {
         Outcome::Run(plan) => {
             // Go runs either way; `warn` marks a run that the matrix only tolerates for now.
@@ -193,6 +178,46 @@ pub fn record(
         }
     }
     r
+}
+
+/// A record with who, where and which process: the attributes every record carries.
+fn base(body: String, cwd: &Path) -> Record {
+    let uid = nix::unistd::getuid().as_raw();
+    let mut r = Record::new(body)
+        .attr_int(attr::PROCESS_PID, i64::from(std::process::id()))
+        .attr_int(
+            attr::PROCESS_PARENT_PID,
+            i64::from(nix::unistd::getppid().as_raw()),
+        )
+        .attr_path(attr::PROCESS_WORKING_DIRECTORY, cwd)
+        .attr_int(attr::USER_ID, i64::from(uid));
+    if let Some(name) = user_name() {
+        r = r.attr_str(attr::USER_NAME, name);
+    }
+    if let Ok(host) = nix::unistd::gethostname() {
+        r = r.attr_str(attr::HOST_NAME, host.to_string_lossy());
+    }
+    r
+}
+
+/// A record of something gowarden itself did or saw (`drift --fix`, `drift --watch`), with the
+/// identity attributes of every record. `decision` names the event (`fix`, `drift`, `resolved`).
+pub fn event(body: impl Into<String>, decision: &str, severity: audit::Severity) -> Record {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    base(body.into(), &cwd)
+        .attr_args(attr::PROCESS_COMMAND_ARGS, &argv)
+        .attr_str(attr::GOWARDEN_DECISION, decision)
+        .severity(severity)
+}
+
+/// Appends `record` to the audit log of the policy in force, if auditing is on.
+pub fn append_event(record: &Record) -> Result<()> {
+    let policy = crate::policy::load::load()?;
+    match settings(&policy)? {
+        Some(s) => audit::append(&s.log, record).map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// For `go env -w K=V` / `-u K`: the value each key had in the go env file, and the new one.

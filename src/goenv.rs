@@ -168,6 +168,24 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
         Some((e.value.clone(), origin))
     }
 
+    /// The user go env file's own line for `key`, whatever the environment says.
+    pub fn user_entry(&self, key: &str) -> Option<(&Path, &EnvEntry)> {
+        find_entry(&self.user, key)
+    }
+
+    /// `$GOROOT/go.env`'s own line for `key` (never GOROOT, which go.env cannot set).
+    pub fn goroot_entry(&self, key: &str) -> Option<(&Path, &EnvEntry)> {
+        if key == "GOROOT" {
+            return None;
+        }
+        find_entry(&self.goroot_env, key)
+    }
+
+    /// The user go env file go reads, `None` where it reads none (`GOENV=off`, no config dir).
+    pub fn user_file(&self) -> Option<&Path> {
+        self.user.as_ref().map(|(p, _)| p.as_path())
+    }
+
     /// The effective value of `key` if it is non-empty (go's `envOr` treats empty as unset).
     fn get_non_empty(&self, key: &str) -> Option<OsString> {
         self.get(key).map(|(v, _)| v).filter(|v| !v.is_empty())
@@ -237,6 +255,154 @@ fn non_empty(v: Option<OsString>) -> Option<OsString> {
 /// filepath.Clean equality, without touching the file system.
 fn same_clean_path(a: &Path, b: &Path) -> bool {
     a.components().eq(b.components())
+}
+
+/// cmd/go's `KnownEnv` (`src/internal/cfg/cfg.go`, newest list, GO_FACTS.md §3): the
+/// variables go reads as its configuration, the only names `go env -w` accepts (besides keys
+/// already in an env file). A superset across releases: an older go ignores the newer names.
+pub const KNOWN_ENV: &[&str] = &[
+    "AR",
+    "CC",
+    "CGO_CFLAGS",
+    "CGO_CFLAGS_ALLOW",
+    "CGO_CFLAGS_DISALLOW",
+    "CGO_CPPFLAGS",
+    "CGO_CPPFLAGS_ALLOW",
+    "CGO_CPPFLAGS_DISALLOW",
+    "CGO_CXXFLAGS",
+    "CGO_CXXFLAGS_ALLOW",
+    "CGO_CXXFLAGS_DISALLOW",
+    "CGO_ENABLED",
+    "CGO_FFLAGS",
+    "CGO_FFLAGS_ALLOW",
+    "CGO_FFLAGS_DISALLOW",
+    "CGO_LDFLAGS",
+    "CGO_LDFLAGS_ALLOW",
+    "CGO_LDFLAGS_DISALLOW",
+    "CXX",
+    "FC",
+    "GCCGO",
+    "GO111MODULE",
+    "GO386",
+    "GOAMD64",
+    "GOARCH",
+    "GOARM",
+    "GOARM64",
+    "GOAUTH",
+    "GOBIN",
+    "GOCACHE",
+    "GOCACHEPROG",
+    "GOENV",
+    "GOEXE",
+    "GOEXPERIMENT",
+    "GOFIPS140",
+    "GOFLAGS",
+    "GOGCCFLAGS",
+    "GOHOSTARCH",
+    "GOHOSTOS",
+    "GOINSECURE",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOMODCACHE",
+    "GONOPROXY",
+    "GONOSUMDB",
+    "GOOS",
+    "GOPATH",
+    "GOPPC64",
+    "GOPRIVATE",
+    "GOPROXY",
+    "GORISCV64",
+    "GOROOT",
+    "GOSUMDB",
+    "GOTMPDIR",
+    "GOTOOLCHAIN",
+    "GOTOOLDIR",
+    "GOVCS",
+    "GOWASM",
+    "GOWORK",
+    "GO_EXTLINK_ENABLED",
+    "PKG_CONFIG",
+];
+
+/// Whether `key` is one of cmd/go's configuration variables ([`KNOWN_ENV`]).
+pub fn is_known_env(key: &str) -> bool {
+    KNOWN_ENV.contains(&key)
+}
+
+/// The new text of a go env file after `go env -w` (`set`) and `go env -u` (`unset`), exactly
+/// as cmd/go's `envcmd.updateEnvFile` writes it, so a file gowarden fixes looks like one go
+/// wrote: earlier duplicates of a key are dropped (the last one is the one that counts), a set
+/// key replaces its line in place or is appended, an unset key's line goes, and each run of
+/// `KEY=VALUE` lines (runs end at comments, blank, invalid and removed lines) is sorted by key.
+/// A final line without `\n` gets one. go's writer calls any line with a `=` and no `#` before
+/// it a key line (its reader is stricter: see [`parse_env_file`]); this mirrors the writer.
+pub fn update_env_file(text: &[u8], set: &[(String, OsString)], unset: &[String]) -> Vec<u8> {
+    // strings.SplitAfter(data, "\n"), with the final fragment completed by a newline.
+    let mut lines: Vec<Vec<u8>> = text
+        .split_inclusive(|&c| c == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    if let Some(last) = lines.last_mut()
+        && !last.ends_with(b"\n")
+    {
+        last.push(b'\n');
+    }
+    let mut prev: Vec<(Vec<u8>, usize)> = Vec::new();
+    for i in 0..lines.len() {
+        let Some(key) = line_to_key(&lines[i]).map(<[u8]>::to_vec) else {
+            continue;
+        };
+        match prev.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, p)) => {
+                lines[*p].clear();
+                *p = i;
+            }
+            None => prev.push((key, i)),
+        }
+    }
+    let at = |key: &str| {
+        prev.iter()
+            .find(|(k, _)| k.as_slice() == key.as_bytes())
+            .map(|(_, p)| *p)
+    };
+    let kv = |key: &str, value: &OsStr| {
+        let mut l = key.as_bytes().to_vec();
+        l.push(b'=');
+        l.extend_from_slice(value.as_bytes());
+        l.push(b'\n');
+        l
+    };
+    let mut appended = Vec::new();
+    for (key, value) in set {
+        match at(key) {
+            Some(p) => lines[p] = kv(key, value),
+            None => appended.push(kv(key, value)),
+        }
+    }
+    lines.extend(appended);
+    for key in unset {
+        if let Some(p) = at(key) {
+            lines[p].clear();
+        }
+    }
+    let mut start = 0;
+    for i in 0..=lines.len() {
+        if i == lines.len() || line_to_key(&lines[i]).is_none() {
+            // Keys within a run are distinct after the de-duplication above, so a stable sort
+            // gives the same order as go's unstable one.
+            lines[start..i].sort_by(|a, b| line_to_key(a).cmp(&line_to_key(b)));
+            start = i + 1;
+        }
+    }
+    lines.concat()
+}
+
+/// envcmd.lineToKey: the text before the first `=`, unless there is none or it holds a `#`.
+/// An empty key (`=x`) counts as no key, as in go.
+fn line_to_key(line: &[u8]) -> Option<&[u8]> {
+    let eq = line.iter().position(|&c| c == b'=')?;
+    let key = &line[..eq];
+    (!key.is_empty() && !key.contains(&b'#')).then_some(key)
 }
 
 #[cfg(test)]
@@ -458,5 +624,59 @@ mod tests {
             effective_gobin(env, Some(&fx.goroot())).unwrap(),
             Some("/file/bin".into())
         );
+    }
+
+    #[test]
+    fn update_env_file_follows_go_env_w_and_u() {
+        let set = |pairs: &[(&str, &str)]| -> Vec<(String, OsString)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), OsString::from(v)))
+                .collect()
+        };
+        let unset = |keys: &[&str]| -> Vec<String> { keys.iter().map(|k| k.to_string()).collect() };
+        let upd = |text: &str, s: &[(String, OsString)], u: &[String]| {
+            String::from_utf8(update_env_file(text.as_bytes(), s, u)).unwrap()
+        };
+        // New keys are appended and sorted into the last run.
+        assert_eq!(
+            upd(
+                "GOPROXY=direct\n",
+                &set(&[("GONOSUMDB", "*"), ("GOFLAGS", "-x")]),
+                &[]
+            ),
+            "GOFLAGS=-x\nGONOSUMDB=*\nGOPROXY=direct\n"
+        );
+        // An existing key is replaced where it is; comments and blank lines split the runs
+        // that get sorted; a missing final newline is added.
+        assert_eq!(
+            upd(
+                "# mine\nGOSUMDB=off\nGOPROXY=direct\n\nCC=clang",
+                &set(&[("GOPROXY", "off")]),
+                &[]
+            ),
+            "# mine\nGOPROXY=off\nGOSUMDB=off\n\nCC=clang\n"
+        );
+        // Earlier duplicates go (the last one counted); an unset line leaves a gap that
+        // splits runs, exactly as go's empty string does.
+        assert_eq!(
+            upd(
+                "GOPROXY=a\nGOSUMDB=x\nGOPROXY=b\nGOAMD64=v3\nGOBIN=/b\n",
+                &[],
+                &unset(&["GOSUMDB", "GOPRIVATE"])
+            ),
+            "GOAMD64=v3\nGOBIN=/b\nGOPROXY=b\n"
+        );
+        assert_eq!(
+            upd("Z=1\nB=2\nY=3\nA=4\n", &[], &unset(&["B"])),
+            "Z=1\nA=4\nY=3\n"
+        );
+        // go's writer counts `lower=x` as a key line (its reader does not); `#x=y` is not one.
+        assert_eq!(
+            upd("lower=x\n#x=y\nGOB=1\nGOA=2\n", &[], &[]),
+            "lower=x\n#x=y\nGOA=2\nGOB=1\n"
+        );
+        assert_eq!(upd("", &set(&[("GOPROXY", "off")]), &[]), "GOPROXY=off\n");
+        assert_eq!(upd("", &[], &unset(&["GOPROXY"])), "");
     }
 }

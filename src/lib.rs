@@ -10,6 +10,8 @@ pub mod auditing;
 pub mod cli;
 pub mod date;
 pub mod diag;
+pub mod drift;
+pub mod envpolicy;
 pub mod error;
 pub mod gocli;
 pub mod goenv;

@@ -69,6 +69,10 @@ pub struct Plan {
     pub toolchain: Toolchain,
     /// Every toolchain discovery found (for explanations).
     pub installed: Vec<Toolchain>,
+    /// Every change to go's environment, in the order applied. For `[env]` keys (see
+    /// [`crate::envpolicy`]) `from` is the value go would have used without the shim (process
+    /// environment, else the go env file, else `$GOROOT/go.env`); for GOROOT, GOTOOLCHAIN and
+    /// GOWARDEN_DEPTH it is the process environment's.
     pub env: Vec<EnvChange>,
     /// The project's tier in the version matrix, and why; `None` without tiers.
     pub tier: Option<TierChoice>,
@@ -80,6 +84,8 @@ pub struct Plan {
     /// The go command line as go will read it (GOFLAGS applied); read only where a role needs
     /// it, and `None` where go would reject it.
     pub invocation: Option<Invocation>,
+    /// The policy's `[env]` keys: what go gets and where it came from (`gowarden which`).
+    pub env_checks: Vec<crate::envpolicy::EnvCheck>,
 }
 
 impl Plan {
@@ -130,16 +136,35 @@ impl From<Error> for Refusal {
 
 /// Decides what to run for `tool args` in `cwd`, reading the process environment.
 pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal> {
-    let policy = Rc::new(policy::load::load()?);
-    plan_with(policy, tool, args, cwd)
+    plan_opts(tool, args, cwd, PlanOptions::default())
 }
 
-/// [`plan`] under an already loaded policy.
+/// How callers other than the shim itself want [`plan_with`] to decide.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Report `[env]` conflicts in [`Plan::env_checks`] instead of refusing: `gowarden drift`
+    /// must learn the toolchain even where the shim would refuse to run it.
+    pub env_report_only: bool,
+}
+
+/// [`plan`], with options.
+pub fn plan_opts(
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
+    let policy = Rc::new(policy::load::load()?);
+    plan_with(policy, tool, args, cwd, opts)
+}
+
+/// [`plan_opts`] under an already loaded policy.
 pub fn plan_with(
     policy: Rc<LoadedPolicy>,
     tool: Tool,
     args: Vec<OsString>,
     cwd: &Path,
+    opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
     let start = match tool {
         Tool::Go => crate::gocli::chdir_flag(&args).map(|d| cwd.join(d)),
@@ -217,8 +242,16 @@ pub fn plan_with(
         return Err(not_installed(&request, &installed).with_tier(tier.as_ref()));
     };
     let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
-    let env = child_env(&policy, &toolchain);
-    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd)
+    let mut env = child_env(&policy, &toolchain);
+    let env_plan = crate::envpolicy::plan(
+        &policy,
+        &toolchain.goroot,
+        crate::goenv::process_env,
+        || opts.env_report_only || is_env_write(tool, &args),
+    )?;
+    env.extend(env_plan.changes);
+    // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
+    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd, &env)
         .map_err(|r| r.with_tier(tier.as_ref()))?;
     Ok(Plan {
         tool,
@@ -233,6 +266,7 @@ pub fn plan_with(
         warnings,
         role,
         invocation,
+        env_checks: env_plan.checks,
     })
 }
 
@@ -269,15 +303,20 @@ fn check_role(
     args: &[OsString],
     toolchain: &Toolchain,
     cwd: &Path,
+    changes: &[EnvChange],
 ) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
     if !policy.has_roles() {
         return Ok((None, None));
     }
     let identity = crate::identity::Identity::current();
+    let env = |key: &str| match changes.iter().find(|c| c.key == key) {
+        Some(c) => c.to.clone(),
+        None => crate::goenv::process_env(key),
+    };
     let ctx = policy::rules::Context {
         policy,
         identity: &identity,
-        env: &crate::goenv::process_env,
+        env: &env,
         goroot: Some(&toolchain.goroot),
         cwd,
         role_override: None,
@@ -295,6 +334,11 @@ fn check_role(
         }),
         _ => Ok((eval.role, eval.invocation)),
     }
+}
+
+/// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.
+fn is_env_write(tool: Tool, args: &[OsString]) -> bool {
+    tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.env_write.is_some())
 }
 
 /// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
@@ -409,7 +453,13 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             ),
         ))
     } else {
-        plan_with(Rc::clone(&policy), tool, args.clone(), &cwd)
+        plan_with(
+            Rc::clone(&policy),
+            tool,
+            args.clone(),
+            &cwd,
+            PlanOptions::default(),
+        )
     };
     let plan = match result {
         Ok(p) => p,

@@ -6,6 +6,7 @@
 mod audit;
 pub mod check;
 mod doctor;
+mod drift;
 mod explain;
 mod policy_check;
 mod which;
@@ -30,6 +31,11 @@ Usage:
   gowarden explain [--role R] [--json] -- <go args>
                                        how the shim reads a go command line, the role
                                        and the rule that decides, without running go
+  gowarden drift [-C DIR] [--json] [--baseline FILE] [--fix | --watch]
+                                       compare env, version files and PATH with the policy
+                                       (exit 0 no drift, 1 drift, 2 could not check)
+  gowarden drift snapshot [-C DIR] [-o FILE]
+                                       record a baseline for `drift --baseline`
   gowarden help                        this text
   gowarden --version
 
@@ -66,6 +72,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "audit" => audit::run(rest),
         "check" => check::run(rest),
         "policy" => policy_check::run(rest),
+        "drift" => drift::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0

@@ -82,6 +82,9 @@ fn print_text(plan: &Plan) {
     for w in &plan.warnings {
         println!("  warning:   {w}");
     }
+    for line in crate::envpolicy::describe_checks(&plan.env_checks) {
+        println!("  [env]:     {line}");
+    }
 }
 
 fn to_json(plan: &Plan) -> serde_json::Value {
@@ -129,6 +132,7 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         })),
         "warnings": plan.warnings,
         "role": role_json(plan.role.as_ref()),
+        "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
     })
 }
 

@@ -3,6 +3,8 @@
 //!
 //! `policies/README.md` documents every key; keep the two in step.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
@@ -34,6 +36,8 @@ pub struct Policy {
     pub binding: Vec<Spanned<super::roles::Binding>>,
     #[serde(default)]
     pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
+    #[serde(default)]
+    pub env: Env,
 }
 
 /// `[policy]`: about the policy file itself.
@@ -236,4 +240,40 @@ impl<'de> Deserialize<'de> for DateText {
             ))),
         }
     }
+}
+/// `[env]`: go's environment as the shim runs it (`crate::envpolicy` applies it; `gowarden
+/// drift` checks what a call bypassing the shim gets). Keys are cmd/go's configuration
+/// variables; GOROOT and GOTOOLCHAIN belong to `[toolchains]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Env {
+    /// Set for go whatever the caller's environment or go env file says.
+    #[serde(default)]
+    pub enforce: BTreeMap<String, Spanned<String>>,
+    /// Never in go's environment, nor read from the caller's go env file.
+    #[serde(default)]
+    pub forbid: Vec<Spanned<String>>,
+    /// Set only where neither the environment nor the user's go env file sets the key.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, Spanned<String>>,
+    /// What a caller's value that differs from `enforce`, or sets a forbidden key, gets.
+    #[serde(default)]
+    pub on_conflict: OnConflict,
+}
+
+impl Env {
+    pub fn is_empty(&self) -> bool {
+        self.enforce.is_empty() && self.forbid.is_empty() && self.defaults.is_empty()
+    }
+}
+
+/// `[env] on_conflict`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Replace the caller's value silently (recorded in the plan and the audit record).
+    #[default]
+    Override,
+    /// Refuse to run go, naming the key, where its value came from and the fix.
+    Refuse,
 }

@@ -58,6 +58,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
             loaded.origin.file_name()
         )));
     }
+    crate::envpolicy::validate(loaded)?;
     for f in &p.resolve.files {
         if !VERSION_FILES.contains(&f.get_ref().as_str()) {
             return Err(Error::new(format!(

@@ -1,0 +1,584 @@
+//! The policy's `[env]` section: which of go's settings the shim enforces, forbids or fills in,
+//! decided on the hot path from the environment and the two go env files (no subprocess).
+//!
+//! go reads a setting from, first hit wins, a non-empty process variable, the user's go env
+//! file, then `$GOROOT/go.env` (GO_FACTS.md §3, [`crate::goenv`]). So:
+//! - **enforce** `K = "v"`: the shim sets `K=v` in go's environment, which beats both files.
+//! - **defaults** `K = "v"`: set likewise, but only where neither the environment (non-empty)
+//!   nor the user's go env file sets `K`; a distribution default in `$GOROOT/go.env` does not
+//!   count as the user's choice, so the company default replaces it.
+//! - **forbid** `K`: the shim removes `K` from go's environment. That is not enough when the
+//!   user's go env file sets `K`: go reads the file whatever the environment says, and an empty
+//!   variable does not hide it. The shim then sets `K` to a *neutral* value, one go treats
+//!   exactly as if the key were unset everywhere:
+//!   1. `$GOROOT/go.env`'s own non-empty value for `K` (what go would read next anyway);
+//!   2. for list settings whose empty entries go skips: `GOFLAGS=" "` (splits into no flags),
+//!      `GOPRIVATE=","`, `GOINSECURE=","` (no patterns), `GONOPROXY`/`GONOSUMDB` = the effective
+//!      `GOPRIVATE` (their documented default), else `","`.
+//!
+//!   For any other key no value is equivalent to unset (GOBIN unset and GOBIN=$GOPATH/bin
+//!   differ for cross-compiled installs; CGO_CFLAGS unset means `-O2 -g`, `" "` means none), so
+//!   the shim refuses (rule `env.forbidden-in-env-file`) with the `go env -u` that fixes it.
+//!   `go env` shows a neutral value as set (`GONOSUMDB=","`), which is visible but harmless.
+//!
+//! A caller's value that differs from an enforced one, or that sets a forbidden key, is a
+//! *conflict*: with `on_conflict = "refuse"` the shim refuses (rule `env.conflict`) instead of
+//! fixing it silently. Values from `$GOROOT/go.env` are the distribution's, never conflicts.
+//! `go env -w`/`go env -u` are the repair path (go itself runs them before checking its
+//! configuration for the same reason), so they are never refused here.
+//!
+//! GOROOT and GOTOOLCHAIN are not `[env]` keys: the shim sets GOROOT to the toolchain it
+//! chose and GOTOOLCHAIN from `[toolchains] gotoolchain`, one source of truth each.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::goenv::{self, GoEnv, Origin};
+use crate::policy::LoadedPolicy;
+use crate::policy::schema::OnConflict;
+use crate::shim::{EnvChange, Refusal};
+
+/// Which `[env]` rule governs a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Enforce,
+    Forbid,
+    Default,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Enforce => "enforce",
+            Rule::Forbid => "forbid",
+            Rule::Default => "defaults",
+        }
+    }
+}
+
+/// What the shim does to a governed key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// go already gets the policy's value (or, for a default, the caller's own choice; for a
+    /// forbidden key, nothing).
+    Kept,
+    /// Set in go's environment.
+    Set,
+    /// Removed from go's environment.
+    Removed,
+    /// Set to a value go treats as unset, because the user's go env file sets a forbidden key.
+    Neutralised,
+    /// The go env file sets a forbidden key with no neutral value; only `go env -w`/`-u` runs.
+    Unremovable,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Kept => "kept",
+            Action::Set => "set",
+            Action::Removed => "removed",
+            Action::Neutralised => "neutralised",
+            Action::Unremovable => "unremovable",
+        }
+    }
+}
+
+/// One governed key: what go would have used without the shim, and what it gets through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvCheck {
+    pub key: String,
+    pub rule: Rule,
+    /// `file:line` of the rule in the policy.
+    pub policy_at: String,
+    /// The value go would use without the shim and where it comes from; `None` if unset.
+    pub caller: Option<(OsString, Origin)>,
+    /// The value go gets through the shim; `None` if unset.
+    pub value: Option<OsString>,
+    pub action: Action,
+}
+
+/// The changes to go's environment, and one check per governed key (for `gowarden which`).
+#[derive(Debug, Default)]
+pub struct EnvPlan {
+    pub changes: Vec<EnvChange>,
+    pub checks: Vec<EnvCheck>,
+}
+
+/// Keys the shim owns, or that choose what the shim reads: `[env]` may not name them.
+const RESERVED: &[(&str, &str)] = &[
+    (
+        "GOROOT",
+        "the shim sets GOROOT to the toolchain it chose; choose toolchains with [toolchains] and \
+         [resolve]",
+    ),
+    (
+        "GOTOOLCHAIN",
+        "the shim sets GOTOOLCHAIN from [toolchains] gotoolchain (default \"local\"); set it there",
+    ),
+    (
+        "GOENV",
+        "GOENV chooses which go env file go reads; the shim enforces the keys themselves whatever \
+         file they come from",
+    ),
+    (
+        "GOWORK",
+        "GOWORK chooses the workspace from which the shim resolves the Go version",
+    ),
+];
+
+/// Values go computes; `go env -w` refuses them ("cannot be modified").
+const COMPUTED: &[&str] = &[
+    "GOEXE",
+    "GOGCCFLAGS",
+    "GOHOSTARCH",
+    "GOHOSTOS",
+    "GOMOD",
+    "GOTOOLDIR",
+    "GOVERSION",
+];
+
+/// Checks `[env]`: known keys, each in one rule, values go would accept. Errors name the
+/// policy file and line.
+pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
+    let env = &loaded.policy.env;
+    let mut seen: Vec<(&str, &'static str)> = Vec::new();
+    let keyed = env
+        .enforce
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.span(), Rule::Enforce, Some(v.get_ref())))
+        .chain(
+            env.forbid
+                .iter()
+                .map(|k| (k.get_ref().as_str(), k.span(), Rule::Forbid, None)),
+        )
+        .chain(
+            env.defaults
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.span(), Rule::Default, Some(v.get_ref()))),
+        );
+    for (key, span, rule, value) in keyed {
+        let at = || {
+            format!(
+                "invalid policy {}: [env] {}",
+                loaded.location(&span),
+                rule.name()
+            )
+        };
+        check_key(key).map_err(|why| Error::new(format!("{}: {why}", at())))?;
+        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
+            let why = if *other == rule.name() {
+                format!("{key} is listed twice")
+            } else {
+                format!("{key} is also in [env] {other}; a key belongs to one rule")
+            };
+            return Err(Error::new(format!("{}: {why}", at())));
+        }
+        seen.push((key, rule.name()));
+        if let Some(v) = value {
+            check_value(key, v).map_err(|why| Error::new(format!("{}: {why}", at())))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> std::result::Result<(), String> {
+    if key == "GONOSUMCHECK" {
+        return Err(
+            "GONOSUMCHECK is not a Go variable: cmd/go ignores it and `go env -w` rejects it. \
+             To exempt modules from the checksum database use GONOSUMDB or GOPRIVATE (or \
+             forbid them, to stop users from doing so); to turn checking off, GOSUMDB=off"
+                .into(),
+        );
+    }
+    if let Some((_, why)) = RESERVED.iter().find(|(k, _)| *k == key) {
+        return Err(format!("{key} cannot be governed here: {why}"));
+    }
+    if COMPUTED.contains(&key) {
+        return Err(format!(
+            "{key} is computed by go and cannot be set (`go env -w` refuses it too)"
+        ));
+    }
+    if !goenv::is_known_env(key) {
+        return Err(format!(
+            "{key:?} is not one of go's configuration variables (cmd/go KnownEnv, see `go help \
+             environment`), e.g. GOPROXY, GOSUMDB, GOFLAGS, GONOSUMDB, GOPRIVATE, GOINSECURE, \
+             GOVCS, CGO_ENABLED"
+        ));
+    }
+    Ok(())
+}
+
+/// The checks of `go env -w` (envcmd.checkEnvWrite) that apply to a policy value, plus the one
+/// that matters for the mechanism: an empty value overrides nothing in go.
+fn check_value(key: &str, v: &str) -> std::result::Result<(), String> {
+    if v.is_empty() {
+        return Err(format!(
+            "{key} = \"\": go ignores an empty variable (the go env file's value still applies); \
+             to keep {key} unset, list it in [env] forbid"
+        ));
+    }
+    if v.contains(['\0', '\r', '\n', '\u{b}']) {
+        return Err(format!(
+            "the value of {key} holds a NUL or newline, which go refuses"
+        ));
+    }
+    let absolute = |what: &str| {
+        if Path::new(v).is_absolute() {
+            Ok(())
+        } else {
+            Err(format!("{key} = {v:?}: {what} must be an absolute path"))
+        }
+    };
+    match key {
+        "GO111MODULE" if !matches!(v, "auto" | "on" | "off") => Err(format!(
+            "GO111MODULE = {v:?}: go accepts \"auto\", \"on\" or \"off\""
+        )),
+        "GOPATH" if v.starts_with('~') => Err(format!(
+            "GOPATH = {v:?}: go does not expand `~`; write the absolute path"
+        )),
+        "GOPATH" => std::env::split_paths(v)
+            .all(|p| p.is_absolute())
+            .then_some(())
+            .ok_or_else(|| format!("GOPATH = {v:?}: every entry must be an absolute path")),
+        "GOMODCACHE" | "GOTMPDIR" | "GOBIN" | "GOCACHE" => absolute(key),
+        _ => Ok(()),
+    }
+}
+
+/// Decides go's environment under `[env]` for the toolchain at `goroot`. `env` is the caller's
+/// environment; `repair` says whether this call is `go env -w`/`-u` (asked only when a refusal
+/// is due). Reads the two go env files only when the policy governs any key.
+pub fn plan<E: Fn(&str) -> Option<OsString>>(
+    loaded: &LoadedPolicy,
+    goroot: &Path,
+    env: E,
+    repair: impl FnOnce() -> bool,
+) -> std::result::Result<EnvPlan, Refusal> {
+    let rules = &loaded.policy.env;
+    let mut out = EnvPlan::default();
+    if rules.is_empty() {
+        return Ok(out);
+    }
+    let ge = GoEnv::load(&env, Some(goroot))?;
+    let caller_set = |key: &str| non_empty(env(key)).is_some() || ge.user_entry(key).is_some();
+    let mut conflicts: Vec<Problem> = Vec::new();
+    let mut unremovable: Vec<Problem> = Vec::new();
+
+    for (key, v) in &rules.enforce {
+        let want = OsString::from(v.get_ref());
+        let caller = ge.get(key);
+        let policy_at = loaded.location(&v.span());
+        let mut check = EnvCheck {
+            key: key.clone(),
+            rule: Rule::Enforce,
+            policy_at,
+            caller: caller.clone(),
+            value: Some(want.clone()),
+            action: Action::Kept,
+        };
+        if caller.as_ref().map(|(c, _)| c) != Some(&want) {
+            if let Some((c, origin)) = &caller
+                && is_callers(origin)
+            {
+                conflicts.push(Problem {
+                    short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                    full: format!(
+                        "{key}={}, set in {}, conflicts with the policy, which enforces {key}={} \
+                         ({}) and refuses other values ([env] on_conflict = \"refuse\"); fix: {}",
+                        c.to_string_lossy(),
+                        describe(origin),
+                        v.get_ref(),
+                        check.policy_at,
+                        fix_for(key, origin)
+                    ),
+                });
+            }
+            out.changes.push(EnvChange {
+                key: key.clone(),
+                from: caller.map(|(c, _)| c),
+                to: Some(want),
+            });
+            check.action = Action::Set;
+        }
+        out.checks.push(check);
+    }
+
+    for k in &rules.forbid {
+        let key = k.get_ref();
+        let policy_at = loaded.location(&k.span());
+        let caller = ge.get(key);
+        let process = env(key);
+        let mut check = EnvCheck {
+            key: key.clone(),
+            rule: Rule::Forbid,
+            policy_at,
+            caller: caller.clone(),
+            value: None,
+            action: Action::Kept,
+        };
+        if caller_set(key)
+            && let Some((c, origin)) = &caller
+        {
+            conflicts.push(Problem {
+                short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                full: format!(
+                    "{key}={}, set in {}, is forbidden by the policy ({}), which refuses to \
+                     run go with it ([env] on_conflict = \"refuse\"); fix: {}",
+                    c.to_string_lossy(),
+                    describe(origin),
+                    check.policy_at,
+                    fix_for(key, origin)
+                ),
+            });
+        }
+        if let Some((path, entry)) = ge.user_entry(key) {
+            match neutral_value(key, &ge, loaded) {
+                Some(n) => {
+                    check.value = Some(n.clone());
+                    check.action = Action::Neutralised;
+                    out.changes.push(EnvChange {
+                        key: key.clone(),
+                        from: caller.map(|(c, _)| c),
+                        to: Some(n),
+                    });
+                }
+                None => {
+                    unremovable.push(Problem {
+                        short: format!(
+                            "{key}={} from {}:{}",
+                            entry.value.to_string_lossy(),
+                            path.display(),
+                            entry.line
+                        ),
+                        full: format!(
+                            "the go env file {}:{} sets {key}={}, which the policy forbids ({}); \
+                             go reads that file whatever its environment says (an empty variable \
+                             does not hide it) and no value of {key} means the same as unset, so \
+                             gowarden cannot remove it for this call; fix: run `go env -u {key}` \
+                             (or `gowarden drift --fix`)",
+                            path.display(),
+                            entry.line,
+                            entry.value.to_string_lossy(),
+                            check.policy_at
+                        ),
+                    });
+                    check.value = Some(entry.value.clone());
+                    check.action = Action::Unremovable;
+                    if process.is_some() {
+                        out.changes.push(EnvChange {
+                            key: key.clone(),
+                            from: process,
+                            to: None,
+                        });
+                    }
+                }
+            }
+        } else if process.is_some() {
+            // Also an empty variable: go ignores it, but the programs go runs would see it.
+            check.value = ge.goroot_entry(key).map(|(_, e)| e.value.clone());
+            check.action = Action::Removed;
+            out.changes.push(EnvChange {
+                key: key.clone(),
+                from: process,
+                to: None,
+            });
+        } else {
+            check.value = caller.map(|(c, _)| c);
+        }
+        out.checks.push(check);
+    }
+
+    for (key, v) in &rules.defaults {
+        let want = OsString::from(v.get_ref());
+        let caller = ge.get(key);
+        let mut check = EnvCheck {
+            key: key.clone(),
+            rule: Rule::Default,
+            policy_at: loaded.location(&v.span()),
+            caller: caller.clone(),
+            value: caller.as_ref().map(|(c, _)| c.clone()),
+            action: Action::Kept,
+        };
+        if !caller_set(key) && check.value.as_ref() != Some(&want) {
+            check.value = Some(want.clone());
+            check.action = Action::Set;
+            out.changes.push(EnvChange {
+                key: key.clone(),
+                from: caller.map(|(c, _)| c),
+                to: Some(want),
+            });
+        }
+        out.checks.push(check);
+    }
+
+    let refusal = if rules.on_conflict == OnConflict::Refuse && !conflicts.is_empty() {
+        Some(("env.conflict", conflicts))
+    } else if !unremovable.is_empty() {
+        Some(("env.forbidden-in-env-file", unremovable))
+    } else {
+        None
+    };
+    if let Some((rule, mut messages)) = refusal
+        && !repair()
+    {
+        let first = messages.remove(0);
+        let more: String = messages
+            .iter()
+            .map(|p| format!("; likewise {}", p.short))
+            .collect();
+        return Err(Refusal::new(rule, format!("{}{more}", first.full)));
+    }
+    Ok(out)
+}
+
+/// A reason to refuse: the full message for the first, a short form for the others.
+struct Problem {
+    short: String,
+    full: String,
+}
+
+/// A value go treats exactly as `key` unset (see the module docs), `None` if there is none.
+fn neutral_value<E: Fn(&str) -> Option<OsString>>(
+    key: &str,
+    ge: &GoEnv<E>,
+    loaded: &LoadedPolicy,
+) -> Option<OsString> {
+    if let Some((_, e)) = ge.goroot_entry(key)
+        && !e.value.is_empty()
+    {
+        return Some(e.value.clone());
+    }
+    match key {
+        // strings.Fields / quoted.Split of a blank string: no flags.
+        "GOFLAGS" => Some(" ".into()),
+        // module.MatchPrefixPatterns skips empty patterns: matches nothing.
+        "GOPRIVATE" | "GOINSECURE" => Some(",".into()),
+        // cfg.go: GONOPROXY = envOr("GONOPROXY", GOPRIVATE), likewise GONOSUMDB.
+        "GONOPROXY" | "GONOSUMDB" => Some(
+            private_after(ge, loaded)
+                .filter(|p| !p.is_empty() && p != ",")
+                .unwrap_or_else(|| ",".into()),
+        ),
+        _ => None,
+    }
+}
+
+/// GOPRIVATE as go sees it through the shim.
+fn private_after<E: Fn(&str) -> Option<OsString>>(
+    ge: &GoEnv<E>,
+    loaded: &LoadedPolicy,
+) -> Option<OsString> {
+    let rules = &loaded.policy.env;
+    if let Some(v) = rules.enforce.get("GOPRIVATE") {
+        return Some(v.get_ref().into());
+    }
+    if rules.forbid.iter().any(|k| k.get_ref() == "GOPRIVATE") {
+        return ge.goroot_entry("GOPRIVATE").map(|(_, e)| e.value.clone());
+    }
+    let caller = ge.get("GOPRIVATE");
+    if let Some(v) = rules.defaults.get("GOPRIVATE")
+        && !caller.as_ref().is_some_and(|(_, o)| is_callers(o))
+    {
+        return Some(v.get_ref().into());
+    }
+    caller.map(|(c, _)| c)
+}
+
+/// Whether a value is the caller's own choice (not the distribution's go.env).
+fn is_callers(origin: &Origin) -> bool {
+    matches!(origin, Origin::ProcessEnv | Origin::EnvFile { .. })
+}
+
+/// Where a value came from, for messages.
+pub fn describe(origin: &Origin) -> String {
+    match origin {
+        Origin::ProcessEnv => "the environment".into(),
+        Origin::EnvFile { path, line } => format!("the go env file {}:{line}", path.display()),
+        Origin::GorootGoEnv { path, line } => format!("{}:{line}", path.display()),
+    }
+}
+
+/// Where a value came from, as JSON: `{"kind": "env"|"env-file"|"go.env", "path", "line"}`.
+pub fn origin_json(origin: &Origin) -> serde_json::Value {
+    match origin {
+        Origin::ProcessEnv => serde_json::json!({"kind": "env", "path": null, "line": null}),
+        Origin::EnvFile { path, line } => {
+            serde_json::json!({"kind": "env-file", "path": path, "line": line})
+        }
+        Origin::GorootGoEnv { path, line } => {
+            serde_json::json!({"kind": "go.env", "path": path, "line": line})
+        }
+    }
+}
+
+fn fix_for(key: &str, origin: &Origin) -> String {
+    match origin {
+        Origin::ProcessEnv => format!("unset {key} in the environment (e.g. your shell profile)"),
+        _ => format!("run `go env -u {key}` (or `gowarden drift --fix`)"),
+    }
+}
+
+fn non_empty(v: Option<OsString>) -> Option<OsString> {
+    v.filter(|v| !v.is_empty())
+}
+
+/// `gowarden which` lines for the governed keys: the value go gets and where it came from.
+pub fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
+    checks.iter().map(describe_check).collect()
+}
+
+fn describe_check(c: &EnvCheck) -> String {
+    let show = |v: &Option<OsString>| match v {
+        Some(v) => format!("{:?}", v.to_string_lossy()),
+        None => "unset".to_string(),
+    };
+    let caller = match &c.caller {
+        Some((v, o)) => format!("{:?} from {}", v.to_string_lossy(), describe(o)),
+        None => "unset".into(),
+    };
+    let how = match c.action {
+        Action::Kept => match &c.caller {
+            Some((_, o)) => format!("as {}", describe(o)),
+            None => "unset everywhere".into(),
+        },
+        Action::Set => format!("set by the shim; without it: {caller}"),
+        Action::Removed => format!("removed by the shim; without it: {caller}"),
+        Action::Neutralised => format!(
+            "a value go treats as unset, because the go env file sets it; without the shim: \
+             {caller}"
+        ),
+        Action::Unremovable => format!(
+            "FORBIDDEN but set in the go env file, go runs only for `go env -w/-u`: {caller}"
+        ),
+    };
+    format!(
+        "{}={} ({} {}; {how})",
+        c.key,
+        show(&c.value),
+        c.rule.name(),
+        c.policy_at
+    )
+}
+
+/// The JSON form of the checks, for `gowarden which --json`.
+pub fn checks_json(checks: &[EnvCheck]) -> serde_json::Value {
+    let lossy = |v: &OsStr| serde_json::Value::String(v.to_string_lossy().into_owned());
+    checks
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "key": c.key,
+                "rule": c.rule.name(),
+                "policy": c.policy_at,
+                "value": c.value.as_deref().map(lossy),
+                "action": c.action.name(),
+                "caller": c.caller.as_ref().map(|(v, o)| serde_json::json!({
+                    "value": lossy(v),
+                    "source": origin_json(o),
+                })),
+            })
+        })
+        .collect()
+}
