@@ -189,25 +189,16 @@ pub fn select<'a>(
     let mut matching = toolchains
         .iter()
         .filter(|t| request.spec.matches(&t.version) && acceptable(t));
-    match &request.spec {
-        VersionSpec::AtLeast(min) if !min.is_prerelease() => {
-            let candidates: Vec<_> = matching.collect();
-            candidates
-                .iter()
-                .find(|t| !t.version.is_prerelease())
-                .or(candidates.first())
-                .copied()
-        }
-        VersionSpec::Newest => {
-            let candidates: Vec<_> = matching.collect();
-            candidates
-                .iter()
-                .find(|t| !t.version.is_prerelease())
-                .or(candidates.first())
-                .copied()
-        }
-        _ => matching.next(),
+    let prefer_stable = match &request.spec {
+        VersionSpec::AtLeast(min) => !min.is_prerelease(),
+        VersionSpec::Newest => true,
+        VersionSpec::Exact(_) | VersionSpec::Family(_) => false,
+    };
+    if !prefer_stable {
+        return matching.next();
     }
+    let first = matching.clone().next();
+    matching.find(|t| !t.version.is_prerelease()).or(first)
 }
 
 /// Reads `$GOROOT/VERSION`'s first line (`go1.22.12`); `None` for anything that is not a
