@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod error;
 pub mod gocli;
+pub mod install;
 pub mod policy;
 pub mod project;
 pub mod resolve;

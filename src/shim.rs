@@ -194,7 +194,7 @@ fn depth() -> u32 {
 /// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
 /// else `$HOME/go/pkg/mod`. Reads the process environment only; a value set only in the go env
 /// file is picked up by `gowarden which` through the full go env reader.
-fn effective_gomodcache() -> Option<PathBuf> {
+pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
     if let Some(c) = std::env::var_os("GOMODCACHE").filter(|c| !c.is_empty()) {
         return Some(PathBuf::from(c));
     }

@@ -4,6 +4,7 @@
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
 mod doctor;
+mod toolchain;
 mod which;
 
 use std::ffi::OsString;
@@ -14,6 +15,12 @@ gowarden: governs the Go toolchain (installed as `go` and `gofmt` shims)
 Usage:
   gowarden which [-C DIR] [--json]    the toolchain `go` would run here, and why
   gowarden doctor                      check PATH, policy and toolchains; list fixes
+  gowarden toolchain list              the toolchains `go` can run, and which gowarden installed
+  gowarden toolchain install [--dir DIR] VERSION [--archive FILE --sha256 HEX]
+                                       install a toolchain (Go's verified download, or a
+                                       go.dev archive with a pinned SHA-256)
+  gowarden toolchain remove [--dir DIR] VERSION
+                                       remove a toolchain gowarden installed
   gowarden help                        this text
   gowarden --version
 
@@ -43,6 +50,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match cmd {
         "which" => which::run(rest),
         "doctor" => doctor::run(rest),
+        "toolchain" => toolchain::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0

@@ -1,0 +1,362 @@
+//! `gowarden toolchain install | list | remove` and the shim's `auto_install`: from a go.dev-style
+//! archive with a pinned SHA-256 (built here from a fake GOROOT), through the real Go module
+//! proxy with a real bootstrap go, concurrently, and after an interrupted install.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Sandbox, real_toolchains, run};
+use sha2::{Digest, Sha256};
+
+/// A go.dev-style archive (`go/` at the top) of a fake GOROOT whose `go version` answers as a
+/// real go does, after `delay` seconds; returns the archive and its SHA-256.
+fn fake_archive(sb: &Sandbox, version: &str, delay: &str) -> (PathBuf, String) {
+    let tree = sb.root.join(format!("archive-src-{version}"));
+    let goroot = tree.join("go");
+    common::fake_goroot(&goroot, version);
+    let go = goroot.join("bin/go");
+    fs::write(
+        &go,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = version ]; then sleep {delay}; \
+             echo \"go version {version} linux/amd64\"; exit 0; fi\necho \"fake go {version}\"\n"
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&go, fs::Permissions::from_mode(0o755)).unwrap();
+    let archive = sb.root.join(format!("{version}.linux-amd64.tar.gz"));
+    let st = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&tree)
+        .arg("go")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let sha = sha256_hex(&archive);
+    (archive, sha)
+}
+
+fn sha256_hex(file: &Path) -> String {
+    Sha256::digest(fs::read(file).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The names in the toolchains dir, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn install_archive(sb: &Sandbox, version: &str, archive: &Path, sha: &str) -> common::FakeRun {
+    run(sb.gowarden(&[
+        "toolchain",
+        "install",
+        version,
+        "--archive",
+        archive.to_str().unwrap(),
+        "--sha256",
+        sha,
+    ]))
+}
+
+#[test]
+fn archive_with_bad_checksum_leaves_nothing_and_good_one_installs() {
+    let sb = Sandbox::new();
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
+    let wrong = "0".repeat(64);
+    let r = install_archive(&sb, "1.22.3", &archive, &wrong);
+    assert_eq!(r.status(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("checksum mismatch") && r.stderr.contains(&sha),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        entries(&sb.toolchains).is_empty(),
+        "{:?}",
+        entries(&sb.toolchains)
+    );
+
+    let r = install_archive(&sb, "go1.22.3", &archive, &sha.to_uppercase());
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("installed go1.22.3 in "),
+        "{}",
+        r.stdout
+    );
+    let root = sb.toolchains.join("go1.22.3");
+    assert_eq!(entries(&sb.toolchains), [".go1.22.3.lock", "go1.22.3"]);
+    let marker: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join(".gowarden-install.json")).unwrap()).unwrap();
+    assert!(marker["source"].as_str().unwrap().contains(&sha));
+
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let r = run(sb.go(&["version"]));
+    assert_eq!(
+        r.stdout, "go version go1.22.3 linux/amd64\n",
+        "{}",
+        r.stderr
+    );
+
+    let again = install_archive(&sb, "1.22.3", &archive, &sha);
+    assert_eq!(again.status(), 0);
+    assert!(
+        again.stdout.contains("already installed"),
+        "{}",
+        again.stdout
+    );
+
+    let list = run(sb.gowarden(&["toolchain", "list"]));
+    let line = list
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("go1.22.3"))
+        .unwrap();
+    assert!(
+        line.contains(root.to_str().unwrap()) && line.contains("installed by gowarden"),
+        "{}",
+        list.stdout
+    );
+}
+
+#[test]
+fn archive_holding_another_version_is_refused_and_leaves_nothing() {
+    let sb = Sandbox::new();
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
+    let r = install_archive(&sb, "1.22.4", &archive, &sha);
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("for go1.22.4 is go1.22.3"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(entries(&sb.toolchains), [".go1.22.4.lock"]);
+    // Not a tar file at all.
+    let junk = sb.root.join("junk.tar.gz");
+    fs::write(&junk, "not an archive").unwrap();
+    let r = install_archive(&sb, "1.22.4", &junk, &sha256_hex(&junk));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("cannot unpack"), "{}", r.stderr);
+    assert_eq!(entries(&sb.toolchains), [".go1.22.4.lock"]);
+}
+
+#[test]
+fn remove_only_what_gowarden_installed() {
+    let sb = Sandbox::new();
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
+    assert_eq!(install_archive(&sb, "1.22.3", &archive, &sha).status(), 0);
+    let hand_made = sb.fake_toolchain("go1.21.5");
+
+    let r = run(sb.gowarden(&["toolchain", "remove", "1.21.5"]));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("was not installed by gowarden"),
+        "{}",
+        r.stderr
+    );
+    assert!(hand_made.join("VERSION").is_file());
+
+    let elsewhere = sb.root.join("opt/go");
+    common::fake_goroot(&elsewhere, "go1.20.14");
+    sb.write_policy(&sb.isolated_policy(&format!("search = [{:?}]\n", elsewhere)));
+    let r = run(sb.gowarden(&["toolchain", "remove", "1.20.14"]));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains(elsewhere.to_str().unwrap()) && r.stderr.contains("did not install"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(sb.gowarden(&["toolchain", "remove", "go1.22.3"]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(entries(&sb.toolchains), [".go1.22.3.lock", "go1.21.5"]);
+    let r = run(sb.gowarden(&["toolchain", "remove", "go1.22.3"]));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("not installed"), "{}", r.stderr);
+}
+
+#[test]
+fn interrupted_install_is_invisible_and_cleaned_up_by_the_next() {
+    let sb = Sandbox::new();
+    // What a killed install leaves: a complete-looking GOROOT under a staging name.
+    common::fake_goroot(&sb.toolchains.join(".staging-go1.22.3-4242"), "go1.22.3");
+    common::fake_goroot(&sb.toolchains.join(".removing-go1.22.3-4243"), "go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let r = run(sb.go(&["version"]));
+    assert_eq!(
+        r.status(),
+        1,
+        "a staged toolchain must not run: {}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("found: none"), "{}", r.stderr);
+
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
+    assert_eq!(install_archive(&sb, "1.22.3", &archive, &sha).status(), 0);
+    assert_eq!(entries(&sb.toolchains), [".go1.22.3.lock", "go1.22.3"]);
+}
+
+#[test]
+fn concurrent_installs_of_one_version_do_not_collide() {
+    let sb = Sandbox::new();
+    // `go version` takes a second, so the first install holds the lock while the others start.
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "1");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut c = sb.gowarden(&[
+                "toolchain",
+                "install",
+                "1.22.3",
+                "--archive",
+                archive.to_str().unwrap(),
+                "--sha256",
+                &sha,
+            ]);
+            c.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut fresh = 0;
+    let mut waited = 0;
+    for o in &outs {
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stdout}{stderr}");
+        if stdout.starts_with("installed go1.22.3") {
+            fresh += 1;
+        } else {
+            assert!(stdout.contains("already installed"), "{stdout}");
+        }
+        if stderr.contains("waiting for another gowarden") {
+            waited += 1;
+        }
+    }
+    assert_eq!(fresh, 1, "exactly one process installs");
+    assert!(waited >= 1, "the installs did not overlap");
+    assert_eq!(entries(&sb.toolchains), [".go1.22.3.lock", "go1.22.3"]);
+    sb.write_project_file(".go-version", "1.22.3\n");
+    assert_eq!(
+        run(sb.go(&["version"])).stdout,
+        "go version go1.22.3 linux/amd64\n"
+    );
+}
+
+/// A sandbox whose policy finds the real go1.23.12 (the bootstrap go) besides its own
+/// toolchains; the other real toolchain, go1.22.12, stays unseen so it can be installed.
+fn sandbox_with_bootstrap(extra: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == "go1.23.12")
+        .unwrap();
+    sb.write_policy(&sb.isolated_policy(&format!(
+        "search = [{:?}]\n{extra}",
+        root.display().to_string()
+    )));
+    sb
+}
+
+#[test]
+fn proxy_route_installs_a_real_toolchain_with_the_command_the_shim_prints() {
+    let sb = sandbox_with_bootstrap("");
+    sb.write_project_file(".go-version", "1.21.13\n");
+    let refused = run(sb.go(&["version"]));
+    assert_eq!(refused.status(), 1);
+    let printed = refused
+        .stderr
+        .split('`')
+        .find(|s| s.starts_with("gowarden toolchain install"))
+        .unwrap_or_else(|| panic!("no install command in {}", refused.stderr));
+    assert_eq!(printed, "gowarden toolchain install 1.21.13");
+    let words: Vec<&str> = printed.split_whitespace().skip(1).collect();
+    // Go's defaults: GOPROXY=https://proxy.golang.org,direct and GOSUMDB=sum.golang.org.
+    let r = run(sb.gowarden(&words));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("fetching golang.org/toolchain@v0.0.1-go1.21.13.linux-")
+            && r.stderr.contains("downloading https://"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("checked against the checksum database"),
+        "{}",
+        r.stdout
+    );
+
+    let v = run(sb.go(&["version"]));
+    assert!(
+        v.stdout.starts_with("go version go1.21.13 linux/"),
+        "{}{}",
+        v.stdout,
+        v.stderr
+    );
+    // Runnable as go itself makes a downloaded toolchain: tools executable, go.mod restored.
+    let root = sb.toolchains.join("go1.21.13");
+    assert!(root.join("src/go.mod").is_file());
+    let vet = fs::read_dir(root.join("pkg/tool"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("vet");
+    assert_ne!(fs::metadata(vet).unwrap().permissions().mode() & 0o111, 0);
+    assert_eq!(entries(&sb.toolchains), [".go1.21.13.lock", "go1.21.13"]);
+
+    let r = run(sb.gowarden(&["toolchain", "remove", "1.21.13"]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(entries(&sb.toolchains), [".go1.21.13.lock"]);
+}
+
+#[test]
+fn proxy_route_reports_a_version_the_proxy_does_not_have() {
+    let sb = sandbox_with_bootstrap("");
+    let r = run(sb.gowarden(&["toolchain", "install", "1.21.99"]));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("cannot fetch go1.21.99")
+            && r.stderr.contains("golang.org/toolchain@v0.0.1-go1.21.99."),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(entries(&sb.toolchains), [".go1.21.99.lock"]);
+}
+
+#[test]
+fn install_without_any_bootstrap_go_points_at_the_archive_route() {
+    let sb = Sandbox::new();
+    let r = run(sb.gowarden(&["toolchain", "install", "1.22.12"]));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("no Go toolchain ≥ 1.21")
+            && r.stderr.contains("--archive go1.22.12.linux-")
+            && r.stderr.contains("--sha256"),
+        "{}",
+        r.stderr
+    );
+    let r = run(sb.gowarden(&["toolchain", "install", "1.22"]));
+    assert_eq!(r.status(), 2);
+    assert!(r.stderr.contains("exact release"), "{}", r.stderr);
+    let r = run(sb.gowarden(&["toolchain", "install", "1.22.3", "--archive", "x.tgz"]));
+    assert_eq!(r.status(), 2);
+    assert!(r.stderr.contains("--sha256"), "{}", r.stderr);
+}
