@@ -4,6 +4,7 @@
 //! framework out of the binary keeps the shim's start-up (the same binary) lean.
 
 mod doctor;
+mod policy;
 mod toolchain;
 mod which;
 
@@ -21,6 +22,7 @@ Usage:
                                        go.dev archive with a pinned SHA-256)
   gowarden toolchain remove [--dir DIR] VERSION
                                        remove a toolchain gowarden installed
+  gowarden policy check FILE           check a policy file without installing it
   gowarden help                        this text
   gowarden --version
 
@@ -51,6 +53,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "which" => which::run(rest),
         "doctor" => doctor::run(rest),
         "toolchain" => toolchain::run(rest),
+        "policy" => policy::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0
