@@ -1,5 +1,5 @@
-//! Installing and removing Go toolchains in a toolchains dir (`gowarden toolchain`). Never on
-//! the shim's hot path.
+//! Installing and removing Go toolchains in a toolchains dir (`gowarden toolchain`, and the
+//! shim when `[toolchains] auto_install` is on). Never on the shim's hot path otherwise.
 //!
 //! Two routes, both verified:
 //! - Go's own: a go ≥ 1.21 already on the machine runs `go mod download` of the module
@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::resolve::{SWITCH_VERSION_ENV, VersionSpec};
-use crate::toolchain::{self, Toolchain};
+use crate::toolchain::{self, DiscoveryEnv, Toolchain};
 use crate::version::GoVersion;
 
 /// Marks a GOROOT as installed by gowarden (and so removable by it). Inside the GOROOT, so the
@@ -128,6 +128,25 @@ pub fn no_bootstrap(name: &str) -> Error {
          {name}.{platform}.tar.gz --sha256 <its SHA-256 from go.dev/dl>`",
         platform = toolchain::go_platform(),
     ))
+}
+
+/// The shim's `[toolchains] auto_install`: installs toolchain `name` (`go1.22.3`) into the
+/// user's toolchains dir through Go's module proxy, after a one-line notice on stderr.
+pub fn auto_install(name: &str) -> Result<()> {
+    let dir = default_dir()?;
+    let policy = crate::policy::load::load()?;
+    let installed = toolchain::discover(
+        &policy.policy.toolchains,
+        &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
+    );
+    let bootstrap = find_bootstrap(&installed).ok_or_else(|| no_bootstrap(name))?;
+    eprintln!(
+        "gowarden: installing {name} into {} with {} ([toolchains] auto_install in {})",
+        dir.display(),
+        bootstrap.name,
+        policy.origin
+    );
+    install(&dir, name, &Source::Proxy { bootstrap }, Verbosity::Shim).map(|_| ())
 }
 
 /// Installs toolchain `name` into `dir` (created if missing) from `source`.

@@ -79,6 +79,9 @@ pub struct Refusal {
     /// A short identifier for the audit record (`toolchain-not-installed`, a policy rule id).
     pub rule: String,
     pub message: String,
+    /// The toolchain (`go1.22.3`) whose installation would lift this refusal, set only where
+    /// the policy's `[toolchains] auto_install` lets the shim install it ([`run`] does).
+    pub install: Option<String>,
 }
 
 impl Refusal {
@@ -86,6 +89,7 @@ impl Refusal {
         Refusal {
             rule: rule.to_string(),
             message: message.into(),
+            install: None,
         }
     }
 }
@@ -146,7 +150,13 @@ pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal
     })
     .cloned();
     let Some(toolchain) = chosen else {
-        return Err(not_installed(&request, &installed));
+        let mut refusal = not_installed(&request, &installed);
+        if let (true, resolve::VersionSpec::Exact(v)) =
+            (policy.policy.toolchains.auto_install, &request.spec)
+        {
+            refusal.install = Some(format!("go{v}"));
+        }
+        return Err(refusal);
     };
     let env = child_env(&policy, &toolchain);
     Ok(Plan {
@@ -256,8 +266,23 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             ));
         }
     };
-    let plan = match plan(tool, args, &cwd) {
+    let plan = match plan(tool, args.clone(), &cwd) {
         Ok(p) => p,
+        Err(Refusal {
+            install: Some(name),
+            ..
+        }) => match crate::install::auto_install(&name) {
+            Ok(()) => match plan(tool, args, &cwd) {
+                Ok(p) => p,
+                Err(r) => return refuse(&r),
+            },
+            Err(e) => {
+                return refuse(&Refusal::new(
+                    "auto-install-failed",
+                    format!("cannot install {name} ([toolchains] auto_install): {e}"),
+                ));
+            }
+        },
         Err(r) => return refuse(&r),
     };
     exec(&plan, &argv0)

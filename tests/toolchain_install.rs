@@ -341,6 +341,115 @@ fn proxy_route_reports_a_version_the_proxy_does_not_have() {
     assert_eq!(entries(&sb.toolchains), [".go1.21.99.lock"]);
 }
 
+/// A file:// module proxy serving one toolchain zip from the real-toolchain cache, so the
+/// auto_install test needs no network (with GONOSUMDB set, as for an air-gapped mirror).
+fn local_proxy(sb: &Sandbox, name: &str) -> String {
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == name)
+        .unwrap();
+    let platform = root
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .rsplit('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let version = format!("v0.0.1-{name}.{platform}");
+    let zip = root
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .join("cache/download/golang.org/toolchain/@v")
+        .join(format!("{version}.zip"));
+    let dir = sb.root.join("proxy/golang.org/toolchain/@v");
+    fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&zip, dir.join(format!("{version}.zip"))).unwrap();
+    fs::write(
+        dir.join(format!("{version}.info")),
+        format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join(format!("{version}.mod")),
+        "module golang.org/toolchain\n",
+    )
+    .unwrap();
+    format!("file://{}", sb.root.join("proxy").display())
+}
+
+#[test]
+fn auto_install_installs_a_missing_exact_version_on_first_use() {
+    let sb = sandbox_with_bootstrap("auto_install = true\n");
+    let proxy = local_proxy(&sb, "go1.22.12");
+    // A family cannot be installed without asking the proxy which release is newest: refused.
+    sb.write_project_file(".go-version", "1.22\n");
+    let mut c = sb.go(&["version"]);
+    c.env("GOPROXY", &proxy)
+        .env("GONOSUMDB", "golang.org/toolchain");
+    let r = run(c);
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr
+            .contains("no installed Go toolchain matches go1.22.x"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(entries(&sb.toolchains), Vec::<String>::new());
+
+    sb.write_project_file(".go-version", "1.22.12\n");
+    let mut c = sb.go(&["version"]);
+    c.env("GOPROXY", &proxy)
+        .env("GONOSUMDB", "golang.org/toolchain");
+    let r = run(c);
+    assert!(
+        r.stdout.starts_with("go version go1.22.12 "),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "one notice: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with("gowarden: installing go1.22.12 into ")
+            && r.stderr.contains("auto_install"),
+        "{}",
+        r.stderr
+    );
+    let marker =
+        fs::read_to_string(sb.toolchains.join("go1.22.12/.gowarden-install.json")).unwrap();
+    assert!(
+        marker.contains("not looked up in any checksum database"),
+        "{marker}"
+    );
+
+    let mut c = sb.go(&["version"]);
+    c.env("GOPROXY", "off");
+    let again = run(c);
+    assert!(again.stdout.starts_with("go version go1.22.12 "));
+    assert_eq!(again.stderr, "", "installed now: no notice");
+}
+
+#[test]
+fn auto_install_failure_is_one_refusal_naming_the_cause() {
+    let sb = sandbox_with_bootstrap("auto_install = true\n");
+    sb.write_project_file(".go-version", "1.22.12\n");
+    let mut c = sb.go(&["version"]);
+    c.env("GOPROXY", "off");
+    let r = run(c);
+    assert_eq!(r.status(), 1);
+    assert_eq!(r.stdout, "");
+    let last = r.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("gowarden: cannot install go1.22.12 ([toolchains] auto_install)")
+            && last.contains("GOPROXY=off"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(entries(&sb.toolchains), [".go1.22.12.lock"]);
+}
+
 #[test]
 fn install_without_any_bootstrap_go_points_at_the_archive_route() {
     let sb = Sandbox::new();
