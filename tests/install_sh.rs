@@ -313,3 +313,98 @@ fn install_sh_system_into_destdir_installs_a_root_owned_policy_and_uninstalls() 
     )));
     assert_eq!(tree(&root), BTreeSet::new());
 }
+
+/// The Dev Container Feature as `package.sh` makes it, with a prebuilt binary.
+fn packaged_feature(sb: &Sandbox) -> PathBuf {
+    let out = sb.root.join("feature");
+    let r = run(clean_sh(
+        &Path::new(REPO).join("shims/devcontainer/package.sh"),
+        &[out.to_str().unwrap(), "--binary", BIN],
+        &[],
+    ));
+    ok(&r);
+    out
+}
+
+#[test]
+fn devcontainer_feature_installs_system_wide_with_its_policy_option() {
+    let sb = Sandbox::new();
+    let feature = packaged_feature(&sb);
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(feature.join("devcontainer-feature.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["id"], "gowarden");
+    assert_eq!(json["options"]["system"]["default"], true);
+    assert_eq!(json["options"]["policy"]["type"], "string");
+    assert_eq!(
+        json["containerEnv"]["PATH"],
+        "/usr/local/share/gowarden/shims:${PATH}"
+    );
+
+    let policy = real_go_policy(&sb);
+    let root = sb.root.join("image");
+    fs::create_dir(&root).unwrap();
+    let system_policy = root.join("etc/gowarden/policy.toml");
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[
+            ("POLICY", &policy),
+            ("SYSTEM", Path::new("true")),
+            ("DESTDIR", &root),
+            ("GOWARDEN_TEST_SYSTEM_POLICY", &system_policy),
+        ],
+    ));
+    ok(&r);
+    assert_system_install(&root, &policy);
+    // From the packaged copy, not from this checkout.
+    assert!(r.stdout.contains("no problems found"), "{}", r.stdout);
+
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[("SYSTEM", Path::new("maybe")), ("DESTDIR", &root)],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("true or false"), "{}", r.stderr);
+}
+
+#[test]
+fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
+    let sb = Sandbox::new();
+    let feature = packaged_feature(&sb);
+    let policy = real_go_policy(&sb);
+    let home = sb.root.join("home-dev");
+    fs::create_dir(&home).unwrap();
+    let nobody = 65534;
+    nix::unistd::chown(&home, Some(nix::unistd::Uid::from_raw(nobody)), None).unwrap();
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[
+            ("POLICY", &policy),
+            ("SYSTEM", Path::new("false")),
+            ("_REMOTE_USER", Path::new("nobody")),
+            ("_REMOTE_USER_HOME", &home),
+        ],
+    ));
+    ok(&r);
+    let made = tree(&home);
+    for p in [
+        ".local/bin/gowarden",
+        ".local/share/gowarden/shims/go",
+        ".local/share/gowarden/profile.sh",
+        ".config/gowarden/policy.toml",
+        ".profile",
+    ] {
+        assert!(made.contains(p), "{p} missing: {made:?}");
+    }
+    for p in &made {
+        let m = fs::symlink_metadata(home.join(p)).unwrap();
+        assert_eq!(m.uid(), nobody, "{p} is not the user's");
+    }
+    assert_eq!(
+        fs::read(home.join(".config/gowarden/policy.toml")).unwrap(),
+        fs::read(&policy).unwrap()
+    );
+}
