@@ -453,29 +453,31 @@ fn fetch_module(
         .spawn()
         .map_err(|e| Error::new(format!("cannot run {}: {e}", go.display())))?;
     let seen = Arc::new(Mutex::new(Seen::default()));
+    let tty = io::stderr().is_terminal();
     let reader = child.stderr.take().map(|stderr| {
         let seen = Arc::clone(&seen);
-        let tty = io::stderr().is_terminal();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
                 let first_zip = seen.lock().map(|mut s| s.note(&line)).unwrap_or(false);
-                if first_zip && verbosity == Verbosity::Cli && !tty {
-                    if let Some(url) = seen.lock().ok().and_then(|s| s.zip_url.clone()) {
-                        eprintln!("gowarden: downloading {url}");
-                    }
+                if first_zip
+                    && verbosity == Verbosity::Cli
+                    && let Some(url) = seen.lock().ok().and_then(|s| s.zip_url.clone())
+                {
+                    // On a terminal, over the progress line, which is redrawn below it.
+                    let clear = if tty { "\r\x1b[K" } else { "" };
+                    eprintln!("{clear}gowarden: downloading {url}");
                 }
             }
         })
     });
     let done = Arc::new(AtomicBool::new(false));
-    let ticker = io::stderr().is_terminal().then(|| {
+    let ticker = tty.then(|| {
         let done = Arc::clone(&done);
-        let seen = Arc::clone(&seen);
         let dir = cache
             .join("cache/download")
             .join(TOOLCHAIN_MODULE)
             .join("@v");
-        std::thread::spawn(move || tick(&dir, &done, &seen, verbosity))
+        std::thread::spawn(move || tick(&dir, &done))
     });
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout.take() {
@@ -579,26 +581,23 @@ impl Seen {
     }
 }
 
-/// Redraws one status line on a terminal until `done`: the URL and the bytes so far.
-fn tick(dir: &Path, done: &AtomicBool, seen: &Mutex<Seen>, verbosity: Verbosity) {
+/// Redraws one status line on a terminal until `done`: the bytes so far, and when go unpacks.
+fn tick(dir: &Path, done: &AtomicBool) {
     let start = Instant::now();
     let mut err = io::stderr();
     while !done.load(Ordering::Relaxed) {
-        let bytes: u64 = fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .filter_map(|e| e.metadata().ok())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
-        let from = match (verbosity, seen.lock().ok().and_then(|s| s.zip_url.clone())) {
-            (Verbosity::Cli, Some(url)) => format!(" from {url}"),
-            _ => String::new(),
-        };
+        let mut bytes = 0;
+        let mut unpacking = false;
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            // go downloads into a temp file and renames it to the .zip when complete.
+            unpacking |= entry.file_name().to_string_lossy().ends_with(".zip");
+        }
+        let phase = if unpacking { ", unpacking" } else { "" };
+        // Short, so it stays on one line of a narrow terminal and `\r` can redraw it.
         let _ = write!(
             err,
-            "\r\x1b[Kgowarden: {:.1} MB{from} ({}s)",
+            "\r\x1b[Kgowarden: {:.1} MB downloaded{phase} ({}s)",
             bytes as f64 / 1e6,
             start.elapsed().as_secs()
         );
