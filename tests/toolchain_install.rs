@@ -469,3 +469,39 @@ fn install_without_any_bootstrap_go_points_at_the_archive_route() {
     assert_eq!(r.status(), 2);
     assert!(r.stderr.contains("--sha256"), "{}", r.stderr);
 }
+
+#[test]
+fn dir_installs_into_a_shared_dir_the_policy_searches() {
+    let sb = Sandbox::new();
+    let shared = sb.root.join("opt/go-toolchains");
+    let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
+    let r = run(sb.gowarden(&[
+        "toolchain",
+        "install",
+        "--dir",
+        shared.to_str().unwrap(),
+        "1.22.3",
+        "--archive",
+        archive.to_str().unwrap(),
+        "--sha256",
+        &sha,
+    ]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(entries(&shared), [".go1.22.3.lock", "go1.22.3"]);
+    assert!(entries(&sb.toolchains).is_empty());
+    sb.write_policy(&sb.isolated_policy(&format!("search = [{:?}]\n", shared)));
+    sb.write_project_file(".go-version", "1.22.3\n");
+    assert_eq!(
+        run(sb.go(&["version"])).stdout,
+        "go version go1.22.3 linux/amd64\n"
+    );
+    let r = run(sb.gowarden(&[
+        "toolchain",
+        "remove",
+        "--dir",
+        shared.to_str().unwrap(),
+        "1.22.3",
+    ]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(entries(&shared), [".go1.22.3.lock"]);
+}

@@ -64,7 +64,11 @@ impl Args {
             };
             match flag {
                 "--dir" => a.dir = Some(PathBuf::from(value("--dir")?)),
-                "--archive" => a.archive = Some(PathBuf::from(value("--archive")?)),
+                "--archive" => {
+                    // Absolute, so the marker says where the archive was.
+                    let file = PathBuf::from(value("--archive")?);
+                    a.archive = Some(std::path::absolute(&file).unwrap_or(file));
+                }
                 "--sha256" => a.sha256 = Some(value("--sha256")?),
                 f if f.starts_with('-') => return Err(format!("unknown flag {f:?}")),
                 v if a.version.is_none() => a.version = Some(v.to_string()),
