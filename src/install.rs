@@ -6,7 +6,9 @@
 //!   `golang.org/toolchain@v0.0.1-goX.Y.Z.OS-ARCH` into a private module cache, through the
 //!   GOPROXY go is configured with; go checks every toolchain module against its checksum
 //!   database (GOSUMDB) and cannot be told not to (GO_FACTS §2).
-//! - A go.dev archive (`goX.Y.Z.OS-ARCH.tar.gz`) whose SHA-256 the caller pins.
+//! - An archive whose SHA-256 the caller pins: a go.dev `goX.Y.Z.OS-ARCH.tar.gz` (unpacked
+//!   with the system tar) or the module proxy's zip of the toolchain module (unpacked with the
+//!   `zip` crate, since tar cannot, and without go, which a machine needing it has not got).
 //!
 //! Either way the toolchain is staged under a dot-name inside the toolchains dir (discovery
 //! skips dot-names), checked (`VERSION` and `bin/go version`), marked as gowarden's and renamed
@@ -53,7 +55,7 @@ pub struct Marker {
 pub enum Source<'a> {
     /// Go's own route: `bootstrap` downloads the toolchain module.
     Proxy { bootstrap: &'a Toolchain },
-    /// A go.dev archive and the SHA-256 it must have.
+    /// A go.dev archive or a module proxy zip, and the SHA-256 it must have.
     Archive { file: &'a Path, sha256: [u8; 32] },
 }
 
@@ -182,14 +184,15 @@ pub fn install(
     }
     let staging = Staging::create(dir, name)?;
     let (root, how) = match source {
-        Source::Archive { file, sha256 } => (
-            unpack_archive(file, &staging.0)?,
-            format!(
-                "go.dev archive {} with pinned SHA-256 {}",
+        Source::Archive { file, sha256 } => {
+            let (root, kind) = unpack_archive(file, &staging.0, name)?;
+            let how = format!(
+                "{kind} {} with pinned SHA-256 {}",
                 file.display(),
                 hex(sha256)
-            ),
-        ),
+            );
+            (root, how)
+        }
         Source::Proxy { bootstrap } => fetch_module(bootstrap, &staging.0, name, verbosity)?,
     };
     verify(&root, name)?;
@@ -366,9 +369,35 @@ impl Drop for Staging {
     }
 }
 
-/// Unpacks a go.dev archive into `staging` with the system tar (the archives are gzipped tar
-/// files holding one `go/` tree); returns that tree.
-fn unpack_archive(file: &Path, staging: &Path) -> Result<PathBuf> {
+/// Unpacks an archive of toolchain `name` into `staging/go`, and says what kind it was: a
+/// go.dev archive (a gzipped tar of one `go/` tree) or a module proxy zip
+/// (`golang.org/toolchain/@v/v0.0.1-goX.Y.Z.OS-ARCH.zip`).
+fn unpack_archive(file: &Path, staging: &Path, name: &str) -> Result<(PathBuf, &'static str)> {
+    let mut magic = [0u8; 4];
+    File::open(file)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|e| Error::io("cannot read archive", file, &e))?;
+    let (root, kind) = match magic {
+        [0x1f, 0x8b, ..] => (unpack_tar_gz(file, staging)?, "go.dev archive"),
+        [b'P', b'K', 3, 4] => (unpack_module_zip(file, staging, name)?, "module zip"),
+        _ => {
+            return Err(Error::new(format!(
+                "cannot unpack {}: it is neither a go.dev .tar.gz nor a module proxy .zip",
+                file.display()
+            )));
+        }
+    };
+    if !root.join("VERSION").is_file() {
+        return Err(Error::new(format!(
+            "{} holds no Go toolchain: it has no VERSION file",
+            file.display()
+        )));
+    }
+    Ok((root, kind))
+}
+
+/// The system tar unpacks go.dev archives, as go.dev's own instructions do.
+fn unpack_tar_gz(file: &Path, staging: &Path) -> Result<PathBuf> {
     let out = Command::new("tar")
         .arg("-x")
         .arg("-z")
@@ -388,14 +417,56 @@ fn unpack_archive(file: &Path, staging: &Path) -> Result<PathBuf> {
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
+    Ok(staging.join("go"))
+}
+
+/// A module zip holds every file under `golang.org/toolchain@VERSION/` and keeps no file
+/// modes, so the tree is then made runnable as go does after a download.
+fn unpack_module_zip(file: &Path, staging: &Path, name: &str) -> Result<PathBuf> {
+    let prefix = format!("{TOOLCHAIN_MODULE}@{}/", module_version(name));
+    let bad = |why: String| Error::new(format!("cannot unpack {}: {why}", file.display()));
+    let f = File::open(file).map_err(|e| Error::io("cannot open archive", file, &e))?;
+    let mut zip = zip::ZipArchive::new(f).map_err(|e| bad(e.to_string()))?;
     let root = staging.join("go");
-    if !root.join("VERSION").is_file() {
-        return Err(Error::new(format!(
-            "{} is not a go.dev Go archive: it holds no go/VERSION",
-            file.display()
-        )));
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+        let Some(rel) = entry
+            .name()
+            .strip_prefix(prefix.as_str())
+            .map(PathBuf::from)
+        else {
+            return Err(bad(format!(
+                "it is not the module zip of {prefix}: it holds {:?}",
+                entry.name()
+            )));
+        };
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(bad(format!("unsafe path {:?}", entry.name())));
+        }
+        let out = root.join(&rel);
+        let parent = if entry.is_dir() {
+            Some(out.as_path())
+        } else {
+            out.parent()
+        };
+        if let Some(dir) = parent {
+            fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+        }
+        if !entry.is_dir() {
+            let mut w = File::create(&out).map_err(|e| Error::io("cannot create", &out, &e))?;
+            io::copy(&mut entry, &mut w).map_err(|e| bad(format!("{}: {e}", entry.name())))?;
+        }
     }
+    make_runnable(&root)?;
     Ok(root)
+}
+
+/// The `golang.org/toolchain` module version of toolchain `name` for this platform.
+fn module_version(name: &str) -> String {
+    format!("v0.0.1-{name}.{}", toolchain::go_platform())
 }
 
 /// What `go mod download -json` prints for one module.
@@ -415,8 +486,7 @@ fn fetch_module(
     name: &str,
     verbosity: Verbosity,
 ) -> Result<(PathBuf, String)> {
-    let version = format!("v0.0.1-{name}.{}", toolchain::go_platform());
-    let module = format!("{TOOLCHAIN_MODULE}@{version}");
+    let module = format!("{TOOLCHAIN_MODULE}@{}", module_version(name));
     // A go.mod of our own, so that no go.mod above the toolchains dir takes part.
     let gomod = staging.join("go.mod");
     fs::write(&gomod, "module gowarden/staging\n")

@@ -505,3 +505,48 @@ fn dir_installs_into_a_shared_dir_the_policy_searches() {
     assert_eq!(r.status(), 0, "{}", r.stderr);
     assert_eq!(entries(&shared), [".go1.22.3.lock"]);
 }
+
+/// The module proxy's zip of a real toolchain, from the real-toolchain cache.
+fn cached_module_zip(name: &str) -> PathBuf {
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == name)
+        .unwrap();
+    let version = root
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("toolchain@")
+        .to_string();
+    root.ancestors()
+        .nth(2)
+        .unwrap()
+        .join("cache/download/golang.org/toolchain/@v")
+        .join(format!("{version}.zip"))
+}
+
+#[test]
+fn module_proxy_zip_with_pinned_checksum_installs_a_runnable_toolchain() {
+    let sb = Sandbox::new();
+    let zip = cached_module_zip("go1.22.12");
+    let sha = sha256_hex(&zip);
+    // The zip of another version is refused, whatever its checksum.
+    let r = install_archive(&sb, "1.22.13", &zip, &sha);
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr
+            .contains("not the module zip of golang.org/toolchain@v0.0.1-go1.22.13."),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(entries(&sb.toolchains), [".go1.22.13.lock"]);
+
+    let r = install_archive(&sb, "1.22.12", &zip, &sha);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert!(r.stdout.contains("module zip"), "{}", r.stdout);
+    sb.write_project_file(".go-version", "1.22.12\n");
+    // A tool under pkg/tool runs: the zip kept no modes, and install made them executable.
+    let r = run(sb.go(&["tool", "compile", "-V"]));
+    assert_eq!(r.stdout, "compile version go1.22.12\n", "{}", r.stderr);
+}

@@ -18,8 +18,9 @@ Usage:
   gowarden doctor                      check PATH, policy and toolchains; list fixes
   gowarden toolchain list              the toolchains `go` can run, and which gowarden installed
   gowarden toolchain install [--dir DIR] VERSION [--archive FILE --sha256 HEX]
-                                       install a toolchain (Go's verified download, or a
-                                       go.dev archive with a pinned SHA-256)
+                                       install a toolchain (Go's verified download, or an
+                                       archive with a pinned SHA-256: go.dev .tar.gz or
+                                       module proxy .zip)
   gowarden toolchain remove [--dir DIR] VERSION
                                        remove a toolchain gowarden installed
   gowarden policy check FILE           check a policy file without installing it
