@@ -3,6 +3,7 @@
 #
 # Usage:
 #   ./install.sh [--prefix DIR | --system] [--policy FILE] [--binary FILE] [--no-modify-path]
+#                [--go VERSION]
 #   ./install.sh [--prefix DIR | --system] --uninstall
 #
 #   --prefix DIR       install under DIR (default ~/.local; with --system /usr/local)
@@ -15,6 +16,12 @@
 #                      GOWARDEN_BINARY environment variable)
 #   --no-modify-path   do not add the line that sources the profile snippet to ~/.profile,
 #                      ~/.bashrc, ~/.bash_profile, ~/.zshenv (user installs only)
+#   --go VERSION       also install Go toolchain VERSION into ~/.local/share/gowarden/toolchains
+#                      (not with --system): a version listed in shims/go-bootstrap.sha256
+#                      comes as the module proxy's zip ($GOPROXY, else proxy.golang.org),
+#                      fetched with curl or wget and checked against that SHA-256, so it
+#                      works on a machine with no go at all; any other version is fetched by
+#                      `gowarden toolchain install`, which needs a go >= 1.21
 #   --uninstall        remove exactly what an install with the same options installed
 #
 # What goes where (PREFIX = ~/.local, or /usr/local with --system):
@@ -47,7 +54,7 @@ say() {
 }
 
 usage() {
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 repo=$(cd "$(dirname "$0")" && pwd -P)
@@ -55,22 +62,25 @@ prefix=
 system=0
 policy=
 binary=${GOWARDEN_BINARY:-}
+go_version=
 modify_path=1
 uninstall=0
 while [ $# -gt 0 ]; do
     case $1 in
-        --prefix | --policy | --binary)
+        --prefix | --policy | --binary | --go)
             [ $# -ge 2 ] || die "$1 needs a value"
             case $1 in
                 --prefix) prefix=$2 ;;
                 --policy) policy=$2 ;;
                 --binary) binary=$2 ;;
+                --go) go_version=$2 ;;
             esac
             shift 2
             ;;
         --prefix=*) prefix=${1#*=}; shift ;;
         --policy=*) policy=${1#*=}; shift ;;
         --binary=*) binary=${1#*=}; shift ;;
+        --go=*) go_version=${1#*=}; shift ;;
         --system) system=1; shift ;;
         --no-modify-path) modify_path=0; shift ;;
         --uninstall) uninstall=1; shift ;;
@@ -81,6 +91,9 @@ done
 
 destdir=${DESTDIR:-}
 [ -z "$destdir" ] || modify_path=0
+if [ -n "$go_version" ] && { [ "$system" = 1 ] || [ -n "$destdir" ]; }; then
+    die "--go installs into your own toolchains dir, so not with --system or DESTDIR; for every user run \`gowarden toolchain install --dir DIR VERSION\` and add DIR to the policy's [toolchains] search"
+fi
 is_root=0
 [ "$(id -u)" != 0 ] || is_root=1
 if [ "$system" = 1 ]; then
@@ -264,7 +277,67 @@ sort -u "$new_manifest" >"$destdir$manifest.tmp.$$"
 mv -f "$destdir$manifest.tmp.$$" "$destdir$manifest"
 rm -f "$new_manifest"
 
-# 7. Check the result as a user will meet it: shims first on PATH.
+# 7. A first Go toolchain.
+# The first proxy of GOPROXY that can serve a file (go itself is not here to ask).
+first_proxy() {
+    rest=${GOPROXY:-https://proxy.golang.org}
+    while [ -n "$rest" ]; do
+        entry=${rest%%[,|]*}
+        case $rest in
+            *[,\|]*) rest=${rest#*[,|]} ;;
+            *) rest= ;;
+        esac
+        case $entry in
+            https://* | http://* | file://*)
+                printf '%s\n' "${entry%/}"
+                return 0
+                ;;
+        esac
+    done
+    return 1
+}
+
+fetch() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsSL -o "$2" "$1"
+    elif command -v wget >/dev/null 2>&1; then
+        wget -q -O "$2" "$1"
+    else
+        die "--go $go_version needs curl or wget to fetch $1"
+    fi
+}
+
+if [ -n "$go_version" ]; then
+    name=go${go_version#go}
+    case $(uname -s) in
+        Linux) os=linux ;;
+        Darwin) os=darwin ;;
+        *) os=$(uname -s | tr '[:upper:]' '[:lower:]') ;;
+    esac
+    case $(uname -m) in
+        x86_64 | amd64) arch=amd64 ;;
+        aarch64 | arm64) arch=arm64 ;;
+        *) arch=$(uname -m) ;;
+    esac
+    zip=v0.0.1-$name.$os-$arch.zip
+    pin=$(awk -v f="$zip" '$1 !~ /^#/ && $2 == f { print $1 }' "$repo/shims/go-bootstrap.sha256")
+    if [ -n "$pin" ]; then
+        proxy=$(first_proxy) || die "GOPROXY=$GOPROXY names no proxy to fetch $zip from"
+        work=$(mktemp -d)
+        say "fetching $proxy/golang.org/toolchain/@v/$zip"
+        if ! fetch "$proxy/golang.org/toolchain/@v/$zip" "$work/$zip" ||
+            ! "$destdir$bin" toolchain install "$name" --archive "$work/$zip" --sha256 "$pin"; then
+            rm -rf "$work"
+            die "gowarden is installed, but $name is not (see above)"
+        fi
+        rm -rf "$work"
+    else
+        "$destdir$bin" toolchain install "$name" ||
+            die "gowarden is installed, but $name is not (see above)"
+    fi
+fi
+
+# 8. Check the result as a user will meet it: shims first on PATH.
 say "running gowarden doctor"
 if PATH="$destdir$shims:$PATH" "$destdir$bin" doctor; then
     :

@@ -408,3 +408,89 @@ fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
         fs::read(&policy).unwrap()
     );
 }
+
+/// A file:// module proxy holding the real go1.23.12's zip, the version install.sh pins.
+fn local_proxy_with_go1_23_12(sb: &Sandbox) -> PathBuf {
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == "go1.23.12")
+        .unwrap();
+    let zip_name = format!(
+        "{}.zip",
+        root.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("toolchain@")
+    );
+    let zip = root
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .join("cache/download/golang.org/toolchain/@v")
+        .join(&zip_name);
+    let dir = sb.root.join("proxy/golang.org/toolchain/@v");
+    fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(zip, dir.join(zip_name)).unwrap();
+    sb.root.join("proxy")
+}
+
+#[test]
+fn install_sh_go_installs_a_first_toolchain_without_any_go_on_the_machine() {
+    let sb = Sandbox::new();
+    let proxy = local_proxy_with_go1_23_12(&sb);
+    // A policy that sees no go anywhere: only the pinned zip can provide one.
+    let policy = sb.root.join("no-go.toml");
+    fs::write(&policy, sb.isolated_policy("search = []\n")).unwrap();
+    // A version with no pin needs a go to fetch it with; there is none to be seen.
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--go", "1.21.13", "--policy", policy.to_str().unwrap()],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("go1.21.13 is not") && r.stderr.contains("--archive"),
+        "{}",
+        r.stderr
+    );
+    let url = format!("file://{}", proxy.display());
+    let mut c = clean_sh(
+        &install_sh(),
+        &["--go", "1.23.12", "--policy", policy.to_str().unwrap()],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    );
+    c.env("GOPROXY", format!("off,{url}"));
+    let r = run(c);
+    ok(&r);
+    assert!(
+        r.stdout.contains(&format!(
+            "fetching {url}/golang.org/toolchain/@v/v0.0.1-go1.23.12.linux-"
+        )) && r.stdout.contains("installed go1.23.12")
+            && r.stdout.contains("module zip")
+            && r.stdout.contains("no problems found"),
+        "{}",
+        r.stdout
+    );
+    let script = "cd \"$1\" && . \"$HOME/.profile\" && go version";
+    let mut c = Command::new("/bin/sh");
+    c.args(["-c", script, "sh", sb.project.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", "/usr/bin:/bin");
+    let r = run(c);
+    assert_eq!(
+        r.stdout,
+        format!("go version go1.23.12 linux/{}\n", arch()),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--system", "--go", "1.23.12"],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("not with --system"), "{}", r.stderr);
+}
