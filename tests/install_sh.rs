@@ -121,13 +121,7 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
     );
 
     // A login shell as the user gets it: the profile sources the snippet, go is the shim.
-    let script = "cd \"$1\" && . \"$HOME/.profile\" && command -v go && go version";
-    let mut c = Command::new("/bin/sh");
-    c.args(["-c", script, "sh", sb.project.to_str().unwrap()])
-        .env_clear()
-        .env("HOME", &sb.home)
-        .env("PATH", "/usr/bin:/bin");
-    let r = run(c);
+    let r = login_shell(&sb, "command -v go && go version");
     ok(&r);
     let shim = prefix.join("share/gowarden/shims/go");
     assert_eq!(
@@ -138,6 +132,18 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
             arch()
         )
     );
+}
+
+/// Runs `commands` in the sandbox's project dir as a login shell of the sandbox's user would:
+/// a clean environment, then `~/.profile`.
+fn login_shell(sb: &Sandbox, commands: &str) -> FakeRun {
+    let script = format!("cd \"$1\" && . \"$HOME/.profile\" && {commands}");
+    let mut c = Command::new("/bin/sh");
+    c.args(["-c", &script, "sh", sb.project.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", "/usr/bin:/bin");
+    run(c)
 }
 
 fn arch() -> &'static str {
@@ -411,24 +417,8 @@ fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
 
 /// A file:// module proxy holding the real go1.23.12's zip, the version install.sh pins.
 fn local_proxy_with_go1_23_12(sb: &Sandbox) -> PathBuf {
-    let (_, root) = real_toolchains()
-        .into_iter()
-        .find(|(v, _)| v == "go1.23.12")
-        .unwrap();
-    let zip_name = format!(
-        "{}.zip",
-        root.file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim_start_matches("toolchain@")
-    );
-    let zip = root
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .join("cache/download/golang.org/toolchain/@v")
-        .join(&zip_name);
+    let zip = common::real_toolchain_zip("go1.23.12");
+    let zip_name = zip.file_name().unwrap().to_owned();
     let dir = sb.root.join("proxy/golang.org/toolchain/@v");
     fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink(zip, dir.join(zip_name)).unwrap();
@@ -472,13 +462,7 @@ fn install_sh_go_installs_a_first_toolchain_without_any_go_on_the_machine() {
         "{}",
         r.stdout
     );
-    let script = "cd \"$1\" && . \"$HOME/.profile\" && go version";
-    let mut c = Command::new("/bin/sh");
-    c.args(["-c", script, "sh", sb.project.to_str().unwrap()])
-        .env_clear()
-        .env("HOME", &sb.home)
-        .env("PATH", "/usr/bin:/bin");
-    let r = run(c);
+    let r = login_shell(&sb, "go version");
     assert_eq!(
         r.stdout,
         format!("go version go1.23.12 linux/{}\n", arch()),

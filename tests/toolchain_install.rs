@@ -344,29 +344,12 @@ fn proxy_route_reports_a_version_the_proxy_does_not_have() {
 /// A file:// module proxy serving one toolchain zip from the real-toolchain cache, so the
 /// auto_install test needs no network (with GONOSUMDB set, as for an air-gapped mirror).
 fn local_proxy(sb: &Sandbox, name: &str) -> String {
-    let (_, root) = real_toolchains()
-        .into_iter()
-        .find(|(v, _)| v == name)
-        .unwrap();
-    let platform = root
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .rsplit('.')
-        .next()
-        .unwrap()
-        .to_string();
-    let version = format!("v0.0.1-{name}.{platform}");
-    let zip = root
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .join("cache/download/golang.org/toolchain/@v")
-        .join(format!("{version}.zip"));
+    let zip = common::real_toolchain_zip(name);
+    let zip_name = zip.file_name().unwrap().to_str().unwrap();
+    let version = zip_name.trim_end_matches(".zip");
     let dir = sb.root.join("proxy/golang.org/toolchain/@v");
     fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(&zip, dir.join(format!("{version}.zip"))).unwrap();
+    std::os::unix::fs::symlink(&zip, dir.join(zip_name)).unwrap();
     fs::write(
         dir.join(format!("{version}.info")),
         format!("{{\"Version\":\"{version}\",\"Time\":\"2025-01-01T00:00:00Z\"}}\n"),
@@ -506,30 +489,10 @@ fn dir_installs_into_a_shared_dir_the_policy_searches() {
     assert_eq!(entries(&shared), [".go1.22.3.lock"]);
 }
 
-/// The module proxy's zip of a real toolchain, from the real-toolchain cache.
-fn cached_module_zip(name: &str) -> PathBuf {
-    let (_, root) = real_toolchains()
-        .into_iter()
-        .find(|(v, _)| v == name)
-        .unwrap();
-    let version = root
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .trim_start_matches("toolchain@")
-        .to_string();
-    root.ancestors()
-        .nth(2)
-        .unwrap()
-        .join("cache/download/golang.org/toolchain/@v")
-        .join(format!("{version}.zip"))
-}
-
 #[test]
 fn module_proxy_zip_with_pinned_checksum_installs_a_runnable_toolchain() {
     let sb = Sandbox::new();
-    let zip = cached_module_zip("go1.22.12");
+    let zip = common::real_toolchain_zip("go1.22.12");
     let sha = sha256_hex(&zip);
     // The zip of another version is refused, whatever its checksum.
     let r = install_archive(&sb, "1.22.13", &zip, &sha);
