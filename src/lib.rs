@@ -16,6 +16,7 @@ pub mod error;
 pub mod gocli;
 pub mod goenv;
 pub mod identity;
+pub mod install;
 pub mod policy;
 pub mod project;
 pub mod resolve;

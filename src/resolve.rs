@@ -98,6 +98,8 @@ pub enum Source {
         line: usize,
     },
     NewestInstalled,
+    /// `gowarden toolchain install VERSION`: the version named on its command line.
+    Install,
 }
 
 impl Source {
@@ -112,6 +114,7 @@ impl Source {
             Source::GoLine { .. } => "go-line",
             Source::PolicyDefault { .. } => "policy-default",
             Source::NewestInstalled => "newest-installed",
+            Source::Install => "install",
         }
     }
 
@@ -164,6 +167,7 @@ impl fmt::Display for Source {
             Source::NewestInstalled => {
                 f.write_str("no version file found; the newest installed release")
             }
+            Source::Install => f.write_str("the `gowarden toolchain install` command line"),
         }
     }
 }

@@ -110,6 +110,9 @@ pub struct Refusal {
     /// The caller's role, where one was chosen before the refusal (for the audit record).
     /// Boxed: a Refusal travels in every `Result` of the hot path.
     pub role: Option<Box<RoleChoice>>,
+    /// The toolchain (`go1.22.3`) whose installation would lift this refusal, set only where
+    /// the policy's `[toolchains] auto_install` lets the shim install it ([`run`] does).
+    pub install: Option<String>,
 }
 
 impl Refusal {
@@ -119,6 +122,7 @@ impl Refusal {
             message: message.into(),
             tier: None,
             role: None,
+            install: None,
         }
     }
 
@@ -239,7 +243,21 @@ pub fn plan_with(
     .or_else(|| toolchain::select(&request, &installed, not_self))
     .cloned();
     let Some(toolchain) = chosen else {
-        return Err(not_installed(&request, &installed).with_tier(tier.as_ref()));
+        // A release the matrix would refuse is refused as such, never offered for install.
+        if let resolve::VersionSpec::Exact(v) = &request.spec {
+            let today = crate::date::Date::today_utc();
+            let findings = matrix.judge(v, &format!("go{v}"), &request, tier.as_ref(), today);
+            if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
+                return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier.as_ref()));
+            }
+        }
+        let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
+        if let (true, resolve::VersionSpec::Exact(v)) =
+            (policy.policy.toolchains.auto_install, &request.spec)
+        {
+            refusal.install = Some(format!("go{v}"));
+        }
+        return Err(refusal);
     };
     let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
     let mut env = child_env(&policy, &toolchain);
@@ -331,6 +349,7 @@ fn check_role(
             message,
             tier: None,
             role: eval.role.map(Box::new),
+            install: None,
         }),
         _ => Ok((eval.role, eval.invocation)),
     }
@@ -460,6 +479,26 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             &cwd,
             PlanOptions::default(),
         )
+    };
+    // [toolchains] auto_install: install the missing (matrix-approved) release, then plan again.
+    let result = match result {
+        Err(Refusal {
+            install: Some(name),
+            ..
+        }) => match crate::install::auto_install(&name) {
+            Ok(()) => plan_with(
+                Rc::clone(&policy),
+                tool,
+                args.clone(),
+                &cwd,
+                PlanOptions::default(),
+            ),
+            Err(e) => Err(Refusal::new(
+                "auto-install-failed",
+                format!("cannot install {name} ([toolchains] auto_install): {e}"),
+            )),
+        },
+        other => other,
     };
     let plan = match result {
         Ok(p) => p,

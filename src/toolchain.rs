@@ -7,6 +7,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -243,7 +244,13 @@ impl Found {
     }
 
     fn children(&mut self, dir: &Path, found_in: FoundIn) {
-        for child in sorted_children(dir) {
+        // A dot-name is never a toolchain: `gowarden toolchain install` stages and removes
+        // toolchains under dot-names, so a half-done one is never found.
+        let visible = |c: &PathBuf| {
+            c.file_name()
+                .is_some_and(|n| !n.as_bytes().starts_with(b"."))
+        };
+        for child in sorted_children(dir).into_iter().filter(visible) {
             self.root(&child, found_in.clone());
         }
     }

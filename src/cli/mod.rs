@@ -9,6 +9,7 @@ mod doctor;
 mod drift;
 mod explain;
 mod policy_check;
+mod toolchain;
 mod which;
 
 use std::ffi::OsString;
@@ -36,6 +37,13 @@ Usage:
                                        (exit 0 no drift, 1 drift, 2 could not check)
   gowarden drift snapshot [-C DIR] [-o FILE]
                                        record a baseline for `drift --baseline`
+  gowarden toolchain list              the toolchains `go` can run, and which gowarden installed
+  gowarden toolchain install [--dir DIR] VERSION [--archive FILE --sha256 HEX]
+                                       install a toolchain (Go's verified download, or an
+                                       archive with a pinned SHA-256: go.dev .tar.gz or
+                                       module proxy .zip)
+  gowarden toolchain remove [--dir DIR] VERSION
+                                       remove a toolchain gowarden installed
   gowarden help                        this text
   gowarden --version
 
@@ -73,6 +81,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "check" => check::run(rest),
         "policy" => policy_check::run(rest),
         "drift" => drift::run(rest),
+        "toolchain" => toolchain::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             0

@@ -878,6 +878,7 @@ fn fix(request: &Request, target: &str) -> String {
         Source::SwitchHandshake => {
             format!("have go switch to {target} instead (GOTOOLCHAIN or the toolchain line)")
         }
+        Source::Install => format!("install {target} instead"),
     }
 }
 

@@ -76,6 +76,10 @@ pub struct Toolchains {
     /// go switch or download a toolchain behind the policy; `inherit` leaves the caller's.
     #[serde(default = "local")]
     pub gotoolchain: String,
+    /// When the project asks for an exact version that is not installed, the shim installs it
+    /// (through Go's module proxy, checked against the checksum database) instead of refusing.
+    #[serde(default)]
+    pub auto_install: bool,
 }
 
 impl Default for Toolchains {
@@ -87,6 +91,7 @@ impl Default for Toolchains {
             version_managers: true,
             path: true,
             gotoolchain: local(),
+            auto_install: false,
         }
     }
 }

@@ -234,3 +234,24 @@ pub fn real_toolchains() -> Vec<(String, PathBuf)> {
         })
         .collect()
 }
+
+/// The module proxy's zip of real toolchain `name` (as `real_toolchains` names it), kept in the
+/// same cache: `v0.0.1-go1.23.12.linux-amd64.zip`, the form a GOPROXY serves.
+pub fn real_toolchain_zip(name: &str) -> PathBuf {
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == name)
+        .unwrap_or_else(|| panic!("{name} is not one of the real toolchains"));
+    let version = root
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("toolchain@"))
+        .expect("a module cache dir")
+        .to_string();
+    // <cache>/modcache/golang.org/toolchain@… → <cache>/modcache/cache/download/…
+    root.ancestors()
+        .nth(2)
+        .expect("the module cache")
+        .join("cache/download/golang.org/toolchain/@v")
+        .join(format!("{version}.zip"))
+}

@@ -1,0 +1,351 @@
+#!/bin/sh
+# Builds gowarden and installs it with its `go` and `gofmt` shims.
+#
+# Usage:
+#   ./install.sh [--prefix DIR | --system] [--policy FILE] [--binary FILE] [--no-modify-path]
+#                [--go VERSION]
+#   ./install.sh [--prefix DIR | --system] --uninstall
+#
+#   --prefix DIR       install under DIR (default ~/.local; with --system /usr/local)
+#   --system           install for every user, as root: the profile snippet goes to
+#                      /etc/profile.d/gowarden.sh and --policy to /etc/gowarden/policy.toml
+#   --policy FILE      install FILE as the policy (checked first: a policy that does not load
+#                      installs nothing); root:root 0644 with --system, else the user policy
+#                      ~/.config/gowarden/policy.toml
+#   --binary FILE      install this gowarden binary instead of building one (also: the
+#                      GOWARDEN_BINARY environment variable)
+#   --no-modify-path   do not add the line that sources the profile snippet to ~/.profile,
+#                      ~/.bashrc, ~/.bash_profile, ~/.zshenv (user installs only)
+#   --go VERSION       also install Go toolchain VERSION into ~/.local/share/gowarden/toolchains
+#                      (not with --system): a version listed in shims/go-bootstrap.sha256
+#                      comes as the module proxy's zip ($GOPROXY, else proxy.golang.org),
+#                      fetched with curl or wget and checked against that SHA-256, so it
+#                      works on a machine with no go at all; any other version is fetched by
+#                      `gowarden toolchain install`, which needs a go >= 1.21
+#   --uninstall        remove exactly what an install with the same options installed
+#
+# What goes where (PREFIX = ~/.local, or /usr/local with --system):
+#   PREFIX/bin/gowarden                      the binary, built with `cargo build --release --locked`
+#   PREFIX/share/gowarden/shims/{go,gofmt}   links to it; this dir goes first on PATH
+#   PREFIX/share/gowarden/profile.sh         the snippet that puts it there (user install), or
+#   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
+#   PREFIX/share/gowarden/install-manifest   what was installed (files, dirs, lines), for --uninstall
+# Toolchains (PREFIX/share/gowarden/toolchains for a ~/.local install) are never removed.
+#
+# Re-running it is harmless: files are replaced in place (atomically, so running shims never
+# see a half-written binary) and no line is added twice. It ends by running `gowarden doctor`
+# with the shims first on PATH; its findings are reported, not fatal, since a machine with no
+# Go toolchain yet is a normal place to start.
+#
+# Environment: DESTDIR stages every path under a root dir (packaging, tests; implies
+# --no-modify-path); CARGO names the cargo to run. From a clean environment pass HOME and a
+# PATH that holds cargo and the usual tools:
+#   env -i HOME="$HOME" PATH="$HOME/.cargo/bin:/usr/bin:/bin" ./install.sh
+# (with a HOME other than the one rustup was installed for, also CARGO_HOME and RUSTUP_HOME).
+set -eu
+
+die() {
+    printf 'install.sh: %s\n' "$*" >&2
+    exit 1
+}
+
+say() {
+    printf 'install.sh: %s\n' "$*"
+}
+
+usage() {
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+repo=$(cd "$(dirname "$0")" && pwd -P)
+prefix=
+system=0
+policy=
+binary=${GOWARDEN_BINARY:-}
+go_version=
+modify_path=1
+uninstall=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --prefix | --policy | --binary | --go)
+            [ $# -ge 2 ] || die "$1 needs a value"
+            case $1 in
+                --prefix) prefix=$2 ;;
+                --policy) policy=$2 ;;
+                --binary) binary=$2 ;;
+                --go) go_version=$2 ;;
+            esac
+            shift 2
+            ;;
+        --prefix=*) prefix=${1#*=}; shift ;;
+        --policy=*) policy=${1#*=}; shift ;;
+        --binary=*) binary=${1#*=}; shift ;;
+        --go=*) go_version=${1#*=}; shift ;;
+        --system) system=1; shift ;;
+        --no-modify-path) modify_path=0; shift ;;
+        --uninstall) uninstall=1; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown argument $1 (see ./install.sh --help)" ;;
+    esac
+done
+
+destdir=${DESTDIR:-}
+[ -z "$destdir" ] || modify_path=0
+if [ -n "$go_version" ] && { [ "$system" = 1 ] || [ -n "$destdir" ]; }; then
+    die "--go installs into your own toolchains dir, so not with --system or DESTDIR; for every user run \`gowarden toolchain install --dir DIR VERSION\` and add DIR to the policy's [toolchains] search"
+fi
+is_root=0
+[ "$(id -u)" != 0 ] || is_root=1
+if [ "$system" = 1 ]; then
+    # A DESTDIR install only stages files (e.g. for a package), which needs no root.
+    [ "$is_root" = 1 ] || [ -n "$destdir" ] ||
+        die "--system installs for every user: run it as root (sudo ./install.sh --system)"
+    prefix=${prefix:-/usr/local}
+    profile_file=/etc/profile.d/gowarden.sh
+    policy_file=/etc/gowarden/policy.toml
+    modify_path=0
+else
+    [ -n "${HOME:-}" ] ||
+        die "HOME is not set; from a clean environment run: env -i HOME=\"\$HOME\" PATH=\"\$HOME/.cargo/bin:/usr/bin:/bin\" ./install.sh"
+    prefix=${prefix:-$HOME/.local}
+    profile_file=$prefix/share/gowarden/profile.sh
+    policy_file=${XDG_CONFIG_HOME:-$HOME/.config}/gowarden/policy.toml
+fi
+case $prefix in
+    /*) ;;
+    *) prefix=$(pwd -P)/$prefix ;;
+esac
+bin=$prefix/bin/gowarden
+data_dir=$prefix/share/gowarden
+shims=$data_dir/shims
+manifest=$data_dir/install-manifest
+rc_mark='# added by gowarden install.sh'
+
+# A string quoted for sh: 'it'\''s'.
+quote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+rc_line="if [ -r $(quote "$profile_file") ]; then . $(quote "$profile_file"); fi $rc_mark"
+
+# Removes exactly rc_line from file $1, keeping the file's owner and mode.
+remove_rc_line() {
+    [ -f "$1" ] || return 0
+    grep -qxF "$rc_line" "$1" || return 0
+    tmp=$(mktemp)
+    grep -vxF "$rc_line" "$1" >"$tmp" || true
+    cat "$tmp" >"$1"
+    rm -f "$tmp"
+    say "removed the gowarden line from $1"
+}
+
+if [ "$uninstall" = 1 ]; then
+    [ -f "$destdir$manifest" ] ||
+        die "nothing to uninstall: $destdir$manifest does not exist (use the --prefix/--system options the install used)"
+    while IFS= read -r entry; do
+        case $entry in
+            "file "*) rm -f "$destdir${entry#file }" && say "removed $destdir${entry#file }" ;;
+            "rc "*) remove_rc_line "${entry#rc }" ;;
+            "rc-created "*)
+                remove_rc_line "${entry#rc-created }"
+                # Created by the install for that line alone: gone with it, if nothing was added.
+                [ -s "${entry#rc-created }" ] || rm -f "${entry#rc-created }"
+                ;;
+        esac
+    done <"$destdir$manifest"
+    # The dirs the install created, deepest first, where nothing else has come to live
+    # (toolchains keep the data dir).
+    dirs=$(sed -n 's/^dir //p' "$destdir$manifest" | awk '{ print length($0) " " $0 }' |
+        sort -rn | cut -d' ' -f2-)
+    rm -f "$destdir$manifest"
+    printf '%s\n' "$dirs" | while IFS= read -r d; do
+        [ -z "$d" ] || rmdir "$destdir$d" 2>/dev/null || true
+    done
+    say "uninstalled; toolchains and audit logs, if any, are left in place"
+    exit 0
+fi
+
+# 1. The binary: built here unless one is given.
+if [ -z "$binary" ]; then
+    cargo=${CARGO:-cargo}
+    command -v "$cargo" >/dev/null 2>&1 ||
+        die "cargo not found on PATH ($PATH): install Rust from https://rustup.rs, or put ~/.cargo/bin on PATH"
+    say "building gowarden: cargo build --release --locked"
+    messages=$(mktemp)
+    # The JSON messages name the executable wherever the target dir is (CARGO_TARGET_DIR,
+    # .cargo/config.toml); diagnostics still go to the terminal.
+    if ! "$cargo" build --release --locked --manifest-path "$repo/Cargo.toml" \
+        --message-format=json-render-diagnostics >"$messages"; then
+        rm -f "$messages"
+        die "cargo build failed (above)"
+    fi
+    binary=$(sed -n 's/.*"executable":"\([^"]*\/gowarden\)".*/\1/p' "$messages" | tail -n 1)
+    rm -f "$messages"
+    [ -n "$binary" ] || die "cargo build named no gowarden executable"
+fi
+if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
+    die "$binary is not an executable file"
+fi
+
+# 2. The policy is checked before anything is installed.
+if [ -n "$policy" ]; then
+    [ -f "$policy" ] || die "--policy $policy: no such file"
+    "$binary" policy check "$policy" >&2 ||
+        die "--policy $policy does not load (see above); nothing was installed"
+fi
+
+new_manifest=$(mktemp)
+record() {
+    printf '%s\n' "$1" >>"$new_manifest"
+}
+
+# mkdir -p that records each dir it creates, for --uninstall.
+make_dir() {
+    d=$1
+    while [ ! -d "$destdir$d" ]; do
+        record "dir $d"
+        d=$(dirname "$d")
+    done
+    mkdir -p "$destdir$1"
+}
+
+# Copies $1 to $2 (a path without DESTDIR) with mode $3: written beside the target, then
+# renamed over it, so a running shim never sees a half-written file.
+put() {
+    make_dir "$(dirname "$2")"
+    tmp="$destdir$2.tmp.$$"
+    cp "$1" "$tmp"
+    chmod "$3" "$tmp"
+    [ "$system" = 0 ] || [ "$is_root" = 0 ] || chown root:root "$tmp"
+    mv -f "$tmp" "$destdir$2"
+    record "file $2"
+    say "installed $destdir$2"
+}
+
+put "$binary" "$bin" 0755
+
+# 3. The shims: relative links, so a DESTDIR-staged tree works once moved into place.
+make_dir "$shims"
+for tool in go gofmt; do
+    ln -s ../../../bin/gowarden "$destdir$shims/.$tool.tmp.$$"
+    mv -f "$destdir$shims/.$tool.tmp.$$" "$destdir$shims/$tool"
+    record "file $shims/$tool"
+done
+say "linked $destdir$shims/go and gofmt to $bin"
+
+# 4. The profile snippet.
+snippet=$(mktemp)
+{
+    printf '# Installed by gowarden install.sh from shims/profile.sh.\n'
+    printf '_gowarden_shims=%s\n' "$(quote "$shims")"
+    cat "$repo/shims/profile.sh"
+} >"$snippet"
+put "$snippet" "$profile_file" 0644
+rm -f "$snippet"
+
+if [ "$modify_path" = 1 ]; then
+    for rc in "$HOME/.profile" "$HOME/.bash_profile" "$HOME/.bashrc" "$HOME/.zshenv"; do
+        [ -f "$rc" ] || continue
+        grep -qxF "$rc_line" "$rc" || {
+            printf '%s\n' "$rc_line" >>"$rc"
+            say "added a line sourcing $profile_file to $rc"
+        }
+        record "rc $rc"
+    done
+    # Login shells read one of these two; without either, the line goes in a new ~/.profile.
+    if [ ! -f "$HOME/.profile" ] && [ ! -f "$HOME/.bash_profile" ]; then
+        printf '%s\n' "$rc_line" >>"$HOME/.profile"
+        record "rc-created $HOME/.profile"
+        say "created $HOME/.profile sourcing $profile_file"
+    fi
+fi
+
+# 5. The policy.
+if [ -n "$policy" ]; then
+    if [ "$system" = 1 ]; then
+        # The shim trusts a system policy only in root-owned dirs writable by root alone.
+        make_dir "$(dirname "$policy_file")"
+        chmod 0755 "$destdir$(dirname "$policy_file")"
+        [ "$is_root" = 0 ] || chown root:root "$destdir$(dirname "$policy_file")"
+    fi
+    put "$policy" "$policy_file" 0644
+fi
+
+# 6. The manifest: this install's entries plus any earlier install's, for --uninstall.
+[ ! -f "$destdir$manifest" ] || cat "$destdir$manifest" >>"$new_manifest"
+sort -u "$new_manifest" >"$destdir$manifest.tmp.$$"
+mv -f "$destdir$manifest.tmp.$$" "$destdir$manifest"
+rm -f "$new_manifest"
+
+# 7. A first Go toolchain.
+# The first proxy of GOPROXY that can serve a file (go itself is not here to ask).
+first_proxy() {
+    rest=${GOPROXY:-https://proxy.golang.org}
+    while [ -n "$rest" ]; do
+        entry=${rest%%[,|]*}
+        case $rest in
+            *[,\|]*) rest=${rest#*[,|]} ;;
+            *) rest= ;;
+        esac
+        case $entry in
+            https://* | http://* | file://*)
+                printf '%s\n' "${entry%/}"
+                return 0
+                ;;
+        esac
+    done
+    return 1
+}
+
+fetch() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsSL -o "$2" "$1"
+    elif command -v wget >/dev/null 2>&1; then
+        wget -q -O "$2" "$1"
+    else
+        die "--go $go_version needs curl or wget to fetch $1"
+    fi
+}
+
+if [ -n "$go_version" ]; then
+    name=go${go_version#go}
+    case $(uname -s) in
+        Linux) os=linux ;;
+        Darwin) os=darwin ;;
+        *) os=$(uname -s | tr '[:upper:]' '[:lower:]') ;;
+    esac
+    case $(uname -m) in
+        x86_64 | amd64) arch=amd64 ;;
+        aarch64 | arm64) arch=arm64 ;;
+        *) arch=$(uname -m) ;;
+    esac
+    zip=v0.0.1-$name.$os-$arch.zip
+    pin=$(awk -v f="$zip" '$1 !~ /^#/ && $2 == f { print $1 }' "$repo/shims/go-bootstrap.sha256")
+    if [ -n "$pin" ]; then
+        proxy=$(first_proxy) || die "GOPROXY=$GOPROXY names no proxy to fetch $zip from"
+        work=$(mktemp -d)
+        say "fetching $proxy/golang.org/toolchain/@v/$zip"
+        if ! fetch "$proxy/golang.org/toolchain/@v/$zip" "$work/$zip" ||
+            ! "$destdir$bin" toolchain install "$name" --archive "$work/$zip" --sha256 "$pin"; then
+            rm -rf "$work"
+            die "gowarden is installed, but $name is not (see above)"
+        fi
+        rm -rf "$work"
+    else
+        "$destdir$bin" toolchain install "$name" ||
+            die "gowarden is installed, but $name is not (see above)"
+    fi
+fi
+
+# 8. Check the result as a user will meet it: shims first on PATH.
+say "running gowarden doctor"
+if PATH="$destdir$shims:$PATH" "$destdir$bin" doctor; then
+    :
+else
+    say "gowarden doctor found the problems listed above; the install itself is complete"
+fi
+if [ "$system" = 1 ]; then
+    say "done; new login shells get $shims first on PATH (from $profile_file)"
+else
+    say "done; to use it in this shell run: . $(quote "$profile_file")"
+fi

@@ -1,0 +1,480 @@
+//! install.sh, the profile snippet and the Dev Container Feature, run for real from a clean
+//! environment into temp prefixes, temp homes and temp roots (DESTDIR).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{BIN, FakeRun, Sandbox, real_toolchains, run};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `sh SCRIPT ARGS` with nothing from the test's environment but what it is given.
+fn clean_sh(script: &Path, args: &[&str], env: &[(&str, &Path)]) -> Command {
+    let mut c = Command::new("/bin/sh");
+    c.arg(script)
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+fn install_sh() -> PathBuf {
+    Path::new(REPO).join("install.sh")
+}
+
+/// Every path under `root`, relative, sorted.
+fn tree(root: &Path) -> BTreeSet<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            out.insert(p.strip_prefix(root).unwrap().display().to_string());
+            if e.file_type().unwrap().is_dir() {
+                walk(&p, root, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn ok(r: &FakeRun) {
+    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// The policy the installed shims use: the real go1.23.12 and nothing else of this machine's.
+fn real_go_policy(sb: &Sandbox) -> PathBuf {
+    let (_, root) = real_toolchains()
+        .into_iter()
+        .find(|(v, _)| v == "go1.23.12")
+        .unwrap();
+    let p = sb.root.join("company-policy.toml");
+    fs::write(
+        &p,
+        sb.isolated_policy(&format!("search = [{:?}]\n", root.display().to_string())),
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() {
+    let sb = Sandbox::new();
+    let policy = real_go_policy(&sb);
+    let real_home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".cargo"));
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".rustup"));
+    // The test build's target dir: a second run of the suite reuses the release build.
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let prefix = sb.root.join("prefix");
+    let mut c = clean_sh(
+        &install_sh(),
+        &[
+            "--prefix",
+            prefix.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        &[
+            ("HOME", &sb.home),
+            ("CARGO_HOME", &cargo_home),
+            ("RUSTUP_HOME", &rustup_home),
+            ("CARGO_TARGET_DIR", target_dir),
+        ],
+    );
+    c.env(
+        "PATH",
+        format!("/usr/bin:/bin:{}", cargo_home.join("bin").display()),
+    );
+    if let Some(tc) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+        c.env("RUSTUP_TOOLCHAIN", tc);
+    }
+    let r = run(c);
+    ok(&r);
+    assert!(
+        r.stdout.contains("no problems found"),
+        "doctor with the shims first: {}",
+        r.stdout
+    );
+    let installed = prefix.join("bin/gowarden");
+    assert_eq!(
+        fs::read(&installed).unwrap(),
+        fs::read(target_dir.join("release/gowarden")).unwrap(),
+        "the installed binary is the release build"
+    );
+    assert_eq!(
+        fs::read_to_string(sb.home.join(".config/gowarden/policy.toml")).unwrap(),
+        fs::read_to_string(&policy).unwrap()
+    );
+
+    // A login shell as the user gets it: the profile sources the snippet, go is the shim.
+    let r = login_shell(&sb, "command -v go && go version");
+    ok(&r);
+    let shim = prefix.join("share/gowarden/shims/go");
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{}\ngo version go1.23.12 linux/{}\n",
+            shim.display(),
+            arch()
+        )
+    );
+}
+
+/// Runs `commands` in the sandbox's project dir as a login shell of the sandbox's user would:
+/// a clean environment, then `~/.profile`.
+fn login_shell(sb: &Sandbox, commands: &str) -> FakeRun {
+    let script = format!("cd \"$1\" && . \"$HOME/.profile\" && {commands}");
+    let mut c = Command::new("/bin/sh");
+    c.args(["-c", &script, "sh", sb.project.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", "/usr/bin:/bin");
+    run(c)
+}
+
+fn arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    }
+}
+
+#[test]
+fn install_sh_is_idempotent_and_uninstall_removes_exactly_what_it_installed() {
+    let sb = Sandbox::new();
+    fs::write(sb.home.join(".bashrc"), "export EDITOR=vi\n").unwrap();
+    let before = tree(&sb.home);
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    for _ in 0..2 {
+        ok(&run(clean_sh(&install_sh(), &[], &env)));
+    }
+    let rc_line = format!(
+        "if [ -r '{0}' ]; then . '{0}'; fi # added by gowarden install.sh",
+        sb.home.join(".local/share/gowarden/profile.sh").display()
+    );
+    assert_eq!(
+        fs::read_to_string(sb.home.join(".bashrc")).unwrap(),
+        format!("export EDITOR=vi\n{rc_line}\n"),
+        "one line, however often install.sh runs"
+    );
+    assert_eq!(
+        fs::read_to_string(sb.home.join(".profile")).unwrap(),
+        format!("{rc_line}\n"),
+        "login shells read ~/.profile, so it is created"
+    );
+    let shims = sb.home.join(".local/share/gowarden/shims");
+    for tool in ["go", "gofmt"] {
+        assert_eq!(
+            fs::read_link(shims.join(tool)).unwrap(),
+            Path::new("../../../bin/gowarden")
+        );
+    }
+    assert_eq!(
+        fs::metadata(sb.home.join(".local/bin/gowarden"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o755
+    );
+
+    // Sourced twice, with the shims dir already in the middle of PATH: once, and first.
+    let script = ". \"$HOME/.profile\"; . \"$HOME/.bashrc\"; printf %s \"$PATH\"";
+    let mut c = Command::new("/bin/sh");
+    c.args(["-c", script])
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", format!("/usr/bin::{}:/bin:", shims.display()));
+    let r = run(c);
+    assert_eq!(r.stdout, format!("{}:/usr/bin::/bin:", shims.display()));
+
+    // A toolchain gowarden installed is not install.sh's to remove.
+    sb.fake_toolchain("go1.22.3");
+    let r = run(clean_sh(&install_sh(), &["--uninstall"], &env));
+    ok(&r);
+    let mut expected = before.clone();
+    for kept in [
+        ".local",
+        ".local/share",
+        ".local/share/gowarden",
+        ".local/share/gowarden/toolchains",
+        ".local/share/gowarden/toolchains/go1.22.3",
+    ] {
+        expected.insert(kept.to_string());
+    }
+    let after: BTreeSet<String> = tree(&sb.home)
+        .into_iter()
+        .filter(|p| !p.starts_with(".local/share/gowarden/toolchains/go1.22.3/"))
+        .collect();
+    assert_eq!(after, expected);
+    assert_eq!(
+        fs::read_to_string(sb.home.join(".bashrc")).unwrap(),
+        "export EDITOR=vi\n"
+    );
+    let again = run(clean_sh(&install_sh(), &["--uninstall"], &env));
+    assert_eq!(again.status(), 1);
+    assert!(
+        again.stderr.contains("nothing to uninstall"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn install_sh_installs_nothing_when_the_policy_does_not_load() {
+    let sb = Sandbox::new();
+    let bad = sb.root.join("bad.toml");
+    fs::write(&bad, "[toolchains]\nauto_instal = true\n").unwrap();
+    let before = tree(&sb.home);
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--policy", bad.to_str().unwrap()],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains(&format!("{}:2:1", bad.display()))
+            && r.stderr.contains("nothing was installed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tree(&sb.home), before);
+}
+
+/// What a `--system` install into DESTDIR `root` must have put there.
+fn assert_system_install(root: &Path, policy: &Path) {
+    let bin = root.join("usr/local/bin/gowarden");
+    assert_eq!(fs::read(&bin).unwrap(), fs::read(BIN).unwrap());
+    assert_eq!(fs::metadata(&bin).unwrap().mode() & 0o777, 0o755);
+    assert_eq!(
+        fs::read_link(root.join("usr/local/share/gowarden/shims/go")).unwrap(),
+        Path::new("../../../bin/gowarden")
+    );
+    let snippet = fs::read_to_string(root.join("etc/profile.d/gowarden.sh")).unwrap();
+    assert!(
+        snippet.contains("_gowarden_shims='/usr/local/share/gowarden/shims'"),
+        "the snippet names the final path, not DESTDIR: {snippet}"
+    );
+    let installed = root.join("etc/gowarden/policy.toml");
+    assert_eq!(fs::read(&installed).unwrap(), fs::read(policy).unwrap());
+    let m = fs::metadata(&installed).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (0, 0, 0o644));
+    let d = fs::metadata(root.join("etc/gowarden")).unwrap();
+    assert_eq!((d.uid(), d.mode() & 0o777), (0, 0o755));
+}
+
+#[test]
+fn install_sh_system_into_destdir_installs_a_root_owned_policy_and_uninstalls() {
+    let sb = Sandbox::new();
+    let policy = real_go_policy(&sb);
+    let root = sb.root.join("image");
+    fs::create_dir(&root).unwrap();
+    let system_policy = root.join("etc/gowarden/policy.toml");
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+        ("DESTDIR", &root),
+        ("GOWARDEN_TEST_SYSTEM_POLICY", &system_policy),
+    ];
+    let home_before = tree(&sb.home);
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--system", "--policy", policy.to_str().unwrap()],
+        &env,
+    ));
+    ok(&r);
+    assert_system_install(&root, &policy);
+    assert!(
+        r.stdout.contains("(system policy) loads") && r.stdout.contains("no problems found"),
+        "doctor checks the installed tree: {}",
+        r.stdout
+    );
+    assert_eq!(
+        tree(&sb.home),
+        home_before,
+        "a system install leaves HOME alone"
+    );
+    ok(&run(clean_sh(
+        &install_sh(),
+        &["--system", "--uninstall"],
+        &env,
+    )));
+    assert_eq!(tree(&root), BTreeSet::new());
+}
+
+/// The Dev Container Feature as `package.sh` makes it, with a prebuilt binary.
+fn packaged_feature(sb: &Sandbox) -> PathBuf {
+    let out = sb.root.join("feature");
+    let r = run(clean_sh(
+        &Path::new(REPO).join("shims/devcontainer/package.sh"),
+        &[out.to_str().unwrap(), "--binary", BIN],
+        &[],
+    ));
+    ok(&r);
+    out
+}
+
+#[test]
+fn devcontainer_feature_installs_system_wide_with_its_policy_option() {
+    let sb = Sandbox::new();
+    let feature = packaged_feature(&sb);
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(feature.join("devcontainer-feature.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["id"], "gowarden");
+    assert_eq!(json["options"]["system"]["default"], true);
+    assert_eq!(json["options"]["policy"]["type"], "string");
+    assert_eq!(
+        json["containerEnv"]["PATH"],
+        "/usr/local/share/gowarden/shims:${PATH}"
+    );
+
+    let policy = real_go_policy(&sb);
+    let root = sb.root.join("image");
+    fs::create_dir(&root).unwrap();
+    let system_policy = root.join("etc/gowarden/policy.toml");
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[
+            ("POLICY", &policy),
+            ("SYSTEM", Path::new("true")),
+            ("DESTDIR", &root),
+            ("GOWARDEN_TEST_SYSTEM_POLICY", &system_policy),
+        ],
+    ));
+    ok(&r);
+    assert_system_install(&root, &policy);
+    // From the packaged copy, not from this checkout.
+    assert!(r.stdout.contains("no problems found"), "{}", r.stdout);
+
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[("SYSTEM", Path::new("maybe")), ("DESTDIR", &root)],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("true or false"), "{}", r.stderr);
+}
+
+#[test]
+fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
+    let sb = Sandbox::new();
+    let feature = packaged_feature(&sb);
+    let policy = real_go_policy(&sb);
+    let home = sb.root.join("home-dev");
+    fs::create_dir(&home).unwrap();
+    let nobody = 65534;
+    nix::unistd::chown(&home, Some(nix::unistd::Uid::from_raw(nobody)), None).unwrap();
+    let r = run(clean_sh(
+        &feature.join("install.sh"),
+        &[],
+        &[
+            ("POLICY", &policy),
+            ("SYSTEM", Path::new("false")),
+            ("_REMOTE_USER", Path::new("nobody")),
+            ("_REMOTE_USER_HOME", &home),
+        ],
+    ));
+    ok(&r);
+    let made = tree(&home);
+    for p in [
+        ".local/bin/gowarden",
+        ".local/share/gowarden/shims/go",
+        ".local/share/gowarden/profile.sh",
+        ".config/gowarden/policy.toml",
+        ".profile",
+    ] {
+        assert!(made.contains(p), "{p} missing: {made:?}");
+    }
+    for p in &made {
+        let m = fs::symlink_metadata(home.join(p)).unwrap();
+        assert_eq!(m.uid(), nobody, "{p} is not the user's");
+    }
+    assert_eq!(
+        fs::read(home.join(".config/gowarden/policy.toml")).unwrap(),
+        fs::read(&policy).unwrap()
+    );
+}
+
+/// A file:// module proxy holding the real go1.23.12's zip, the version install.sh pins.
+fn local_proxy_with_go1_23_12(sb: &Sandbox) -> PathBuf {
+    let zip = common::real_toolchain_zip("go1.23.12");
+    let zip_name = zip.file_name().unwrap().to_owned();
+    let dir = sb.root.join("proxy/golang.org/toolchain/@v");
+    fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(zip, dir.join(zip_name)).unwrap();
+    sb.root.join("proxy")
+}
+
+#[test]
+fn install_sh_go_installs_a_first_toolchain_without_any_go_on_the_machine() {
+    let sb = Sandbox::new();
+    let proxy = local_proxy_with_go1_23_12(&sb);
+    // A policy that sees no go anywhere: only the pinned zip can provide one.
+    let policy = sb.root.join("no-go.toml");
+    fs::write(&policy, sb.isolated_policy("search = []\n")).unwrap();
+    // A version with no pin needs a go to fetch it with; there is none to be seen.
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--go", "1.21.13", "--policy", policy.to_str().unwrap()],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("go1.21.13 is not") && r.stderr.contains("--archive"),
+        "{}",
+        r.stderr
+    );
+    let url = format!("file://{}", proxy.display());
+    let mut c = clean_sh(
+        &install_sh(),
+        &["--go", "1.23.12", "--policy", policy.to_str().unwrap()],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    );
+    c.env("GOPROXY", format!("off,{url}"));
+    let r = run(c);
+    ok(&r);
+    assert!(
+        r.stdout.contains(&format!(
+            "fetching {url}/golang.org/toolchain/@v/v0.0.1-go1.23.12.linux-"
+        )) && r.stdout.contains("installed go1.23.12")
+            && r.stdout.contains("module zip")
+            && r.stdout.contains("no problems found"),
+        "{}",
+        r.stdout
+    );
+    let r = login_shell(&sb, "go version");
+    assert_eq!(
+        r.stdout,
+        format!("go version go1.23.12 linux/{}\n", arch()),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(clean_sh(
+        &install_sh(),
+        &["--system", "--go", "1.23.12"],
+        &[("HOME", &sb.home), ("GOWARDEN_BINARY", Path::new(BIN))],
+    ));
+    assert_eq!(r.status(), 1);
+    assert!(r.stderr.contains("not with --system"), "{}", r.stderr);
+}
