@@ -25,7 +25,9 @@
 #   --uninstall        remove exactly what an install with the same options installed
 #
 # What goes where (PREFIX = ~/.local, or /usr/local with --system):
-#   PREFIX/bin/gowarden                      the binary, built with `cargo build --release --locked`
+#   PREFIX/bin/gowarden                      the binary, built by scripts/build-release.sh
+#                                            (`cargo build --release --locked`; statically
+#                                            linked on Linux/glibc unless GOWARDEN_DYNAMIC=1)
 #   PREFIX/share/gowarden/shims/{go,gofmt}   links to it; this dir goes first on PATH
 #   PREFIX/share/gowarden/profile.sh         the snippet that puts it there (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
@@ -170,18 +172,8 @@ if [ -z "$binary" ]; then
     cargo=${CARGO:-cargo}
     command -v "$cargo" >/dev/null 2>&1 ||
         die "cargo not found on PATH ($PATH): install Rust from https://rustup.rs, or put ~/.cargo/bin on PATH"
-    say "building gowarden: cargo build --release --locked"
-    messages=$(mktemp)
-    # The JSON messages name the executable wherever the target dir is (CARGO_TARGET_DIR,
-    # .cargo/config.toml); diagnostics still go to the terminal.
-    if ! "$cargo" build --release --locked --manifest-path "$repo/Cargo.toml" \
-        --message-format=json-render-diagnostics >"$messages"; then
-        rm -f "$messages"
-        die "cargo build failed (above)"
-    fi
-    binary=$(sed -n 's/.*"executable":"\([^"]*\/gowarden\)".*/\1/p' "$messages" | tail -n 1)
-    rm -f "$messages"
-    [ -n "$binary" ] || die "cargo build named no gowarden executable"
+    say "building gowarden: cargo build --release --locked (scripts/build-release.sh)"
+    binary=$(CARGO=$cargo "$repo/scripts/build-release.sh") || die "cargo build failed (above)"
 fi
 if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
     die "$binary is not an executable file"

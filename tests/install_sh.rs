@@ -110,11 +110,31 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         r.stdout
     );
     let installed = prefix.join("bin/gowarden");
+    // scripts/build-release.sh: on Linux/glibc a static, non-PIE build for the host triple.
+    let built = if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        target_dir.join(format!(
+            "{}-unknown-linux-gnu/release/gowarden",
+            std::env::consts::ARCH
+        ))
+    } else {
+        target_dir.join("release/gowarden")
+    };
+    let bytes = fs::read(&installed).unwrap();
     assert_eq!(
-        fs::read(&installed).unwrap(),
-        fs::read(target_dir.join("release/gowarden")).unwrap(),
+        bytes,
+        fs::read(&built).unwrap(),
         "the installed binary is the release build"
     );
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        assert!(
+            has_interpreter(&fs::read("/bin/sh").unwrap()),
+            "the check sees a dynamic one"
+        );
+        assert!(
+            !has_interpreter(&bytes),
+            "statically linked: no program interpreter"
+        );
+    }
     assert_eq!(
         fs::read_to_string(sb.home.join(".config/gowarden/policy.toml")).unwrap(),
         fs::read_to_string(&policy).unwrap()
@@ -132,6 +152,30 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
             arch()
         )
     );
+    // The static binary still finds the user's name through NSS for its audit record.
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    let log = fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
+    assert!(
+        log.contains(&format!(
+            r#""key":"user.name","value":{{"stringValue":"{me}"}}"#
+        )),
+        "{log}"
+    );
+}
+
+/// Whether an ELF64 little-endian executable names a program interpreter (PT_INTERP), i.e.
+/// is dynamically linked.
+fn has_interpreter(elf: &[u8]) -> bool {
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+    let (size, count) = (u16_at(0x36), u16_at(0x38));
+    (0..count).any(|i| {
+        let o = phoff + i * size;
+        u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) == 3
+    })
 }
 
 /// Runs `commands` in the sandbox's project dir as a login shell of the sandbox's user would:
