@@ -391,16 +391,22 @@ fn depth() -> u32 {
 }
 
 /// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
-/// else `$HOME/go/pkg/mod`. Reads the process environment only; a value set only in the go env
-/// file is picked up by `gowarden which` through the full go env reader.
+/// else `$HOME/go/pkg/mod`, each from the environment or the go env file. Only where to look
+/// for toolchains depends on it, so an unreadable go env file just means "not set" here.
 pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
-    if let Some(c) = std::env::var_os("GOMODCACHE").filter(|c| !c.is_empty()) {
+    let goenv = crate::goenv::GoEnv::load(crate::goenv::process_env, None).ok();
+    let get = |key: &str| {
+        goenv
+            .as_ref()
+            .and_then(|g| g.get(key))
+            .map(|(v, _)| v)
+            .or_else(|| crate::goenv::process_env(key))
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(c) = get("GOMODCACHE") {
         return Some(PathBuf::from(c));
     }
-    if let Some(first) = std::env::var_os("GOPATH")
-        .filter(|p| !p.is_empty())
-        .and_then(|p| std::env::split_paths(&p).next())
-    {
+    if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
         return Some(first.join("pkg").join("mod"));
     }
     dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))

@@ -482,3 +482,24 @@ fn diagnostics_only_when_asked_and_flushed_to_a_file_before_exec() {
     );
     assert!(bad.stderr.contains("GOWARDEN_LOG"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_module_cache_named_only_in_the_go_env_file_is_searched() {
+    let sb = Sandbox::new();
+    let cache = sb.root.join("elsewhere/modcache");
+    common::fake_goroot(
+        &cache
+            .join("golang.org")
+            .join(format!("toolchain@v0.0.1-go1.21.9.linux-{}", arch())),
+        "go1.21.9",
+    );
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    fs::write(&env_file, format!("GOMODCACHE={}\n", cache.display())).unwrap();
+    sb.write_policy("[toolchains]\nsearch = []\nversion_managers = false\npath = false\n");
+    sb.write_project_file(".go-version", "1.21.9\n");
+    let mut c = sb.go(&["version"]);
+    c.env_remove("GOMODCACHE");
+    let r = run(c);
+    assert_eq!(r.ran(), Some("go go1.21.9"), "{}", r.stderr);
+}
