@@ -1,0 +1,146 @@
+//! The hot path: what runs when gowarden is invoked as `go` or `gofmt`.
+//!
+//! [`plan`] (in `plan.rs`) does every decision and returns a [`Plan`] (or a [`Refusal`]) without side effects,
+//! so `gowarden which` and `explain` show exactly what the shim would do; [`run`] (in `run.rs`)
+//! audits the decision and execs.
+//! Nothing here prints on success: go's stdout and stderr must be go's alone.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use crate::error::Error;
+use crate::gocli::Invocation;
+use crate::policy::LoadedPolicy;
+use crate::policy::matrix::TierChoice;
+use crate::policy::roles::RoleChoice;
+use crate::project::Project;
+use crate::resolve::Request;
+use crate::toolchain::Toolchain;
+
+mod plan;
+mod run;
+
+pub use plan::{PlanOptions, plan, plan_opts, plan_with};
+pub(crate) use plan::{effective_gomodcache, not_installed};
+pub use run::run;
+
+/// Counts nested shim invocations, so a loop ends in an error rather than forever.
+pub const DEPTH_ENV: &str = "GOWARDEN_DEPTH";
+/// Legitimate nesting (go → -toolexec wrapper → go) is shallow; anything deeper is a loop.
+pub(crate) const MAX_DEPTH: u32 = 8;
+
+/// The tool the shim stands in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Go,
+    Gofmt,
+}
+
+impl Tool {
+    pub fn from_argv0(argv0: &OsStr) -> Option<Tool> {
+        let name = Path::new(argv0).file_name()?;
+        match name.as_bytes() {
+            b"go" => Some(Tool::Go),
+            b"gofmt" => Some(Tool::Gofmt),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Go => "go",
+            Tool::Gofmt => "gofmt",
+        }
+    }
+}
+
+/// An environment variable the shim sets or removes for go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvChange {
+    pub key: String,
+    pub from: Option<OsString>,
+    /// `None` removes the variable.
+    pub to: Option<OsString>,
+}
+
+/// Everything the shim decided for one invocation.
+#[derive(Debug)]
+pub struct Plan {
+    pub tool: Tool,
+    pub args: Vec<OsString>,
+    pub policy: Rc<LoadedPolicy>,
+    pub project: Project,
+    pub request: Request,
+    pub toolchain: Toolchain,
+    /// Every toolchain discovery found (for explanations).
+    pub installed: Vec<Toolchain>,
+    /// Every change to go's environment, in the order applied. For `[env]` keys (see
+    /// [`crate::envpolicy`]) `from` is the value go would have used without the shim (process
+    /// environment, else the go env file, else `$GOROOT/go.env`); for GOROOT, GOTOOLCHAIN and
+    /// GOWARDEN_DEPTH it is the process environment's.
+    pub env: Vec<EnvChange>,
+    /// The project's tier in the version matrix, and why; `None` without tiers.
+    pub tier: Option<TierChoice>,
+    /// One-line warnings (below the recommended version, inconsistent go.mod lines) that
+    /// [`run`] shows at most once a day per project.
+    pub warnings: Vec<String>,
+    /// The caller's role and what chose it; `None` when the policy has no roles.
+    pub role: Option<RoleChoice>,
+    /// The go command line as go will read it (GOFLAGS applied); read only where a role needs
+    /// it, and `None` where go would reject it.
+    pub invocation: Option<Invocation>,
+    /// The policy's `[env]` keys: what go gets and where it came from (`gowarden which`).
+    pub env_checks: Vec<crate::envpolicy::EnvCheck>,
+}
+
+impl Plan {
+    pub fn binary(&self) -> PathBuf {
+        self.toolchain.go_binary(self.tool.name())
+    }
+
+    /// The tier name for the audit record.
+    pub fn tier_name(&self) -> Option<&str> {
+        self.tier.as_ref().map(|t| t.name.as_str())
+    }
+}
+
+/// Why the shim will not run go: one message, the rule that refused, exit status 1.
+#[derive(Debug)]
+pub struct Refusal {
+    /// A short identifier for the audit record (`toolchain-not-installed`, a policy rule id).
+    pub rule: String,
+    pub message: String,
+    /// The project's tier, where it was known when the refusal was made (audit record).
+    pub tier: Option<String>,
+    /// The caller's role, where one was chosen before the refusal (for the audit record).
+    /// Boxed: a Refusal travels in every `Result` of the hot path.
+    pub role: Option<Box<RoleChoice>>,
+    /// The toolchain (`go1.22.3`) whose installation would lift this refusal, set only where
+    /// the policy's `[toolchains] auto_install` lets the shim install it ([`run`] does).
+    pub install: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(rule: &str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            rule: rule.to_string(),
+            message: message.into(),
+            tier: None,
+            role: None,
+            install: None,
+        }
+    }
+
+    pub fn with_tier(mut self, tier: Option<&TierChoice>) -> Refusal {
+        self.tier = tier.map(|t| t.name.clone());
+        self
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Refusal {
+        Refusal::new("error", e.message())
+    }
+}

@@ -1,0 +1,317 @@
+//! Every decision of the shim, without side effects: version, toolchain, matrix, `[env]`,
+//! role rules.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool};
+use crate::gocli::Invocation;
+use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
+use crate::policy::roles::RoleChoice;
+use crate::policy::{self, LoadedPolicy};
+use crate::project::{Project, Wanted};
+use crate::resolve::{self, Inputs, Request};
+use crate::toolchain::{self, DiscoveryEnv, Toolchain};
+
+/// Decides what to run for `tool args` in `cwd`, reading the process environment.
+pub fn plan(tool: Tool, args: Vec<OsString>, cwd: &Path) -> Result<Plan, Refusal> {
+    plan_opts(tool, args, cwd, PlanOptions::default())
+}
+
+/// How callers other than the shim itself want [`plan_with`] to decide.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Report `[env]` conflicts in [`Plan::env_checks`] instead of refusing: `gowarden drift`
+    /// must learn the toolchain even where the shim would refuse to run it.
+    pub env_report_only: bool,
+}
+
+/// [`plan`], with options.
+pub fn plan_opts(
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
+    let policy = Rc::new(policy::load::load()?);
+    plan_with(policy, tool, args, cwd, opts)
+}
+
+/// [`plan_opts`] under an already loaded policy.
+pub fn plan_with(
+    policy: Rc<LoadedPolicy>,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
+    let start = match tool {
+        Tool::Go => crate::gocli::chdir_flag(&args).map(|d| cwd.join(d)),
+        Tool::Gofmt => None,
+    }
+    .unwrap_or_else(|| cwd.to_path_buf());
+    let files: Vec<&str> = policy
+        .policy
+        .resolve
+        .files
+        .iter()
+        .map(|f| f.get_ref().as_str())
+        .collect();
+    let matrix = matrix::compile(&policy).0;
+    let wanted = Wanted {
+        go_version: files.contains(&".go-version"),
+        tool_versions: files.contains(&".tool-versions"),
+        go_work: files.contains(&"go.work"),
+        // The module line places the project in its tier even where go.mod may not choose
+        // the version.
+        go_mod: files.contains(&"go.mod") || matrix.has_tiers(),
+    };
+    let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
+    let module_only = if files.contains(&"go.mod") {
+        None
+    } else {
+        project.go_mod.take()
+    };
+    let module = project
+        .go_mod
+        .as_ref()
+        .or(module_only.as_ref())
+        .and_then(|m| m.module.as_ref());
+    let tier = matrix
+        .choose_tier(&project, module)
+        .map_err(|f| Refusal::new(f.rule, f.message))?;
+    let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
+    let env_override = std::env::var(resolve::VERSION_ENV).ok();
+    let default = policy.policy.toolchains.default.as_ref().map(|d| {
+        (
+            d.get_ref().as_str(),
+            policy.origin.file_name(),
+            policy.line_of(d.span().start),
+        )
+    });
+    let request = resolve::resolve(
+        &project,
+        &Inputs {
+            switch_version: switch.as_deref().filter(|s| !s.is_empty()),
+            env_override: env_override.as_deref(),
+            allow_env_override: policy.policy.resolve.allow_env_override,
+            policy_default: default,
+        },
+    )?;
+    let installed = toolchain::discover(
+        &policy.policy.toolchains,
+        &DiscoveryEnv::from_process(effective_gomodcache()),
+    );
+    let self_id = toolchain::self_identity();
+    tracing::debug!(
+        request = %request.spec,
+        source = %request.source,
+        installed = installed.len(),
+        "resolved"
+    );
+    let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(tool.name()), self_id);
+    // The newest match the matrix allows; failing that, the plain match, which the matrix
+    // then refuses with its reason rather than a bare "not installed".
+    let chosen = toolchain::select(&request, &installed, |t| {
+        not_self(t) && matrix.allows(&t.version, tier.as_ref())
+    })
+    .or_else(|| toolchain::select(&request, &installed, not_self))
+    .cloned();
+    let Some(toolchain) = chosen else {
+        // A release the matrix would refuse is refused as such, never offered for install.
+        if let resolve::VersionSpec::Exact(v) = &request.spec {
+            let today = crate::date::Date::today_utc();
+            let findings = matrix.judge(v, &format!("go{v}"), &request, tier.as_ref(), today);
+            if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
+                return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier.as_ref()));
+            }
+        }
+        let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
+        if let (true, resolve::VersionSpec::Exact(v)) =
+            (policy.policy.toolchains.auto_install, &request.spec)
+        {
+            refusal.install = Some(format!("go{v}"));
+        }
+        return Err(refusal);
+    };
+    let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    let mut env = child_env(&policy, &toolchain);
+    let env_plan = crate::envpolicy::plan(
+        &policy,
+        &toolchain.goroot,
+        crate::goenv::process_env,
+        || opts.env_report_only || is_env_write(tool, &args),
+    )?;
+    env.extend(env_plan.changes);
+    // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
+    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd, &env)
+        .map_err(|r| r.with_tier(tier.as_ref()))?;
+    Ok(Plan {
+        tool,
+        args,
+        policy,
+        project,
+        request,
+        toolchain,
+        installed,
+        env,
+        tier,
+        warnings,
+        role,
+        invocation,
+        env_checks: env_plan.checks,
+    })
+}
+
+/// The matrix's verdict on the chosen toolchain: the first error refuses (rule
+/// `matrix.min`, `matrix.blocked` or `matrix.deadline`); warnings are returned for [`run`].
+fn judge(
+    matrix: &Matrix,
+    project: &Project,
+    request: &Request,
+    toolchain: &Toolchain,
+    tier: Option<&TierChoice>,
+) -> Result<Vec<String>, Refusal> {
+    let today = crate::date::Date::today_utc();
+    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
+    if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
+        return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier));
+    }
+    findings.extend(matrix::consistency(
+        project,
+        request,
+        &toolchain.version,
+        &toolchain.name,
+        Severity::Warning,
+    ));
+    Ok(findings.into_iter().map(|f| f.message).collect())
+}
+
+/// Roles and argument filtering (policies/README.md, "Roles and rules"): the caller's role,
+/// and the command line judged by its rules as the chosen toolchain's go will read it. A
+/// policy without roles costs nothing here: no identity, no go env file, no parsing.
+fn check_role(
+    policy: &LoadedPolicy,
+    tool: Tool,
+    args: &[OsString],
+    toolchain: &Toolchain,
+    cwd: &Path,
+    changes: &[EnvChange],
+) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
+    if !policy.has_roles() {
+        return Ok((None, None));
+    }
+    let identity = crate::identity::Identity::current();
+    let env = |key: &str| match changes.iter().find(|c| c.key == key) {
+        Some(c) => c.to.clone(),
+        None => crate::goenv::process_env(key),
+    };
+    let ctx = policy::rules::Context {
+        policy,
+        identity: &identity,
+        env: &env,
+        goroot: Some(&toolchain.goroot),
+        cwd,
+        role_override: None,
+        always_parse: false,
+    };
+    // gofmt has no go command line: it gets a role (for the record) but no rules.
+    let go_args = (tool == Tool::Go).then_some(args);
+    let eval = policy::rules::evaluate(&ctx, go_args)?;
+    match (eval.refusal_message(), &eval.denial) {
+        (Some(message), Some(d)) => Err(Refusal {
+            rule: d.rule.clone(),
+            message,
+            tier: None,
+            role: eval.role.map(Box::new),
+            install: None,
+        }),
+        _ => Ok((eval.role, eval.invocation)),
+    }
+}
+
+/// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.
+fn is_env_write(tool: Tool, args: &[OsString]) -> bool {
+    tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.env_write.is_some())
+}
+
+/// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
+/// toolchains), GOTOOLCHAIN per policy, and the nesting depth.
+fn child_env(policy: &LoadedPolicy, toolchain: &Toolchain) -> Vec<EnvChange> {
+    let mut changes = Vec::new();
+    let mut set = |key: &str, to: Option<OsString>| {
+        let from = std::env::var_os(key);
+        if from != to {
+            changes.push(EnvChange {
+                key: key.to_string(),
+                from,
+                to,
+            });
+        }
+    };
+    set("GOROOT", Some(toolchain.goroot.clone().into_os_string()));
+    let gt = &policy.policy.toolchains.gotoolchain;
+    if gt != "inherit" {
+        set("GOTOOLCHAIN", Some(OsString::from(gt)));
+    }
+    set(DEPTH_ENV, Some(OsString::from((depth() + 1).to_string())));
+    changes
+}
+
+pub(super) fn depth() -> u32 {
+    std::env::var(DEPTH_ENV)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
+/// else `$HOME/go/pkg/mod`, each from the environment or the go env file. Only where to look
+/// for toolchains depends on it, so an unreadable go env file just means "not set" here.
+pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
+    let goenv = crate::goenv::GoEnv::load(crate::goenv::process_env, None).ok();
+    let get = |key: &str| {
+        goenv
+            .as_ref()
+            .and_then(|g| g.get(key))
+            .map(|(v, _)| v)
+            .or_else(|| crate::goenv::process_env(key))
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(c) = get("GOMODCACHE") {
+        return Some(PathBuf::from(c));
+    }
+    if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
+        return Some(first.join("pkg").join("mod"));
+    }
+    dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
+}
+
+pub(crate) fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
+    let found = if installed.is_empty() {
+        "none".to_string()
+    } else {
+        installed
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.goroot.display()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let get = match &request.spec {
+        resolve::VersionSpec::Exact(v) => format!("run `gowarden toolchain install {v}`"),
+        resolve::VersionSpec::Family(v) | resolve::VersionSpec::AtLeast(v) => format!(
+            "run `gowarden toolchain install <version>` with a release matching {v}, e.g. the \
+             newest patch release"
+        ),
+        resolve::VersionSpec::Newest => "run `gowarden toolchain install <version>`".to_string(),
+    };
+    Refusal::new(
+        "toolchain-not-installed",
+        format!(
+            "no installed Go toolchain matches {} (asked for by {}); found: {found}; to get it, \
+             {get}, or change the version file",
+            request.spec, request.source
+        ),
+    )
+}

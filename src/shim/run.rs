@@ -1,0 +1,213 @@
+//! The shim's entry point: decide, audit, exec.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::rc::Rc;
+
+use super::plan::depth;
+use super::{DEPTH_ENV, MAX_DEPTH, Plan, PlanOptions, Refusal, Tool, plan_with};
+use crate::auditing::{self, Outcome};
+use crate::policy::{self, LoadedPolicy};
+
+/// The shim's entry point. Returns only on failure, with the exit status.
+pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
+    crate::diag::init();
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            return refuse(&Refusal::new(
+                "error",
+                format!("cannot read the working directory: {e}"),
+            ));
+        }
+    };
+    let policy = match policy::load::load() {
+        Ok(p) => Rc::new(p),
+        Err(e) => {
+            // Without a policy there are no audit settings: record the refusal where the
+            // default policy would, as far as that is possible.
+            let r = Refusal::from(e);
+            let embedded = policy::load::parse(
+                policy::load::EMBEDDED_POLICY.to_string(),
+                policy::PolicyOrigin::Embedded,
+            );
+            let note = embedded
+                .ok()
+                .and_then(|p| audit_refusal(&p, tool, &argv0, &args, &cwd, &r));
+            return refuse_noted(&r, note);
+        }
+    };
+    let result = if depth() >= MAX_DEPTH {
+        Err(Refusal::new(
+            "recursion",
+            format!(
+                "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
+                 toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
+                 `gowarden doctor`"
+            ),
+        ))
+    } else {
+        plan_with(
+            Rc::clone(&policy),
+            tool,
+            args.clone(),
+            &cwd,
+            PlanOptions::default(),
+        )
+    };
+    // [toolchains] auto_install: install the missing (matrix-approved) release, then plan again.
+    let result = match result {
+        Err(Refusal {
+            install: Some(name),
+            ..
+        }) => match crate::install::auto_install(&name) {
+            Ok(()) => plan_with(
+                Rc::clone(&policy),
+                tool,
+                args.clone(),
+                &cwd,
+                PlanOptions::default(),
+            ),
+            Err(e) => Err(Refusal::new(
+                "auto-install-failed",
+                format!("cannot install {name} ([toolchains] auto_install): {e}"),
+            )),
+        },
+        other => other,
+    };
+    let plan = match result {
+        Ok(p) => p,
+        Err(r) => {
+            let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
+            return refuse_noted(&r, note);
+        }
+    };
+    match auditing::settings(&policy) {
+        Ok(Some(s)) => {
+            if !(s.commands == crate::audit::Commands::Mutating
+                && auditing::is_read_only(tool, &plan.args))
+            {
+                let record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
+                if let Err(e) = crate::audit::append(&s.log, &record) {
+                    match s.on_failure {
+                        crate::audit::OnFailure::Deny => {
+                            return refuse(&Refusal::new(
+                                "audit.unwritable",
+                                format!(
+                                    "go was not run: its audit record cannot be written: {e}; \
+                                     make the log writable, set [audit] path to a writable \
+                                     place, or let go run unaudited with [audit] on_failure = \
+                                     \"allow\" (policy {})",
+                                    policy.origin
+                                ),
+                            ));
+                        }
+                        crate::audit::OnFailure::Allow => eprintln!(
+                            "gowarden: warning: running go without an audit record \
+                             ([audit] on_failure = \"allow\"): {e}"
+                        ),
+                    }
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            if policy.policy.audit.on_failure == crate::audit::OnFailure::Deny {
+                return refuse(&Refusal::new(
+                    "audit.unwritable",
+                    format!("go was not run: {e}"),
+                ));
+            }
+            eprintln!("gowarden: warning: running go without an audit record: {e}");
+        }
+    }
+    tracing::debug!(
+        toolchain = %plan.toolchain.name,
+        goroot = %plan.toolchain.goroot.display(),
+        source = %plan.request.source,
+        policy = %plan.policy.origin,
+        "running"
+    );
+    crate::warn_once::warn_once_a_day(plan.project.root(), &plan.warnings);
+    exec(&plan, &argv0)
+}
+
+/// Records a refusal; returns a note for the message when the record could not be written.
+fn audit_refusal(
+    policy: &LoadedPolicy,
+    tool: Tool,
+    argv0: &OsStr,
+    args: &[OsString],
+    cwd: &Path,
+    r: &Refusal,
+) -> Option<String> {
+    let settings = match auditing::settings(policy) {
+        Ok(Some(s)) => s,
+        Ok(None) => return None,
+        Err(e) => return Some(e.to_string()),
+    };
+    let record = auditing::record(tool, argv0, args, cwd, Outcome::Refused(r));
+    crate::audit::append(&settings.log, &record)
+        .err()
+        .map(|e| e.to_string())
+}
+
+fn refuse_noted(r: &Refusal, audit_note: Option<String>) -> i32 {
+    let status = refuse(r);
+    if let Some(note) = audit_note {
+        eprintln!("gowarden: the refusal could not be audited either: {note}");
+    }
+    status
+}
+
+fn refuse(r: &Refusal) -> i32 {
+    tracing::debug!(rule = %r.rule, "refused");
+    crate::diag::flush();
+    eprintln!("gowarden: {}", r.message);
+    1
+}
+
+/// Replaces this process with the real tool: same argv[0] and arguments, the environment with
+/// the plan's changes. The signal mask and dispositions are inherited untouched (main.rs keeps
+/// Rust's runtime from changing SIGPIPE), so go sees the signals its caller sent.
+fn exec(plan: &Plan, argv0: &OsStr) -> i32 {
+    let binary = plan.binary();
+    let to_c = |s: &OsStr| CString::new(s.as_bytes()).ok();
+    let mut argv = Vec::with_capacity(plan.args.len() + 1);
+    argv.push(to_c(argv0).unwrap_or_else(|| c"go".to_owned()));
+    for a in &plan.args {
+        // Arguments come from our own argv, which cannot hold NUL bytes.
+        argv.extend(to_c(a));
+    }
+    let mut envp = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        if plan.env.iter().any(|c| k.as_bytes() == c.key.as_bytes()) {
+            continue;
+        }
+        let mut kv = k.into_vec();
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        envp.extend(CString::new(kv).ok());
+    }
+    for c in &plan.env {
+        if let Some(to) = &c.to {
+            let mut kv = c.key.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(to.as_bytes());
+            envp.extend(CString::new(kv).ok());
+        }
+    }
+    let Some(path) = to_c(binary.as_os_str()) else {
+        return refuse(&Refusal::new("error", "toolchain path holds a NUL byte"));
+    };
+    for c in &plan.env {
+        tracing::debug!(key = %c.key, from = ?c.from, to = ?c.to, "env");
+    }
+    crate::diag::flush();
+    let err = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
+    refuse(&Refusal::new(
+        "exec-failed",
+        format!("cannot run {}: {err}", binary.display()),
+    ))
+}
