@@ -6,7 +6,8 @@
 //! `allow_user_policy`. The system policy is trusted only if the file and every directory
 //! above it are owned by root and writable by nobody else, checked as sudo and ssh do; a
 //! policy that fails the check is refused, never skipped, since skipping would let anyone who
-//! can make it unsafe switch the rules off.
+//! can make it unsafe switch the rules off. A root-owned directory with the sticky bit (like
+//! /tmp) may be writable by others: they cannot rename or remove root's entries in it.
 
 use std::fmt;
 use std::fs::File;
@@ -260,7 +261,15 @@ fn read_trusted_system(path: &Path, mut file: File) -> Result<String> {
     for dir in real.ancestors().skip(1) {
         let m = std::fs::metadata(dir)
             .map_err(|e| Error::io("cannot stat the system policy's directory", dir, &e))?;
-        check_root_only(path, dir, m.uid(), m.mode())?;
+        // A root-owned sticky directory (/tmp) lets others add entries but not rename or
+        // remove root's, and every entry on the path below it is checked to be root's own.
+        let sticky_root = m.uid() == 0 && m.mode() & 0o1000 != 0;
+        let mode = if sticky_root {
+            m.mode() & !0o022
+        } else {
+            m.mode()
+        };
+        check_root_only(path, dir, m.uid(), mode)?;
     }
     let mut text = String::new();
     file.read_to_string(&mut text)

@@ -31,8 +31,8 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        // Under the target dir, not /tmp: the system-policy trust check rejects a world-writable
-        // ancestor such as /tmp, as it must.
+        // Under the target dir: its ancestors are root-owned and, where others may write to
+        // them, sticky (a clone in /tmp), as the system-policy trust check requires.
         let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         fs::create_dir_all(&base).unwrap();
         let tmp = tempfile::Builder::new()
