@@ -53,13 +53,38 @@ pub struct Wanted {
     pub go_mod: bool,
 }
 
-impl Project {
-    /// Walks up from `dir`. `gowork` is the `GOWORK` value as go reads it: `off` disables
-    /// go.work, an absolute path names it, empty or `auto` means search.
-    pub fn discover(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {
-        let mut project = Project {
+/// A version file that is there but names no version gowarden can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: PathBuf,
+    /// The offending line, where there is one.
+    pub line: Option<usize>,
+    /// The whole message: file, line, what was expected.
+    pub error: Error,
+}
+
+/// The nearest version file of one kind: its version, or why it has none.
+pub type Nearest = Option<std::result::Result<Declared, Invalid>>;
+
+/// What one walk up from a directory found, each kind of file on its own, so that a broken
+/// file hides no other (`gowarden check` reports them all; the shim refuses on the first).
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub dir: PathBuf,
+    pub go_version: Nearest,
+    pub tool_versions: Nearest,
+    pub go_work: Option<ModFile>,
+    pub go_mod: Option<ModFile>,
+}
+
+impl Scan {
+    /// Walks up from `dir` to the filesystem root. `gowork` is the `GOWORK` value as go reads
+    /// it: `off` disables go.work, an absolute path names it, empty or `auto` means search.
+    /// `Err` only for a file that exists but cannot be read.
+    pub fn walk(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Scan> {
+        let mut scan = Scan {
             dir: dir.to_path_buf(),
-            ..Project::default()
+            ..Scan::default()
         };
         let mut want_gv = wanted.go_version;
         let mut want_tv = wanted.tool_versions;
@@ -73,7 +98,7 @@ impl Project {
                 let path = PathBuf::from(gowork.unwrap_or_default());
                 // go itself rejects a relative GOWORK; it is then no version source of ours.
                 if path.is_absolute() && path.is_file() {
-                    project.go_work = Some(read_mod_file(&path)?);
+                    scan.go_work = Some(read_mod_file(&path)?);
                 }
             }
         }
@@ -81,30 +106,49 @@ impl Project {
             if !(want_gv || want_tv || want_mod || want_work) {
                 break;
             }
-            if want_gv && let Some(decl) = read_go_version(&d.join(".go-version"))? {
-                project.go_version = Some(decl);
+            if want_gv && let Some(found) = read_go_version(&d.join(".go-version"))? {
+                scan.go_version = Some(found);
                 want_gv = false;
             }
-            if want_tv && let Some(decl) = read_tool_versions(&d.join(".tool-versions"))? {
-                project.tool_versions = Some(decl);
+            if want_tv && let Some(found) = read_tool_versions(&d.join(".tool-versions"))? {
+                scan.tool_versions = Some(found);
                 want_tv = false;
             }
             if want_work {
                 let p = d.join("go.work");
                 if p.is_file() {
-                    project.go_work = Some(read_mod_file(&p)?);
+                    scan.go_work = Some(read_mod_file(&p)?);
                     want_work = false;
                 }
             }
             if want_mod {
                 let p = d.join("go.mod");
                 if p.is_file() {
-                    project.go_mod = Some(read_mod_file(&p)?);
+                    scan.go_mod = Some(read_mod_file(&p)?);
                     want_mod = false;
                 }
             }
         }
-        Ok(project)
+        Ok(scan)
+    }
+
+    /// The project, or the first invalid version file as an error: the shim never skips one.
+    pub fn into_project(self) -> Result<Project> {
+        let valid = |n: Nearest| n.transpose().map_err(|i| i.error);
+        Ok(Project {
+            dir: self.dir,
+            go_version: valid(self.go_version)?,
+            tool_versions: valid(self.tool_versions)?,
+            go_work: self.go_work,
+            go_mod: self.go_mod,
+        })
+    }
+}
+
+impl Project {
+    /// Walks up from `dir` ([`Scan::walk`]); an invalid version file is an error.
+    pub fn discover(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {
+        Scan::walk(dir, wanted, gowork)?.into_project()
     }
 
     /// The file whose `go`/`toolchain` lines go itself would honour: go.work wins over go.mod.
@@ -128,10 +172,27 @@ impl Project {
 const GO_VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, `1.22` (newest installed 1.22.x), \
      `1.23rc1`, with `#` comment lines";
 
-/// `.go-version`: one version, surrounding whitespace and `#` comment lines allowed.
-pub fn read_go_version(path: &Path) -> Result<Option<Declared>> {
+/// `.go-version`: one version, surrounding whitespace and `#` comment lines allowed. `None`
+/// where there is no such file; `Err` where it cannot be read.
+pub fn read_go_version(path: &Path) -> Result<Nearest> {
     let Some(text) = read_optional(path)? else {
         return Ok(None);
+    };
+    let invalid = |line: Option<usize>, message: String| {
+        Some(Err(Invalid {
+            path: path.to_path_buf(),
+            line,
+            error: Error::new(message),
+        }))
+    };
+    let Ok(text) = String::from_utf8(text) else {
+        return Ok(invalid(
+            None,
+            format!(
+                "{}: not UTF-8 text; write the version as plain text",
+                path.display()
+            ),
+        ));
     };
     let mut found: Option<Declared> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -141,21 +202,27 @@ pub fn read_go_version(path: &Path) -> Result<Option<Declared>> {
         }
         // A trailing comment is not a form goenv or mise accept, so it is an error here too.
         if let Some(prev) = &found {
-            return Err(Error::new(format!(
-                "{}:{}: a second version {line:?} (the first is {:?} on line {}); \
-                 a .go-version names exactly one version ({GO_VERSION_FORMS})",
-                path.display(),
-                i + 1,
-                prev.value,
-                prev.line
-            )));
+            return Ok(invalid(
+                Some(i + 1),
+                format!(
+                    "{}:{}: a second version {line:?} (the first is {:?} on line {}); \
+                     a .go-version names exactly one version ({GO_VERSION_FORMS})",
+                    path.display(),
+                    i + 1,
+                    prev.value,
+                    prev.line
+                ),
+            ));
         }
         if crate::resolve::VersionSpec::parse(line).is_none() {
-            return Err(Error::new(format!(
-                "{}:{}: {line:?} is not a Go version; {GO_VERSION_FORMS}",
-                path.display(),
-                i + 1
-            )));
+            return Ok(invalid(
+                Some(i + 1),
+                format!(
+                    "{}:{}: {line:?} is not a Go version; {GO_VERSION_FORMS}",
+                    path.display(),
+                    i + 1
+                ),
+            ));
         }
         found = Some(Declared {
             value: line.to_string(),
@@ -163,22 +230,26 @@ pub fn read_go_version(path: &Path) -> Result<Option<Declared>> {
             line: i + 1,
         });
     }
-    match found {
-        Some(d) => Ok(Some(d)),
-        None => Err(Error::new(format!(
-            "{}: the file names no version; write one line such as `1.22.10` or delete the file \
-             ({GO_VERSION_FORMS})",
-            path.display()
-        ))),
-    }
+    Ok(match found {
+        Some(d) => Some(Ok(d)),
+        None => invalid(
+            None,
+            format!(
+                "{}: the file names no version; write one line such as `1.22.10` or delete the \
+                 file ({GO_VERSION_FORMS})",
+                path.display()
+            ),
+        ),
+    })
 }
 
 /// `.tool-versions` (asdf, mise): the first version on a `golang` or `go` line. A file with no
-/// such line is not a Go version source; the search goes on upward, as asdf does.
-pub fn read_tool_versions(path: &Path) -> Result<Option<Declared>> {
+/// such line is not a Go version source (`None`); the search goes on upward, as asdf does.
+pub fn read_tool_versions(path: &Path) -> Result<Nearest> {
     let Some(text) = read_optional(path)? else {
         return Ok(None);
     };
+    let text = String::from_utf8_lossy(&text);
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         let mut words = line.split_whitespace();
@@ -187,22 +258,29 @@ pub fn read_tool_versions(path: &Path) -> Result<Option<Declared>> {
             continue;
         }
         let loc = format!("{}:{}", path.display(), i + 1);
+        let invalid = |message: String| {
+            Ok(Some(Err(Invalid {
+                path: path.to_path_buf(),
+                line: Some(i + 1),
+                error: Error::new(message),
+            })))
+        };
         let Some(version) = words.next() else {
-            return Err(Error::new(format!(
+            return invalid(format!(
                 "{loc}: `{tool}` names no version; write e.g. `golang 1.22.10`"
-            )));
+            ));
         };
         if crate::resolve::VersionSpec::parse(version).is_none() {
-            return Err(Error::new(format!(
+            return invalid(format!(
                 "{loc}: {version:?} is not a Go version gowarden can resolve \
                  (`system`, `ref:` and `path:` entries are not supported); {GO_VERSION_FORMS}"
-            )));
+            ));
         }
-        return Ok(Some(Declared {
+        return Ok(Some(Ok(Declared {
             value: version.to_string(),
             path: path.to_path_buf(),
             line: i + 1,
-        }));
+        })));
     }
     Ok(None)
 }
@@ -244,22 +322,20 @@ fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     rest.starts_with([' ', '\t']).then(|| rest.trim())
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>> {
+/// A file's bytes; `None` where there is no such file (or a directory stands there).
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-            Error::new(format!(
-                "{}: not UTF-8 text; write the version as plain text",
-                path.display()
-            ))
-        }),
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e)
-            if e.kind() == std::io::ErrorKind::NotFound
-                || e.kind() == std::io::ErrorKind::NotADirectory =>
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::NotADirectory
+                    | std::io::ErrorKind::IsADirectory
+            ) =>
         {
             Ok(None)
         }
-        // A directory named .go-version and the like: nothing we can read, so not a source.
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Ok(None),
         Err(e) => Err(Error::io("cannot read", path, &e)),
     }
 }

@@ -7,17 +7,15 @@
 //! unreadable). The project is checked as its files declare it: `GOWARDEN_GO_VERSION` and go's
 //! toolchain-switch variables, which choose a version for one command, are ignored.
 
-use std::ffi::OsStr;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::date::Date;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
-use crate::project::{self, Declared, ModFile, Project};
+use crate::project::{Declared, Nearest, Project, Scan, Wanted};
 use crate::resolve::{self, Inputs, Request, VersionSpec};
 use crate::shim::{Tool, effective_gomodcache, not_installed};
 use crate::toolchain::{self, DiscoveryEnv, Toolchain};
@@ -146,17 +144,17 @@ fn could_not_check(format: Format, msg: &str) -> i32 {
 pub fn check(dir: &Path) -> Result<Report> {
     let policy = policy::load::load()?;
     let (matrix, _) = matrix::compile(&policy);
-    let files: Vec<&str> = policy
-        .policy
-        .resolve
-        .files
-        .iter()
-        .map(|f| f.get_ref().as_str())
-        .collect();
+    let files = policy.policy.resolve.wanted();
     let mut findings = Vec::new();
 
     let gowork = std::env::var_os("GOWORK");
-    let found = Found::discover(dir, &files, gowork.as_deref())?;
+    // The module line is read even where go.mod may not choose the version: it places the
+    // project in its tier.
+    let wanted = Wanted {
+        go_mod: true,
+        ..files
+    };
+    let found = Scan::walk(dir, wanted, gowork.as_deref())?;
     let (go_version, gv_broken) = take_declared(found.go_version, &mut findings);
     let (tool_versions, tv_broken) = take_declared(found.tool_versions, &mut findings);
     // A broken `.tool-versions` hides the version only where no `.go-version` outranks it.
@@ -169,7 +167,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         go_version,
         tool_versions,
         go_work: found.go_work,
-        go_mod: found.go_mod.filter(|_| files.contains(&"go.mod")),
+        go_mod: found.go_mod.filter(|_| files.go_mod),
     };
 
     let tier = match matrix.choose_tier(&project, module.as_ref()) {
@@ -302,13 +300,13 @@ pub fn check(dir: &Path) -> Result<Report> {
 fn take_declared(found: Nearest, findings: &mut Vec<Finding>) -> (Option<Declared>, bool) {
     match found {
         Some(Ok(d)) => (Some(d), false),
-        Some(Err((path, e))) => {
+        Some(Err(invalid)) => {
             findings.push(Finding {
                 rule: VERSION_INVALID,
                 severity: Severity::Error,
-                line: line_in_message(e.message(), &path),
-                message: e.message().to_string(),
-                file: Some(path),
+                line: invalid.line,
+                message: invalid.error.message().to_string(),
+                file: Some(invalid.path),
             });
             (None, true)
         }
@@ -327,118 +325,6 @@ fn invalid_mod_line(project: &Project) -> Option<&Declared> {
         return Some(t);
     }
     m.go.as_ref()
-}
-
-/// The line number in an error that starts `path:LINE:`.
-fn line_in_message(msg: &str, path: &Path) -> Option<usize> {
-    let rest = msg.strip_prefix(path.display().to_string().as_str())?;
-    let rest = rest.strip_prefix(':')?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    if rest[digits.len()..].starts_with(':') {
-        digits.parse().ok()
-    } else {
-        None
-    }
-}
-
-type Nearest = Option<std::result::Result<Declared, (PathBuf, Error)>>;
-
-/// The project's files, each kind found on its own so that one broken file does not hide
-/// another, and an unreadable file (could not check) is told apart from an invalid one (a
-/// violation). Kinds and precedence follow `Project::discover`.
-struct Found {
-    go_version: Nearest,
-    tool_versions: Nearest,
-    go_work: Option<ModFile>,
-    go_mod: Option<ModFile>,
-}
-
-impl Found {
-    fn discover(dir: &Path, files: &[&str], gowork: Option<&OsStr>) -> Result<Found> {
-        let go_version = if files.contains(&".go-version") {
-            nearest(dir, ".go-version", project::read_go_version)?
-        } else {
-            None
-        };
-        let tool_versions = if files.contains(&".tool-versions") {
-            nearest(dir, ".tool-versions", project::read_tool_versions)?
-        } else {
-            None
-        };
-        let go_work = if !files.contains(&"go.work") {
-            None
-        } else {
-            match gowork.and_then(|g| g.to_str()) {
-                Some("off") => None,
-                None | Some("") | Some("auto") => nearest_mod(dir, "go.work")?,
-                Some(p) => {
-                    let p = Path::new(p);
-                    if p.is_absolute() && p.is_file() {
-                        Some(project::read_mod_file(p)?)
-                    } else {
-                        None
-                    }
-                }
-            }
-        };
-        // Always read: the module line places the project in its tier.
-        let go_mod = nearest_mod(dir, "go.mod")?;
-        Ok(Found {
-            go_version,
-            tool_versions,
-            go_work,
-            go_mod,
-        })
-    }
-}
-
-fn nearest(
-    dir: &Path,
-    name: &str,
-    read: impl Fn(&Path) -> Result<Option<Declared>>,
-) -> Result<Nearest> {
-    for d in dir.ancestors() {
-        let p = d.join(name);
-        if !readable_file(&p)? {
-            continue;
-        }
-        match read(&p) {
-            Ok(Some(decl)) => return Ok(Some(Ok(decl))),
-            Ok(None) => continue,
-            Err(e) => return Ok(Some(Err((p, e)))),
-        }
-    }
-    Ok(None)
-}
-
-fn nearest_mod(dir: &Path, name: &str) -> Result<Option<ModFile>> {
-    for d in dir.ancestors() {
-        let p = d.join(name);
-        if readable_file(&p)? {
-            return project::read_mod_file(&p).map(Some);
-        }
-    }
-    Ok(None)
-}
-
-/// Whether `path` is a file that can be opened; `Err` for one that exists but cannot be read.
-fn readable_file(path: &Path) -> Result<bool> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => {
-            File::open(path).map_err(|e| Error::io("cannot read", path, &e))?;
-            Ok(true)
-        }
-        Ok(_) => Ok(false),
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(Error::io("cannot read", path, &e)),
-    }
 }
 
 fn print_text(r: &Report) {
@@ -597,13 +483,5 @@ mod tests {
     fn workflow_command_escaping() {
         assert_eq!(escape_data("50% a\nb\r"), "50%25 a%0Ab%0D");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
-    }
-
-    #[test]
-    fn line_numbers_are_read_only_from_a_leading_path() {
-        let p = Path::new("/r/.go-version");
-        assert_eq!(line_in_message("/r/.go-version:3: bad", p), Some(3));
-        assert_eq!(line_in_message("/r/.go-version: empty", p), None);
-        assert_eq!(line_in_message("other:3: bad", p), None);
     }
 }

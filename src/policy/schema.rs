@@ -109,6 +109,21 @@ pub struct Resolve {
     pub allow_env_override: bool,
 }
 
+impl Resolve {
+    /// Which of the version files may choose the version, as a [`Wanted`] for the walk.
+    ///
+    /// [`Wanted`]: crate::project::Wanted
+    pub fn wanted(&self) -> crate::project::Wanted {
+        let counts = |name: &str| self.files.iter().any(|f| f.get_ref() == name);
+        crate::project::Wanted {
+            go_version: counts(".go-version"),
+            tool_versions: counts(".tool-versions"),
+            go_work: counts("go.work"),
+            go_mod: counts("go.mod"),
+        }
+    }
+}
+
 impl Default for Resolve {
     fn default() -> Self {
         Resolve {

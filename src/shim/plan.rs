@@ -51,24 +51,16 @@ pub fn plan_with(
         Tool::Gofmt => None,
     }
     .unwrap_or_else(|| cwd.to_path_buf());
-    let files: Vec<&str> = policy
-        .policy
-        .resolve
-        .files
-        .iter()
-        .map(|f| f.get_ref().as_str())
-        .collect();
+    let files = policy.policy.resolve.wanted();
     let matrix = matrix::compile(&policy).0;
     let wanted = Wanted {
-        go_version: files.contains(&".go-version"),
-        tool_versions: files.contains(&".tool-versions"),
-        go_work: files.contains(&"go.work"),
         // The module line places the project in its tier even where go.mod may not choose
         // the version.
-        go_mod: files.contains(&"go.mod") || matrix.has_tiers(),
+        go_mod: files.go_mod || matrix.has_tiers(),
+        ..files
     };
     let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
-    let module_only = if files.contains(&"go.mod") {
+    let module_only = if files.go_mod {
         None
     } else {
         project.go_mod.take()
