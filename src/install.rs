@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::resolve::{SWITCH_VERSION_ENV, VersionSpec};
+use crate::shim::EnvChange;
 use crate::toolchain::{self, DiscoveryEnv, Toolchain};
 use crate::version::GoVersion;
 
@@ -54,8 +55,13 @@ pub struct Marker {
 
 /// Where a toolchain comes from.
 pub enum Source<'a> {
-    /// Go's own route: `bootstrap` downloads the toolchain module.
-    Proxy { bootstrap: &'a Toolchain },
+    /// Go's own route: `bootstrap` downloads the toolchain module, with `env` applied: the
+    /// policy's `[env]` changes ([`policy_env`]), so the download goes through the policy's
+    /// GOPROXY and is checked against its GOSUMDB.
+    Proxy {
+        bootstrap: &'a Toolchain,
+        env: &'a [EnvChange],
+    },
     /// A go.dev archive or a module proxy zip, and the SHA-256 it must have.
     Archive { file: &'a Path, sha256: [u8; 32] },
 }
@@ -143,13 +149,38 @@ pub fn auto_install(name: &str) -> Result<()> {
         &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
     );
     let bootstrap = find_bootstrap(&installed).ok_or_else(|| no_bootstrap(name))?;
+    let env = policy_env(&policy, bootstrap)?;
     eprintln!(
         "gowarden: installing {name} into {} with {} ([toolchains] auto_install in {})",
         dir.display(),
         bootstrap.name,
         policy.origin
     );
-    install(&dir, name, &Source::Proxy { bootstrap }, Verbosity::Shim).map(|_| ())
+    install(
+        &dir,
+        name,
+        &Source::Proxy {
+            bootstrap,
+            env: &env,
+        },
+        Verbosity::Shim,
+    )
+    .map(|_| ())
+}
+
+/// The `[env]` changes the shim would make for `bootstrap`'s go (enforced GOPROXY, GOSUMDB,
+/// forbidden GONOSUMDB, …), for its download of a toolchain. A caller value the policy would
+/// refuse is replaced here rather than refused: the download must follow the policy, and
+/// installing a toolchain is no go command of the caller's.
+pub fn policy_env(
+    policy: &crate::policy::LoadedPolicy,
+    bootstrap: &Toolchain,
+) -> Result<Vec<EnvChange>> {
+    crate::envpolicy::plan(policy, &bootstrap.goroot, crate::goenv::process_env, || {
+        true
+    })
+    .map(|p| p.changes)
+    .map_err(|r| Error::new(r.message))
 }
 
 /// Installs toolchain `name` into `dir` (created if missing) from `source`.
@@ -199,7 +230,9 @@ pub fn install(
             );
             (root, how)
         }
-        Source::Proxy { bootstrap } => fetch_module(bootstrap, &staging.0, name, verbosity)?,
+        Source::Proxy { bootstrap, env } => {
+            fetch_module(bootstrap, env, &staging.0, name, verbosity)?
+        }
     };
     verify(&root, name)?;
     let marker = Marker {
@@ -491,6 +524,7 @@ struct Download {
 /// returns its GOROOT, made runnable as go itself does after a download, and how it was got.
 fn fetch_module(
     bootstrap: &Toolchain,
+    policy_env: &[EnvChange],
     staging: &Path,
     name: &str,
     verbosity: Verbosity,
@@ -510,7 +544,14 @@ fn fetch_module(
             go.display()
         );
     }
-    let mut child = Command::new(&go)
+    let mut cmd = Command::new(&go);
+    for c in policy_env {
+        match &c.to {
+            Some(v) => cmd.env(&c.key, v),
+            None => cmd.env_remove(&c.key),
+        };
+    }
+    let mut child = cmd
         // -x makes go name each URL it fetches: the only way to say where the bytes come from.
         .args(["mod", "download", "-x", "-json", &module])
         .current_dir(staging)

@@ -550,3 +550,20 @@ fn a_release_the_matrix_refuses_is_never_installed() {
     );
     assert_eq!(entries(&sb.toolchains), Vec::<String>::new());
 }
+
+#[test]
+fn proxy_route_downloads_through_the_policys_goproxy_not_the_callers() {
+    let sb = sandbox_with_bootstrap("");
+    let proxy = local_proxy(&sb, "go1.22.12");
+    sb.write_policy(&format!(
+        "{}\n[env]\nenforce = {{ GOPROXY = {proxy:?}, GONOSUMDB = \"golang.org/toolchain\" }}\n",
+        fs::read_to_string(sb.user_policy_path()).unwrap()
+    ));
+    // The caller's own settings would forbid any download.
+    let mut c = sb.gowarden(&["toolchain", "install", "1.22.12"]);
+    c.env("GOPROXY", "off").env("GOFLAGS", "-mod=vendor");
+    let r = run(c);
+    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("installed go1.22.12"), "{}", r.stdout);
+    assert!(sb.toolchains.join("go1.22.12/bin/go").is_file());
+}

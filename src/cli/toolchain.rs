@@ -192,7 +192,16 @@ fn install_from_proxy(dir: &Path, name: &str) -> crate::error::Result<install::I
     let policy = policy::load::load()?;
     let found = discover(&policy);
     let bootstrap = install::find_bootstrap(&found).ok_or_else(|| install::no_bootstrap(name))?;
-    install::install(dir, name, &Source::Proxy { bootstrap }, Verbosity::Cli)
+    let env = install::policy_env(&policy, bootstrap)?;
+    install::install(
+        dir,
+        name,
+        &Source::Proxy {
+            bootstrap,
+            env: &env,
+        },
+        Verbosity::Cli,
+    )
 }
 
 fn remove_cmd(args: &Args) -> i32 {
