@@ -97,9 +97,18 @@ pub fn is_read_only(tool: Tool, args: &[OsString]) -> bool {
             .iter()
             .any(|a| a == "-w" || a == "--w" || a == "-w=true");
     }
-    let Ok(inv) = gocli::parse(args, None) else {
+    let goflags = std::env::var("GOFLAGS").ok();
+    let Ok(inv) = gocli::parse(args, goflags.as_deref()) else {
         return false;
     };
+    // -mod=mod lets even `go list` rewrite go.mod and go.sum.
+    if inv
+        .flags
+        .iter()
+        .any(|f| f.name == "mod" && f.value.as_deref() == Some("mod".as_ref()))
+    {
+        return false;
+    }
     let words: Vec<&str> = inv.command.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["version"]

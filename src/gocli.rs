@@ -843,7 +843,8 @@ fn check_bool(kind: Kind, v: &[u8]) -> Result<(), String> {
 }
 
 /// strconv.ParseBool.
-fn parse_bool(s: &str) -> Option<bool> {
+/// A bool flag value as Go's `strconv.ParseBool` reads it (`1`, `t`, `TRUE`, ...).
+pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),

@@ -6,6 +6,7 @@ mod common;
 use std::ffi::OsString;
 use std::fs;
 use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::{Sandbox, run};
@@ -361,6 +362,13 @@ fn mutating_mode_skips_read_only_calls_and_rotation_keeps_the_chain() {
         assert_eq!(run(sb.go(args)).status(), 0);
     }
     assert!(!log_path(&sb).exists(), "read-only calls are not recorded");
+    // ...unless they may write after all: -mod=mod lets `go list` rewrite go.mod.
+    assert_eq!(run(sb.go(&["list", "-mod=mod", "./..."])).status(), 0);
+    let mut c = sb.go(&["list", "./..."]);
+    c.env("GOFLAGS", "-mod=mod");
+    assert_eq!(run(c).status(), 0);
+    assert_eq!(records(&log_path(&sb)).len(), 2);
+    fs::remove_file(log_path(&sb)).unwrap();
     for _ in 0..10 {
         assert_eq!(run(sb.go(&["build", "./..."])).status(), 0);
     }
@@ -399,4 +407,23 @@ fn role_and_rule_are_recorded_for_allowed_and_refused_calls() {
     assert_eq!(recs[1].str_attr(attr::GOWARDEN_ROLE), Some("developer"));
     assert_eq!(recs[1].str_attr(attr::GOWARDEN_DECISION), Some("deny"));
     assert_eq!(recs[1].str_attr(attr::GOWARDEN_RULE), Some("no-toolexec"));
+}
+
+#[test]
+fn a_go_that_cannot_be_executed_is_refused_and_recorded_as_such() {
+    let sb = Sandbox::new();
+    let root = sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    fs::set_permissions(root.join("bin/go"), fs::Permissions::from_mode(0o644)).unwrap();
+    let r = run(sb.go(&["build"]));
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr.contains("cannot run") && r.stderr.contains("bin/go"),
+        "{}",
+        r.stderr
+    );
+    let recs = records(&log_path(&sb));
+    assert_eq!(recs.len(), 2, "the allow record, then the failure");
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_DECISION), Some("deny"));
+    assert_eq!(recs[1].str_attr(attr::GOWARDEN_RULE), Some("exec-failed"));
 }

@@ -740,3 +740,83 @@ fn watch_reports_a_change_made_while_it_runs_and_exits_0_on_sigterm() {
         "{log}"
     );
 }
+
+#[test]
+fn fix_writes_through_a_symlinked_env_file_as_go_env_w_does() {
+    let (sb, _) = real_sandbox(POLICY_ENV, "gotoolchain = \"inherit\"\n");
+    // A dotfiles checkout whose go env file does not exist yet: the link dangles.
+    let dotfiles = sb.root.join("dotfiles");
+    fs::create_dir_all(&dotfiles).unwrap();
+    let link = env_file(&sb);
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(dotfiles.join("go-env"), &link).unwrap();
+    let (status, v) = drift_json(&sb, &["--fix"]);
+    assert_eq!(status, 0, "{v:#}");
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    let written = fs::read_to_string(dotfiles.join("go-env")).unwrap();
+    assert!(
+        written.contains("GOPROXY=https://proxy.corp.example"),
+        "{written}"
+    );
+}
+
+#[test]
+fn watch_never_calls_a_finding_resolved_when_the_check_could_not_run() {
+    let (sb, tcs) = real_sandbox(POLICY_ENV, "gotoolchain = \"inherit\"\n");
+    real_go(&sb, &tcs[0].1, &["env", "-w", "GONOSUMDB=*"]);
+    let mut child = sb
+        .gowarden(&["drift", "--watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<String> = Vec::new();
+    let mut wait_for = |what: &str| -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(what);
+                    seen.push(line);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    };
+    assert!(wait_for("GONOSUMDB"), "the drift is reported first");
+    // A version that is not installed: the env check can no longer run.
+    sb.write_project_file(".go-version", "1.22.99\n");
+    assert!(
+        wait_for(r#""event":"error""#),
+        "the failed check is reported"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let _ = child.wait();
+    assert!(
+        !seen.iter().any(|l| l.contains(r#""event":"resolved""#)),
+        "nothing was fixed: {seen:#?}"
+    );
+}

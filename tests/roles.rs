@@ -874,3 +874,60 @@ fn real_go_refused_edits_do_not_happen_and_output_is_unchanged() {
     assert_eq!(through_shim.output.stdout, direct.output.stdout);
     assert_eq!(through_shim.stderr, "");
 }
+
+#[test]
+fn a_goroot_in_the_go_env_file_cannot_bring_in_another_go_env() {
+    let policy = "[toolchains]\nmodule_cache = false\nversion_managers = false\npath = false\n\n\
+                  [roles]\ndefault = \"dev\"\n\n[role.dev]\n\
+                  [[role.dev.deny]]\nid = \"no-toolexec\"\nflags = [\"toolexec\"]\n";
+    let sb = sandbox(policy);
+    // go would read GOFLAGS from this tree's go.env, not the chosen toolchain's.
+    let other = sb.root.join("other-goroot");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("go.env"), "GOFLAGS=-toolexec=/tmp/wrapper\n").unwrap();
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    fs::write(&env_file, format!("GOROOT={}\n", other.display())).unwrap();
+    let r = run(sb.go(&["build", "./..."]));
+    assert_eq!(r.status(), 1);
+    assert_eq!(r.ran(), None, "go must not run");
+    assert!(
+        r.stderr
+            .contains(&format!("{}:1: GOROOT=", env_file.display()))
+            && r.stderr.contains("go env -u GOROOT"),
+        "{}",
+        r.stderr
+    );
+    // The fix itself runs.
+    let r = run(sb.go(&["env", "-u", "GOROOT"]));
+    assert_eq!(r.ran(), Some(format!("go {FAKE}").as_str()), "{}", r.stderr);
+    // A GOROOT naming the chosen toolchain changes nothing and is fine.
+    fs::write(
+        &env_file,
+        format!("GOROOT={}\n", sb.toolchains.join(FAKE).display()),
+    )
+    .unwrap();
+    assert_eq!(run(sb.go(&["build", "./..."])).status(), 0);
+}
+
+#[test]
+fn a_rule_on_a_bool_value_matches_every_spelling_go_accepts() {
+    let policy = "[toolchains]\nmodule_cache = false\nversion_managers = false\npath = false\n\n\
+                  [roles]\ndefault = \"dev\"\n\n[role.dev]\n\
+                  [[role.dev.deny]]\nid = \"no-rebuild-all\"\nflags = [\"a\"]\nvalues = [\"true\"]\n";
+    let sb = sandbox(policy);
+    for spelled in [
+        "-a", "-a=true", "-a=T", "-a=1", "--a=TRUE", "-a=True", "-a=t",
+    ] {
+        let r = run(sb.go(&["build", spelled, "./..."]));
+        assert_eq!(r.status(), 1, "{spelled} must be refused: {}", r.stderr);
+        assert!(r.stderr.contains("no-rebuild-all"), "{}", r.stderr);
+    }
+    let mut c = sb.go(&["build", "./..."]);
+    c.env("GOFLAGS", "-a=1");
+    assert_eq!(run(c).status(), 1, "from GOFLAGS too");
+    for spelled in ["-a=false", "-a=0", "-a=F"] {
+        let r = run(sb.go(&["build", spelled, "./..."]));
+        assert_eq!(r.status(), 0, "{spelled} turns it off: {}", r.stderr);
+    }
+}

@@ -435,6 +435,24 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
     assert!(r.stderr.contains("owned by uid 65534"), "{}", r.stderr);
     nix::unistd::chown(&sb.system_policy, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
 
+    // A symlink to a root-owned policy, in a directory another user controls: that user could
+    // point it anywhere, so it is refused like a policy file of theirs.
+    let theirs = sb.root.join("theirs");
+    fs::create_dir_all(&theirs).unwrap();
+    nix::unistd::chown(&theirs, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    std::os::unix::fs::symlink(&sb.system_policy, theirs.join("policy.toml")).unwrap();
+    let mut c = sb.go(&["version"]);
+    c.env("GOWARDEN_TEST_SYSTEM_POLICY", theirs.join("policy.toml"));
+    let r = run(c);
+    assert_eq!(r.status(), 1);
+    assert!(
+        r.stderr
+            .contains(&format!("its directory {}", theirs.display()))
+            && r.stderr.contains("owned by uid 65534"),
+        "{}",
+        r.stderr
+    );
+
     // A system policy that allows user policies lets GOWARDEN_POLICY take over.
     sb.write_system_policy("[policy]\nallow_user_policy = true\n");
     let r = run(sb.go(&["version"]));

@@ -223,15 +223,23 @@ fn backup(path: &Path, old: &[u8]) -> Result<PathBuf, String> {
 fn write_replacing(path: &Path, data: &[u8]) -> Result<(), String> {
     let err =
         |what: &str, p: &Path, e: std::io::Error| format!("cannot {what} {}: {e}", p.display());
-    let target = match std::fs::canonicalize(path) {
-        Ok(t) => t,
-        Err(_) => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| err("create", dir, e))?;
+    // Like `go env -w`, write through a symlink (a dotfiles checkout), even a dangling one:
+    // replacing the link with a file would cut the user's dotfiles off.
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&target) {
+            Ok(next) => {
+                target = match target.parent() {
+                    Some(dir) => dir.join(next),
+                    None => next,
+                }
             }
-            path.to_path_buf()
+            Err(_) => break,
         }
-    };
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| err("create", dir, e))?;
+    }
     let mode = std::fs::metadata(&target)
         .map(|m| m.permissions().mode() & 0o7777)
         .ok();

@@ -96,11 +96,17 @@ fn emit(now: &Report, before: &Report, json: bool) {
         .iter()
         .filter(|f| !before.findings.contains(f))
         .collect();
-    let gone: Vec<&Finding> = before
-        .findings
-        .iter()
-        .filter(|f| !now.findings.contains(f))
-        .collect();
+    // A check that could not run this time says nothing about its old findings: only a
+    // complete report may call one resolved.
+    let gone: Vec<&Finding> = if now.errors.is_empty() {
+        before
+            .findings
+            .iter()
+            .filter(|f| !now.findings.contains(f))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let errors: Vec<&String> = now
         .errors
         .iter()

@@ -258,7 +258,12 @@ fn read_trusted_system(path: &Path, mut file: File) -> Result<String> {
     let real = path
         .canonicalize()
         .map_err(|e| Error::io("cannot resolve the system policy", path, &e))?;
-    for dir in real.ancestors().skip(1) {
+    // Both the directories the path names and those it resolves to: whoever may change a
+    // directory holding a symlink on the way may point the path elsewhere.
+    for dir in path.ancestors().skip(1).chain(real.ancestors().skip(1)) {
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
         let m = std::fs::metadata(dir)
             .map_err(|e| Error::io("cannot stat the system policy's directory", dir, &e))?;
         // A root-owned sticky directory (/tmp) lets others add entries but not rename or

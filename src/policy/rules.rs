@@ -301,7 +301,14 @@ impl Judge<'_> {
                 None => true,
                 Some(values) => {
                     let v = f.value.as_deref().unwrap_or(OsStr::new("true"));
-                    values.get_ref().iter().any(|want| OsStr::new(want) == v)
+                    // go reads `-a=T`, `-a=1` and `-a` alike: so must a rule on `true`.
+                    values.get_ref().iter().any(|want| {
+                        OsStr::new(want) == v
+                            || matches!(
+                                (crate::gocli::parse_bool(want), f.bool_value()),
+                                (Some(a), Some(b)) if a == b
+                            )
+                    })
                 }
             };
             let f = inv

@@ -128,6 +128,9 @@ pub fn plan_with(
         return Err(refusal);
     };
     let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_env_write(tool, &args) {
+        env_file_goroot_agrees(&toolchain).map_err(|r| r.with_tier(tier.as_ref()))?;
+    }
     let mut env = child_env(&policy, &toolchain);
     let env_plan = crate::envpolicy::plan(
         &policy,
@@ -221,6 +224,43 @@ fn check_role(
         }),
         _ => Ok((eval.role, eval.invocation)),
     }
+}
+
+/// go locates `$GOROOT/go.env` by a GOROOT in the user's go env file before the one in its
+/// environment, so such a line would make go read another tree's go.env (its GOFLAGS, GOBIN,
+/// GONOSUMDB...) behind the rules, which judge the chosen toolchain's. Where the policy has
+/// rules or `[env]`, a GOROOT there must name the chosen toolchain; `go env -u GOROOT`, the
+/// fix, is never refused.
+fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
+    let Some(file) = crate::goenv::env_file_path(crate::goenv::process_env) else {
+        return Ok(());
+    };
+    let entries = crate::goenv::read_env_file(&file)?;
+    let Some(e) = entries.iter().rev().find(|e| e.key == "GOROOT") else {
+        return Ok(());
+    };
+    if e.value.is_empty() {
+        return Ok(());
+    }
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if same(Path::new(&e.value), &toolchain.goroot) {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "env.goroot-in-env-file",
+        format!(
+            "{}:{}: GOROOT={} in the go env file would make go read that tree's go.env instead \
+             of the chosen toolchain's ({}), past the policy's rules; gowarden chooses the \
+             toolchain: run `go env -u GOROOT`",
+            file.display(),
+            e.line,
+            e.value.to_string_lossy(),
+            toolchain.goroot.display()
+        ),
+    ))
 }
 
 /// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.

@@ -130,7 +130,10 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         "running"
     );
     crate::warn_once::warn_once_a_day(plan.project.root(), &plan.warnings);
-    exec(&plan, &argv0)
+    // exec returns only when it failed: go did not run after all, which the log must say too.
+    let r = exec(&plan, &argv0);
+    let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
+    refuse_noted(&r, note)
 }
 
 /// Records a refusal; returns a note for the message when the record could not be written.
@@ -170,8 +173,9 @@ fn refuse(r: &Refusal) -> i32 {
 
 /// Replaces this process with the real tool: same argv[0] and arguments, the environment with
 /// the plan's changes. The signal mask and dispositions are inherited untouched (main.rs keeps
-/// Rust's runtime from changing SIGPIPE), so go sees the signals its caller sent.
-fn exec(plan: &Plan, argv0: &OsStr) -> i32 {
+/// Rust's runtime from changing SIGPIPE), so go sees the signals its caller sent. Returns only
+/// on failure, with why.
+fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
     let binary = plan.binary();
     let to_c = |s: &OsStr| CString::new(s.as_bytes()).ok();
     let mut argv = Vec::with_capacity(plan.args.len() + 1);
@@ -199,15 +203,15 @@ fn exec(plan: &Plan, argv0: &OsStr) -> i32 {
         }
     }
     let Some(path) = to_c(binary.as_os_str()) else {
-        return refuse(&Refusal::new("error", "toolchain path holds a NUL byte"));
+        return Refusal::new("exec-failed", "the toolchain path holds a NUL byte");
     };
     for c in &plan.env {
         tracing::debug!(key = %c.key, from = ?c.from, to = ?c.to, "env");
     }
     crate::diag::flush();
     let err = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
-    refuse(&Refusal::new(
+    Refusal::new(
         "exec-failed",
         format!("cannot run {}: {err}", binary.display()),
-    ))
+    )
 }
