@@ -5,32 +5,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::{FakeRun, Sandbox, run};
+use common::{FakeRun, Sandbox, assert_has, day, line_containing, run};
 use serde_json::Value;
-
-fn day(offset: i64) -> String {
-    let out = Command::new("date")
-        .args(["-u", "-d", &format!("{offset} days"), "+%F"])
-        .output()
-        .expect("date(1)");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} not in {text}"))
-        + 1
-}
-
-fn assert_has(haystack: &str, wants: &[&str]) {
-    for w in wants {
-        assert!(haystack.contains(w), "missing {w:?} in:\n{haystack}");
-    }
-}
 
 const MATRIX: &str = r#"
 [matrix]
@@ -169,7 +146,7 @@ fn every_violation_is_reported_at_once() {
             &format!(
                 "{}:{}",
                 policy_path.display(),
-                line_of(&policy, "min = \"1.22.5\"")
+                line_containing(&policy, "min = \"1.22.5\"")
             ),
             &format!("chosen by {}:2", gv.display()),
             "matches \"corp.example/pay/...\"",
@@ -470,8 +447,9 @@ reason = "regression"
     std::fs::write(&f, text).unwrap();
     let r = run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]));
     assert_eq!(r.status(), 1, "{}", r.stderr);
-    let at =
-        |needle: &str, col: usize| format!("{}:{}:{col}: ", f.display(), line_of(text, needle));
+    let at = |needle: &str, col: usize| {
+        format!("{}:{}:{col}: ", f.display(), line_containing(text, needle))
+    };
     let want = [
         // The other tables' first problem, then every matrix problem in file order.
         format!(

@@ -19,15 +19,11 @@ use serde_json::Value;
 fn real_sandbox(env_toml: &str, extra_toolchains: &str) -> (Sandbox, Vec<(String, PathBuf)>) {
     let sb = Sandbox::new();
     let tcs = real_toolchains();
-    let search: Vec<String> = tcs
-        .iter()
-        .map(|(_, root)| format!("{:?}", root.display().to_string()))
-        .collect();
     sb.write_policy(&format!(
         "{}\n[env]\n{env_toml}\n",
         sb.isolated_policy(&format!(
-            "search = [{}]\n{extra_toolchains}",
-            search.join(", ")
+            "{}{extra_toolchains}",
+            common::real_toolchains_search()
         ))
     ));
     sb.write_project_file(".go-version", "1.22.12\n");

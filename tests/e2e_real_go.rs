@@ -13,13 +13,8 @@ use common::{Sandbox, real_toolchains, run};
 /// between tests (outside the repo) so the standard library is compiled once, not per test.
 fn real_sandbox() -> (Sandbox, Vec<(String, PathBuf)>) {
     let sb = Sandbox::new();
-    let tcs = real_toolchains();
-    let search: Vec<String> = tcs
-        .iter()
-        .map(|(_, root)| format!("{:?}", root.display().to_string()))
-        .collect();
-    sb.write_policy(&sb.isolated_policy(&format!("search = [{}]\n", search.join(", "))));
-    (sb, tcs)
+    sb.write_policy(&sb.isolated_policy(&common::real_toolchains_search()));
+    (sb, real_toolchains())
 }
 
 fn gocache() -> PathBuf {

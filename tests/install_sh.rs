@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{BIN, FakeRun, Sandbox, real_toolchains, run};
+use common::{BIN, FakeRun, Sandbox, go_arch, real_toolchains, run};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -149,7 +149,7 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         format!(
             "{}\ngo version go1.23.12 linux/{}\n",
             shim.display(),
-            arch()
+            go_arch()
         )
     );
     // The static binary still finds the user's name through NSS for its audit record.
@@ -188,14 +188,6 @@ fn login_shell(sb: &Sandbox, commands: &str) -> FakeRun {
         .env("HOME", &sb.home)
         .env("PATH", "/usr/bin:/bin");
     run(c)
-}
-
-fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        a => a,
-    }
 }
 
 #[test]
@@ -509,7 +501,7 @@ fn install_sh_go_installs_a_first_toolchain_without_any_go_on_the_machine() {
     let r = login_shell(&sb, "go version");
     assert_eq!(
         r.stdout,
-        format!("go version go1.23.12 linux/{}\n", arch()),
+        format!("go version go1.23.12 linux/{}\n", go_arch()),
         "{}",
         r.stderr
     );

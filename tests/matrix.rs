@@ -6,29 +6,9 @@ mod common;
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::{Sandbox, run};
+use common::{Sandbox, assert_has, day, line_containing, run};
 use gowarden::audit::{LoggedRecord, attr};
-
-/// The UTC date `offset` days from today, computed by `date(1)` so the tests do not check
-/// gowarden's date arithmetic against itself.
-fn day(offset: i64) -> String {
-    let out = Command::new("date")
-        .args(["-u", "-d", &format!("{offset} days"), "+%F"])
-        .output()
-        .expect("date(1)");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// The 1-based line of the first line of `text` containing `needle`.
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} not in {text}"))
-        + 1
-}
 
 const MATRIX: &str = r#"
 [matrix]
@@ -65,14 +45,8 @@ fn policy_at(sb: &Sandbox, text: &str, needle: &str) -> String {
     format!(
         "{}:{}",
         sb.user_policy_path().display(),
-        line_of(text, needle)
+        line_containing(text, needle)
     )
-}
-
-fn assert_has(haystack: &str, wants: &[&str]) {
-    for w in wants {
-        assert!(haystack.contains(w), "missing {w:?} in:\n{haystack}");
-    }
 }
 
 fn assert_refused(r: &common::FakeRun) {
@@ -551,7 +525,7 @@ fn an_invalid_matrix_refuses_every_go_command_with_file_line_and_column() {
     let r = run(sb.go(&["version"]));
     assert_refused(&r);
     let p = sb.user_policy_path();
-    let line = line_of(&text, "corp.example/pay/...");
+    let line = line_containing(&text, "corp.example/pay/...");
     assert_has(
         &r.stderr,
         &[

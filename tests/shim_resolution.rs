@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{Sandbox, run};
+use common::{Sandbox, go_arch, run};
 
 #[test]
 fn go_version_file_picks_exact_toolchain_and_passes_args_through() {
@@ -270,7 +270,7 @@ fn discovery_finds_path_module_cache_and_version_managers_but_not_the_shim() {
     let modcache = sb
         .home
         .join("go/pkg/mod/golang.org")
-        .join(format!("toolchain@v0.0.1-go1.21.9.linux-{}", arch()));
+        .join(format!("toolchain@v0.0.1-go1.21.9.linux-{}", go_arch()));
     common::fake_goroot(&modcache, "go1.21.9");
     common::fake_goroot(&sb.home.join(".goenv/versions/1.19.2"), "go1.19.2");
     common::fake_goroot(&sb.home.join("sdk/go1.18.10"), "go1.18.10");
@@ -303,14 +303,6 @@ fn discovery_finds_path_module_cache_and_version_managers_but_not_the_shim() {
             ),
         );
         assert_eq!(run(c).ran(), Some(format!("go go{v}").as_str()));
-    }
-}
-
-fn arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        a => a,
     }
 }
 
@@ -508,7 +500,7 @@ fn a_module_cache_named_only_in_the_go_env_file_is_searched() {
     common::fake_goroot(
         &cache
             .join("golang.org")
-            .join(format!("toolchain@v0.0.1-go1.21.9.linux-{}", arch())),
+            .join(format!("toolchain@v0.0.1-go1.21.9.linux-{}", go_arch())),
         "go1.21.9",
     );
     let env_file = sb.home.join(".config/go/env");

@@ -213,11 +213,7 @@ pub fn real_toolchains() -> Vec<(String, PathBuf)> {
             PathBuf::from(std::env::var_os("HOME").expect("HOME"))
                 .join(".cache/gowarden-test-toolchains")
         });
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        a => a,
-    };
+    let arch = go_arch();
     let versions = ["go1.22.12", "go1.23.12"];
     versions
         .iter()
@@ -254,4 +250,48 @@ pub fn real_toolchain_zip(name: &str) -> PathBuf {
         .expect("the module cache")
         .join("cache/download/golang.org/toolchain/@v")
         .join(format!("{version}.zip"))
+}
+
+/// Go's name for this machine's architecture (`amd64`), as in toolchain module names.
+pub fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    }
+}
+
+/// `search = [...]` naming the real toolchains' GOROOTs, for a `[toolchains]` table.
+pub fn real_toolchains_search() -> String {
+    let roots: Vec<String> = real_toolchains()
+        .iter()
+        .map(|(_, root)| format!("{:?}", root.display().to_string()))
+        .collect();
+    format!("search = [{}]\n", roots.join(", "))
+}
+
+/// The UTC date `offset` days from today, computed by `date(1)` so the tests do not check
+/// gowarden's date arithmetic against itself.
+pub fn day(offset: i64) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("{offset} days"), "+%F"])
+        .output()
+        .expect("date(1)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The 1-based line of the first line of `text` containing `needle`.
+pub fn line_containing(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in {text}"))
+        + 1
+}
+
+/// Asserts that `haystack` contains every one of `wants`.
+pub fn assert_has(haystack: &str, wants: &[&str]) {
+    for w in wants {
+        assert!(haystack.contains(w), "missing {w:?} in:\n{haystack}");
+    }
 }
