@@ -295,3 +295,31 @@ pub fn assert_has(haystack: &str, wants: &[&str]) {
         assert!(haystack.contains(w), "missing {w:?} in:\n{haystack}");
     }
 }
+
+/// The exit status of a call the shim refused (it never ran go). One name for it, so the
+/// tests follow the documented value.
+pub const REFUSED: i32 = 1;
+
+/// The binary exactly as install.sh builds it (`scripts/build-release.sh`), built once per
+/// target dir: concurrent test binaries wait on a lock instead of building twice.
+pub fn shipped_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+            let lock = fs::File::create(target_dir.join(".shipped-binary.lock")).unwrap();
+            fs2::FileExt::lock_exclusive(&lock).unwrap();
+            let out = Command::new(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-release.sh"),
+            )
+            .env("CARGO_TARGET_DIR", target_dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("scripts/build-release.sh");
+            assert!(out.status.success(), "scripts/build-release.sh failed");
+            let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+            assert!(path.is_file(), "build-release.sh named {}", path.display());
+            path
+        })
+        .clone()
+}
