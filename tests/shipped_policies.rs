@@ -180,3 +180,222 @@ fn the_ci_templates_gates_pass_on_a_fresh_runner() {
         }
     }
 }
+
+/// A fake toolchain where Go's module cache keeps downloaded ones: the example finds
+/// toolchains there (`module_cache = true`); its `/opt/go/*` search names nothing here.
+fn module_cache_toolchain(sb: &Sandbox, version: &str) {
+    let root = sb.home.join(format!(
+        "go/pkg/mod/golang.org/toolchain@v0.0.1-{version}.linux-{}",
+        common::go_arch()
+    ));
+    common::fake_goroot(&root, version);
+}
+
+/// `policies/examples/enterprise.toml` exactly as shipped (read from the repository, installed
+/// as the system policy as its header says), on today's date and on days to come. The debug
+/// build's test hook (`GOWARDEN_TEST_TODAY`) moves the day the matrix judges by; the release
+/// build reads the system clock and then runs the same code, so this proves the example's
+/// decisions do not depend on the date, not that the clock is read right.
+#[test]
+fn the_enterprise_example_works_as_shipped_today_and_in_the_years_to_come() {
+    let file = repo_file("policies/examples/enterprise.toml");
+    let text = fs::read_to_string(&file).unwrap();
+    let sb = Sandbox::new();
+    sb.write_system_policy(&text);
+    module_cache_toolchain(&sb, "go1.25.3");
+    module_cache_toolchain(&sb, "go1.24.9");
+    // Outside any project: no go.mod, no version file (the default tier, the policy default).
+    let outside = sb.root.join("scratch");
+    fs::create_dir_all(&outside).unwrap();
+    // A payments service pinned to its tier's recommended release.
+    sb.write_project_file("go.mod", "module corp.example/pay/api\n\ngo 1.24\n");
+    sb.write_project_file(".go-version", "1.24.9\n");
+    fs::create_dir_all(sb.project.join("cmd/tool")).unwrap();
+
+    for offset in [0, 365, 3650] {
+        let today = common::day(offset);
+        let on = |mut c: Command| {
+            c.env("GOWARDEN_TEST_TODAY", &today);
+            run(c)
+        };
+        let r = on(sb.gowarden(&["policy", "check", file.to_str().unwrap()]));
+        assert_eq!(
+            (r.status(), r.stdout.as_str(), r.stderr.as_str()),
+            (
+                0,
+                format!("{}: ok (3 tiers, 2 blocked releases)\n", file.display()).as_str(),
+                ""
+            ),
+            "on {today}"
+        );
+
+        let mut c = sb.go(&["build", "./..."]);
+        c.current_dir(&outside);
+        let r = on(c);
+        assert_eq!(
+            (r.status(), r.ran(), r.stderr.as_str()),
+            (0, Some("go go1.25.3"), ""),
+            "outside a project on {today}"
+        );
+        assert_eq!(r.env("GOPROXY"), Some("https://proxy.golang.org"));
+        assert_eq!(r.env("GOFLAGS"), Some("-mod=readonly"));
+
+        let r = on(sb.go(&["build", "./..."]));
+        assert_eq!(
+            (r.status(), r.ran(), r.stderr.as_str()),
+            (0, Some("go go1.24.9"), ""),
+            "payments on {today}"
+        );
+        // The developer role installs into go's default GOBIN (~/go/bin).
+        let r = on(sb.go(&["install", "./cmd/tool"]));
+        assert_eq!((r.status(), r.stderr.as_str()), (0, ""), "on {today}");
+        // CI=true gives nobody the builder role: the developer's deny rules still apply.
+        let mut c = sb.go(&["build", "-toolexec=/bin/true", "."]);
+        c.env("CI", "true");
+        let r = on(c);
+        assert_eq!(r.status(), common::REFUSED, "{}", r.stdout);
+        assert_eq!(r.ran(), None);
+        common::assert_has(
+            &r.stderr,
+            &[
+                "refused `-toolexec=/bin/true` in `go build`",
+                "role: developer, the default role",
+                "rule: dev-no-build-tampering",
+            ],
+        );
+    }
+}
+
+/// Each class of rollout problem `gowarden policy check` reports, on a fixed day, as whole
+/// outputs: what, where (file:line:col), why and the fix.
+#[test]
+fn policy_check_reports_rollout_problems_with_their_fix() {
+    let sb = Sandbox::new();
+    let check = |toml: &str| {
+        let path = sb.root.join("candidate.toml");
+        fs::write(&path, toml).unwrap();
+        let mut c = sb.gowarden(&["policy", "check", path.to_str().unwrap()]);
+        c.env("GOWARDEN_TEST_TODAY", "2030-06-15");
+        let r = run(c);
+        (
+            r.status(),
+            r.stdout.replace(path.to_str().unwrap(), "P"),
+            r.stderr,
+        )
+    };
+    let tiers = |default: &str, upgrade_by: &str| {
+        format!(
+            "[toolchains]\ndefault = \"{default}\"\n\n[matrix]\ndefault_tier = \"internal\"\n\n\
+             [[tier]]\nname = \"internal\"\nmin = \"1.24.0\"\nrecommended = \"1.25.0\"\n\
+             {upgrade_by}owner = \"platform\"\n"
+        )
+    };
+    // Below min: refused now.
+    assert_eq!(
+        check(&tiers("1.23", "")),
+        (
+            1,
+            "invalid policy P:2:11: [toolchains] default = \"1.23\" is what every project \
+             without a version file runs, and the default tier \"internal\" (P:5) refuses it \
+             now: it is below the minimum go1.24.0 (P:9): go outside a pinned project would be \
+             refused; set it to 1.25.0 (the tier's recommended)\nP: 1 problem\n"
+                .to_string(),
+            String::new()
+        )
+    );
+    // Below recommended with a deadline to come: refused from that day.
+    assert_eq!(
+        check(&tiers("1.24.3", "upgrade_by = 2031-01-31\n")),
+        (
+            1,
+            "invalid policy P:2:11: [toolchains] default = \"1.24.3\" is what every project \
+             without a version file runs, and the default tier \"internal\" (P:5) will refuse \
+             it after 2031-01-31 (P:11): it is below the recommended go1.25.0 (P:10): go \
+             outside a pinned project would be refused; set it to 1.25.0 (the tier's \
+             recommended)\nP: 1 problem\n"
+                .to_string(),
+            String::new()
+        )
+    );
+    // A deadline already past is a warning; with the default at recommended, nothing else.
+    assert_eq!(
+        check(&tiers("1.25", "upgrade_by = 2030-06-14\n")),
+        (
+            0,
+            "warning: P:11:14: tier \"internal\": upgrade_by 2030-06-14 has passed (today is \
+             2030-06-15): the shim refuses every version below go1.25.0 in this tier now; if \
+             that is not what you want, set a date to come or remove upgrade_by (then older \
+             versions only warn)\nP: ok (1 tier, 0 blocked releases) with 1 warning\n"
+                .to_string(),
+            String::new()
+        )
+    );
+    // On the deadline itself it still runs: no warning.
+    assert_eq!(
+        check(&tiers("1.25", "upgrade_by = 2030-06-15\n")).1,
+        "P: ok (1 tier, 0 blocked releases)\n"
+    );
+    // Below recommended, no deadline: every unpinned project warns.
+    assert_eq!(
+        check(&tiers("1.24", "")),
+        (
+            0,
+            "warning: P:2:11: [toolchains] default = \"1.24\" is what every project without a \
+             version file runs, and the default tier \"internal\" (P:5) recommends go1.25.0 \
+             (P:10): every project without a version file will warn; set it to 1.25.0 (the \
+             tier's recommended)\nP: ok (1 tier, 0 blocked releases) with 1 warning\n"
+                .to_string(),
+            String::new()
+        )
+    );
+
+    let roles = |binding: &str, ci_role: &str| {
+        format!(
+            "[roles]\ndefault = \"dev\"\n\n[[binding]]\nrole = \"ci\"\n{binding}\n\n\
+             [role.dev]\ninstall_dirs = [\"~/go/bin\"]\n\n[[role.dev.deny]]\nid = \"no-toolexec\"\n\
+             flags = [\"toolexec\"]\nmessage = \"no wrappers\"\n\n[[role.dev.deny]]\n\
+             id = \"no-env-w\"\ncommand = \"env\"\nenv_keys = [\"GOFLAGS\"]\n\n[role.ci]\n{ci_role}"
+        )
+    };
+    // An env binding to a role without the default's deny rule.
+    assert_eq!(
+        check(&roles(
+            "env = { CI = \"true\" }",
+            "install_dirs = [\"~/go/bin\"]\n"
+        )),
+        (
+            1,
+            "invalid policy P:4:1: [[binding]] gives role \"ci\" to anyone whose environment \
+             has CI=true, and \"ci\" is laxer than the default role \"dev\": it lacks the \
+             default role's deny rule \"no-toolexec\" (no wrappers); whoever runs go sets its \
+             environment, so bind \"ci\" by gids, uids or groups instead (or make it at least \
+             as strict as \"dev\")\nP: 1 problem\n"
+                .to_string(),
+            String::new()
+        )
+    );
+    // Wider install dirs are laxer too.
+    let strict_rules = "[[role.ci.deny]]\nid = \"ci-no-toolexec\"\nflags = [\"toolexec\", \
+                        \"overlay\"]\n\n[[role.ci.deny]]\nid = \"ci-no-env-write\"\ncommand = \
+                        \"env\"\nflags = [\"w\", \"u\"]\n";
+    let wide = format!("install_dirs = [\"/usr/local/bin\"]\n{strict_rules}");
+    assert_eq!(
+        check(&roles("env = { CI = \"true\" }", &wide)).1,
+        "invalid policy P:4:1: [[binding]] gives role \"ci\" to anyone whose environment has \
+         CI=true, and \"ci\" is laxer than the default role \"dev\": it may `go install` into \
+         /usr/local/bin, which the default role may not; whoever runs go sets its environment, \
+         so bind \"ci\" by gids, uids or groups instead (or make it at least as strict as \
+         \"dev\")\nP: 1 problem\n"
+    );
+    // As strict on every rule (its -w/-u rule covers the key rule): no problem; nor for the
+    // laxer role bound by a group, which the caller cannot choose.
+    let narrow = format!("install_dirs = [\"~/go/bin/ci\"]\n{strict_rules}");
+    assert_eq!(
+        check(&roles("env = { CI = \"true\" }", &narrow)).1,
+        "P: ok (0 tiers, 0 blocked releases)\n"
+    );
+    assert_eq!(
+        check(&roles("gids = [4242]", "install_dirs = [\"~/go/bin\"]\n")).1,
+        "P: ok (0 tiers, 0 blocked releases)\n"
+    );
+}
