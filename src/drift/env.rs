@@ -235,7 +235,17 @@ pub fn check<E: Fn(&str) -> Option<OsString>>(
                             "the go env file sets {key}; the policy forbids it ({at}) and every \
                              go run without the shim reads that file"
                         ),
-                        fix: format!("run `gowarden drift --fix` (or `go env -u {key}`)"),
+                        // `go env -u` only where the caller's role may run it.
+                        fix: if crate::policy::rules::caller_may_run(
+                            policy,
+                            Some(goroot),
+                            dir,
+                            &["env", "-u", key],
+                        ) {
+                            format!("run `gowarden drift --fix` (or `go env -u {key}`)")
+                        } else {
+                            "run `gowarden drift --fix`".to_string()
+                        },
                     });
                 }
             }

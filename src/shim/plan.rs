@@ -128,15 +128,19 @@ pub fn plan_with(
         return Err(refusal);
     };
     let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    // Whether the caller's role may run a go command line gowarden would print as a fix.
+    let may_run =
+        |fix: &[&str]| policy::rules::caller_may_run(&policy, Some(&toolchain.goroot), cwd, fix);
     if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_env_write(tool, &args) {
-        env_file_goroot_agrees(&toolchain).map_err(|r| r.with_tier(tier.as_ref()))?;
+        env_file_goroot_agrees(&toolchain, &may_run).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
     let mut env = child_env(&policy, &toolchain);
-    let env_plan = crate::envpolicy::plan(
+    let env_plan = crate::envpolicy::plan_for_caller(
         &policy,
         &toolchain.goroot,
         crate::goenv::process_env,
         || opts.env_report_only || is_env_write(tool, &args),
+        &may_run,
     )?;
     env.extend(env_plan.changes);
     // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
@@ -231,7 +235,10 @@ fn check_role(
 /// GONOSUMDB...) behind the rules, which judge the chosen toolchain's. Where the policy has
 /// rules or `[env]`, a GOROOT there must name the chosen toolchain; `go env -u GOROOT`, the
 /// fix, is never refused.
-fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
+fn env_file_goroot_agrees(
+    toolchain: &Toolchain,
+    may_run: &dyn Fn(&[&str]) -> bool,
+) -> Result<(), Refusal> {
     let Some(file) = crate::goenv::env_file_path(crate::goenv::process_env) else {
         return Ok(());
     };
@@ -249,12 +256,23 @@ fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
     if same(Path::new(&e.value), &toolchain.goroot) {
         return Ok(());
     }
+    // drift --fix does not touch GOROOT (no policy rule names it): where the role may not run
+    // `go env -u`, the fix is an edit of the user's own file.
+    let fix = if may_run(&["env", "-u", "GOROOT"]) {
+        "run `go env -u GOROOT`".to_string()
+    } else {
+        format!(
+            "delete line {} (GOROOT=…) from {} (your role may not run `go env -u GOROOT`)",
+            e.line,
+            file.display()
+        )
+    };
     Err(Refusal::new(
         "env.goroot-in-env-file",
         format!(
             "{}:{}: GOROOT={} in the go env file would make go read that tree's go.env instead \
              of the chosen toolchain's ({}), past the policy's rules; gowarden chooses the \
-             toolchain: run `go env -u GOROOT`",
+             toolchain: {fix}",
             file.display(),
             e.line,
             e.value.to_string_lossy(),
