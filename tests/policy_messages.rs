@@ -245,3 +245,90 @@ fn a_goroot_in_the_go_env_file_gets_the_fix_each_role_may_run() {
         assert_eq!(r.status(), 0, "builder: {builder}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_user_policy_that_cannot_be_used_says_what_it_is_and_the_fix_for_where_it_was_named() {
+    let sb = Sandbox::new();
+    // A directory named by GOWARDEN_POLICY.
+    let mut c = sb.go(&["version"]);
+    c.env("GOWARDEN_POLICY", "/tmp");
+    let r = run(c);
+    assert_eq!(
+        (r.status(), r.stderr.as_str()),
+        (
+            REFUSED,
+            "gowarden: refusing policy /tmp (from $GOWARDEN_POLICY): it is a directory, not a \
+             policy file; point $GOWARDEN_POLICY at a policy file or unset it\n"
+        )
+    );
+    assert_eq!(r.stdout, "");
+
+    // The user config policy: a dangling link is an error naming the link and its target,
+    // never a silent fall-back to the default.
+    let user = sb.home.join(".config/gowarden/policy.toml");
+    fs::create_dir_all(user.parent().unwrap()).unwrap();
+    let target = sb.root.join("moved-away.toml");
+    std::os::unix::fs::symlink(&target, &user).unwrap();
+    let mut c = sb.go(&["version"]);
+    c.env_remove("GOWARDEN_POLICY");
+    let r = run(c);
+    let fix = format!(
+        "fix {} or remove it (then the embedded default policy applies)",
+        user.display()
+    );
+    assert_eq!(
+        (r.status(), r.stderr.clone()),
+        (
+            REFUSED,
+            format!(
+                "gowarden: cannot open policy {} (user policy): it is a symbolic link to {}, \
+                 which does not exist; {fix}\n",
+                user.display(),
+                target.display()
+            )
+        )
+    );
+    let mut c = sb.gowarden(&["doctor"]);
+    c.env_remove("GOWARDEN_POLICY");
+    let r = run(c);
+    assert_ne!(r.status(), 0, "doctor: {}", r.stdout);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("it is a symbolic link to"), "{all}");
+
+    // Unreadable: no word of a variable that is not set. Root reads anything, so as root the
+    // check runs as nobody (the sandbox dirs are world-searchable).
+    fs::remove_file(&user).unwrap();
+    fs::write(&user, "[policy]\nname = \"mine\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let root = nix::unistd::getuid().is_root();
+    let mode = if root { 0o600 } else { 0o000 };
+    fs::set_permissions(&user, fs::Permissions::from_mode(mode)).unwrap();
+    for d in [
+        sb.home.clone(),
+        sb.home.join(".config"),
+        user.parent().unwrap().to_path_buf(),
+    ] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut c = if root {
+        let mut c = sb.command("setpriv");
+        c.args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(common::BIN);
+        c
+    } else {
+        sb.command(common::BIN)
+    };
+    c.arg("which").env_remove("GOWARDEN_POLICY");
+    let r = run(c);
+    assert_eq!(
+        (r.status(), r.stderr),
+        (
+            REFUSED,
+            format!(
+                "gowarden: cannot open policy {} (user policy): Permission denied (os error 13); \
+                 {fix}\n",
+                user.display()
+            )
+        )
+    );
+}
