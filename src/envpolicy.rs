@@ -304,13 +304,13 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
                 && *origin == Origin::ProcessEnv
             {
                 conflicts.push(Problem {
-                    short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                    short: format!("{key}={} from {}", shown(c), describe(origin)),
                     full: format!(
                         "{key}={}, set in {}, conflicts with the policy, which enforces {key}={} \
                          ({}) and refuses other values ([env] on_conflict = \"refuse\"); fix: {}",
-                        c.to_string_lossy(),
+                        shown(c),
                         describe(origin),
-                        v.get_ref(),
+                        shown(OsStr::new(v.get_ref())),
                         check.policy_at,
                         fix_for(key, origin, may_run)
                     ),
@@ -343,11 +343,11 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
             && let Some((c, origin)) = &caller
         {
             conflicts.push(Problem {
-                short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                short: format!("{key}={} from {}", shown(c), describe(origin)),
                 full: format!(
                     "{key}={}, set in {}, is forbidden by the policy ({}), which refuses to \
                      run go with it ([env] on_conflict = \"refuse\"); fix: {}",
-                    c.to_string_lossy(),
+                    shown(c),
                     describe(origin),
                     check.policy_at,
                     fix_for(key, origin, may_run)
@@ -369,7 +369,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
                     unremovable.push(Problem {
                         short: format!(
                             "{key}={} from {}:{}",
-                            entry.value.to_string_lossy(),
+                            shown(&entry.value),
                             path.display(),
                             entry.line
                         ),
@@ -380,7 +380,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
                              gowarden cannot remove it for this call; fix: {}",
                             path.display(),
                             entry.line,
-                            entry.value.to_string_lossy(),
+                            shown(&entry.value),
                             check.policy_at,
                             env_file_fix(key, may_run)
                         ),
@@ -555,6 +555,12 @@ pub fn env_file_fix(key: &str, may_run: &dyn Fn(&[&str]) -> bool) -> String {
     }
 }
 
+/// A value for a message: as the audit log records it, URL userinfo (a proxy password)
+/// redacted.
+fn shown(v: &OsStr) -> String {
+    crate::audit::redact_url_userinfo_str(&v.to_string_lossy()).into_owned()
+}
+
 fn non_empty(v: Option<OsString>) -> Option<OsString> {
     v.filter(|v| !v.is_empty())
 }
@@ -566,11 +572,11 @@ pub fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
 
 fn describe_check(c: &EnvCheck) -> String {
     let show = |v: &Option<OsString>| match v {
-        Some(v) => format!("{:?}", v.to_string_lossy()),
+        Some(v) => format!("{:?}", shown(v)),
         None => "unset".to_string(),
     };
     let caller = match &c.caller {
-        Some((v, o)) => format!("{:?} from {}", v.to_string_lossy(), describe(o)),
+        Some((v, o)) => format!("{:?} from {}", shown(v), describe(o)),
         None => "unset".into(),
     };
     let how = match c.action {

@@ -332,3 +332,25 @@ fn a_user_policy_that_cannot_be_used_says_what_it_is_and_the_fix_for_where_it_wa
         )
     );
 }
+
+#[test]
+fn a_refusal_prints_a_proxy_password_as_the_audit_log_records_it_redacted() {
+    let sb = sandbox("");
+    let mut c = sb.go(&["version"]);
+    c.env("GOPROXY", "https://alice:s3cret@proxy.corp.example/go");
+    let r = run(c);
+    assert_eq!(r.status(), REFUSED);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: GOPROXY=https://REDACTED@proxy.corp.example/go, set in the environment, \
+             conflicts with the policy, which enforces GOPROXY=https://proxy.golang.org ({}) \
+             and refuses other values ([env] on_conflict = \"refuse\"); fix: unset GOPROXY in \
+             the environment (e.g. your shell profile)\n",
+            policy_line(&sb, "enforce = {")
+        )
+    );
+    let log = fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
+    assert!(log.contains("gowarden.rule"), "{log}");
+    assert!(!log.contains("s3cret"), "{log}");
+}
