@@ -354,3 +354,56 @@ fn a_refusal_prints_a_proxy_password_as_the_audit_log_records_it_redacted() {
     assert!(log.contains("gowarden.rule"), "{log}");
     assert!(!log.contains("s3cret"), "{log}");
 }
+
+#[test]
+fn a_callers_gotoolchain_version_is_overridden_with_a_word_on_what_to_use() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.23.4");
+    let gv = sb.write_project_file(".go-version", "1.22.3\n");
+    let go = |gotoolchain: &str| {
+        let mut c = sb.go(&["build"]);
+        c.env("GOTOOLCHAIN", gotoolchain);
+        run(c)
+    };
+    let r = go("go1.23.4");
+    assert_eq!(r.ran(), Some("go go1.22.3"));
+    assert_eq!(r.env("GOTOOLCHAIN"), Some("local"));
+    let policy = format!(
+        "{} (from $GOWARDEN_POLICY)",
+        sb.user_policy_path().display()
+    );
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: warning: GOTOOLCHAIN=go1.23.4 in the environment is not used: gowarden \
+             runs go1.22.3 (chosen by {}:1) with GOTOOLCHAIN=local ([toolchains] gotoolchain, \
+             policy {policy}); to choose the version, write 1.23.4 in a .go-version file at the \
+             project root, or set GOWARDEN_GO_VERSION=1.23.4 for one command\n",
+            gv.display()
+        )
+    );
+    // The fix it names works.
+    let mut c = sb.go(&["build"]);
+    c.env("GOWARDEN_GO_VERSION", "1.23.4");
+    assert_eq!(run(c).ran(), Some("go go1.23.4"));
+    // Not a version, or the version that runs anyway: nothing to say.
+    for quiet in ["local", "auto", "go1.22.3", "go1.22.3+auto"] {
+        let r = go(quiet);
+        assert_eq!(
+            (r.ran(), r.stderr.as_str()),
+            (Some("go go1.22.3"), ""),
+            "{quiet}"
+        );
+    }
+    // Where the policy lets no environment choose, only the file is offered.
+    sb.write_policy(&sb.isolated_policy("[resolve]\nallow_env_override = false\n"));
+    let r = go("go1.23.4+auto");
+    assert!(
+        r.stderr.ends_with(
+            "to choose the version, write 1.23.4 in a .go-version file at the project root\n"
+        ),
+        "{}",
+        r.stderr
+    );
+}

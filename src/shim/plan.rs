@@ -127,7 +127,8 @@ pub fn plan_with(
         }
         return Err(refusal);
     };
-    let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    let mut warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
     // Whether the caller's role may run a go command line gowarden would print as a fix.
     let may_run =
         |fix: &[&str]| policy::rules::caller_may_run(&policy, Some(&toolchain.goroot), cwd, fix);
@@ -228,6 +229,71 @@ fn check_role(
         }),
         _ => Ok((eval.role, eval.invocation)),
     }
+}
+
+/// A caller's `GOTOOLCHAIN=go1.X.Y` (with or without `+auto`/`+path`) asks for a version;
+/// the shim runs the one it chose with `[toolchains] gotoolchain` instead, so say so (as a
+/// once-a-day warning) and what chooses the version here, as far as the policy lets the
+/// caller choose it.
+fn gotoolchain_overridden(
+    policy: &LoadedPolicy,
+    toolchain: &Toolchain,
+    request: &Request,
+) -> Option<String> {
+    let gt = &policy.policy.toolchains.gotoolchain;
+    if gt == "inherit" {
+        return None;
+    }
+    let caller = std::env::var("GOTOOLCHAIN").ok()?;
+    let name = caller
+        .strip_suffix("+auto")
+        .or_else(|| caller.strip_suffix("+path"))
+        .unwrap_or(&caller);
+    let asked = crate::version::GoVersion::parse_go(name)?;
+    if &caller == gt || asked.cmp_go(&toolchain.version).is_eq() {
+        return None;
+    }
+    let bare = name.strip_prefix("go").unwrap_or(name);
+    let mut ways = Vec::new();
+    if policy
+        .policy
+        .resolve
+        .files
+        .iter()
+        .any(|f| f.get_ref() == ".go-version")
+    {
+        ways.push(format!(
+            "write {bare} in a .go-version file at the project root"
+        ));
+    }
+    if policy.policy.resolve.allow_env_override {
+        ways.push(format!(
+            "set {}={bare} for one command",
+            resolve::VERSION_ENV
+        ));
+    }
+    let fix = if ways.is_empty() && policy.policy.resolve.files.is_empty() {
+        "only the policy's [toolchains] default chooses the version here".to_string()
+    } else if ways.is_empty() {
+        format!(
+            "the policy lets only {} choose the version here",
+            policy
+                .policy
+                .resolve
+                .files
+                .iter()
+                .map(|f| f.get_ref().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!("to choose the version, {}", ways.join(", or "))
+    };
+    Some(format!(
+        "GOTOOLCHAIN={caller} in the environment is not used: gowarden runs {} (chosen by {}) \
+         with GOTOOLCHAIN={gt} ([toolchains] gotoolchain, policy {}); {fix}",
+        toolchain.name, request.source, policy.origin
+    ))
 }
 
 /// go locates `$GOROOT/go.env` by a GOROOT in the user's go env file before the one in its
