@@ -407,3 +407,29 @@ fn a_callers_gotoolchain_version_is_overridden_with_a_word_on_what_to_use() {
         r.stderr
     );
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_version_file_is_accepted() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.23.4");
+    sb.write_project_file(".go-version", "\u{feff}1.22.3\n");
+    let r = run(sb.go(&["build"]));
+    assert_eq!((r.ran(), r.stderr.as_str()), (Some("go go1.22.3"), ""));
+    // In .tool-versions the mark used to hide the golang line: the newest release ran.
+    fs::remove_file(sb.project.join(".go-version")).unwrap();
+    sb.write_project_file(".tool-versions", "\u{feff}golang 1.22.3\n");
+    let r = run(sb.go(&["build"]));
+    assert_eq!((r.ran(), r.stderr.as_str()), (Some("go go1.22.3"), ""));
+    // A policy with one loads too (the TOML reader accepts it).
+    let policy = sb.root.join("bom.toml");
+    fs::write(&policy, "\u{feff}[policy]\nname = \"bom\"\n").unwrap();
+    let r = run(sb.gowarden(&["policy", "check", policy.to_str().unwrap()]));
+    assert_eq!(
+        (r.status(), r.stdout),
+        (
+            0,
+            format!("{}: ok (0 tiers, 0 blocked releases)\n", policy.display())
+        )
+    );
+}
