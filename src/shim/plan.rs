@@ -114,9 +114,10 @@ pub fn plan_with(
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
             let today = crate::date::Date::today_utc();
-            let findings = matrix.judge(v, &format!("go{v}"), &request, tier.as_ref(), today);
-            if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
-                return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier.as_ref()));
+            if let Some((rule, message)) =
+                matrix.refusal(v, &format!("go{v}"), &request, tier.as_ref(), today)
+            {
+                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()));
             }
         }
         let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
@@ -174,10 +175,13 @@ fn judge(
     tier: Option<&TierChoice>,
 ) -> Result<Vec<String>, Refusal> {
     let today = crate::date::Date::today_utc();
-    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
-    if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
-        return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier));
+    // Refusals in the block layout of a role refusal; warnings stay one line each.
+    if let Some((rule, message)) =
+        matrix.refusal(&toolchain.version, &toolchain.name, request, tier, today)
+    {
+        return Err(Refusal::new(rule, message).with_tier(tier));
     }
+    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
     findings.extend(matrix::consistency(
         project,
         request,
