@@ -118,13 +118,17 @@ fn gate_commands(template: &str) -> Vec<String> {
     cmds
 }
 
+/// A CI template, the environment its runner sets, and whether it installs the default policy
+/// as the system policy.
+type Runner = (&'static str, &'static [(&'static str, &'static str)], bool);
+
 #[test]
 fn the_ci_templates_gates_pass_on_a_fresh_runner() {
     let tcs = real_toolchains();
     // GitHub: setup-go's go on PATH behind the shims, the shipped default policy installed as
     // the system policy (`install.sh --system --policy policies/default.toml`).
     // GitLab: the golang image (GOTOOLCHAIN=local in its environment), the embedded default.
-    let runners: [(&str, &[(&str, &str)], bool); 2] = [
+    let runners: [Runner; 2] = [
         (
             "shims/ci/github-actions.yml",
             &[("CI", "true"), ("GITHUB_ACTIONS", "true")],
