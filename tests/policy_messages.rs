@@ -353,6 +353,18 @@ fn a_refusal_prints_a_proxy_password_as_the_audit_log_records_it_redacted() {
     let log = fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
     assert!(log.contains("gowarden.rule"), "{log}");
     assert!(!log.contains("s3cret"), "{log}");
+    // The CLI shows the same refusal, and drift the same value, redacted alike.
+    for args in [&["which"][..], &["drift"], &["drift", "--json"]] {
+        let mut c = sb.gowarden(args);
+        c.env("GOPROXY", "https://alice:s3cret@proxy.corp.example/go");
+        let r = run(c);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            all.contains("https://REDACTED@proxy.corp.example/go"),
+            "{args:?}: {all}"
+        );
+        assert!(!all.contains("s3cret"), "{args:?}: {all}");
+    }
 }
 
 #[test]
