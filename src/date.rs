@@ -75,8 +75,18 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
-    /// Today in UTC, from the system clock.
+    /// Today in UTC, from the system clock. A binary built with the `test-hooks` feature lets
+    /// the test suite move the day (`GOWARDEN_TEST_TODAY=YYYY-MM-DD`), so a policy's dates can
+    /// be judged on days to come; release builds have no such switch, since it would move
+    /// every `upgrade_by` deadline.
     pub fn today_utc() -> Date {
+        #[cfg(feature = "test-hooks")]
+        if let Some(d) = std::env::var("GOWARDEN_TEST_TODAY")
+            .ok()
+            .and_then(|d| Date::parse(&d))
+        {
+            return d;
+        }
         Date::from_days(today_days())
     }
 }

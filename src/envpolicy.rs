@@ -21,9 +21,13 @@
 //!   the shim refuses (rule `env.forbidden-in-env-file`) with the `go env -u` that fixes it.
 //!   `go env` shows a neutral value as set (`GONOSUMDB=","`), which is visible but harmless.
 //!
-//! A caller's value that differs from an enforced one, or that sets a forbidden key, is a
-//! *conflict*: with `on_conflict = "refuse"` the shim refuses (rule `env.conflict`) instead of
-//! fixing it silently. Values from `$GOROOT/go.env` are the distribution's, never conflicts.
+//! A value in the caller's environment that differs from an enforced one, or a forbidden key
+//! the caller sets (environment or go env file), is a *conflict*: with `on_conflict =
+//! "refuse"` the shim refuses (rule `env.conflict`) instead of fixing it silently. A go env
+//! file value of an enforced key is overridden, never refused: it cannot reach go through the
+//! shim, and it is often what `gowarden drift --fix` wrote before the policy changed the value.
+//! Values from `$GOROOT/go.env` are the distribution's, never conflicts. Every fix a refusal
+//! prints is one the caller's role may run ([`env_file_fix`]).
 //! `go env -w`/`go env -u` are the repair path (go itself runs them before checking its
 //! configuration for the same reason), so they are never refused here.
 //!
@@ -256,6 +260,18 @@ pub fn plan<E: Fn(&str) -> Option<OsString>>(
     env: E,
     repair: impl FnOnce() -> bool,
 ) -> std::result::Result<EnvPlan, Refusal> {
+    plan_for_caller(loaded, goroot, env, repair, &|_| true)
+}
+
+/// [`plan`], with `may_run` telling whether the caller's role lets a go command line run, so
+/// that a refusal offers only fixes the same policy allows (asked only when a refusal is due).
+pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
+    loaded: &LoadedPolicy,
+    goroot: &Path,
+    env: E,
+    repair: impl FnOnce() -> bool,
+    may_run: &dyn Fn(&[&str]) -> bool,
+) -> std::result::Result<EnvPlan, Refusal> {
     let rules = &loaded.policy.env;
     let mut out = EnvPlan::default();
     if rules.is_empty() {
@@ -279,19 +295,24 @@ pub fn plan<E: Fn(&str) -> Option<OsString>>(
             action: Action::Kept,
         };
         if caller.as_ref().map(|(c, _)| c) != Some(&want) {
+            // Only a value set in this call's environment conflicts. The go env file's value
+            // never reaches go through the shim (the variable beats the file), and it is often
+            // a value gowarden wrote itself (`drift --fix`) before the policy changed it:
+            // refusing it would break every call until the next fix. `gowarden drift`
+            // reports it for the calls that bypass the shim.
             if let Some((c, origin)) = &caller
-                && is_callers(origin)
+                && *origin == Origin::ProcessEnv
             {
                 conflicts.push(Problem {
-                    short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                    short: format!("{key}={} from {}", shown(c), describe(origin)),
                     full: format!(
                         "{key}={}, set in {}, conflicts with the policy, which enforces {key}={} \
                          ({}) and refuses other values ([env] on_conflict = \"refuse\"); fix: {}",
-                        c.to_string_lossy(),
+                        shown(c),
                         describe(origin),
-                        v.get_ref(),
+                        shown(OsStr::new(v.get_ref())),
                         check.policy_at,
-                        fix_for(key, origin)
+                        fix_for(key, origin, may_run)
                     ),
                 });
             }
@@ -322,14 +343,14 @@ pub fn plan<E: Fn(&str) -> Option<OsString>>(
             && let Some((c, origin)) = &caller
         {
             conflicts.push(Problem {
-                short: format!("{key}={} from {}", c.to_string_lossy(), describe(origin)),
+                short: format!("{key}={} from {}", shown(c), describe(origin)),
                 full: format!(
                     "{key}={}, set in {}, is forbidden by the policy ({}), which refuses to \
                      run go with it ([env] on_conflict = \"refuse\"); fix: {}",
-                    c.to_string_lossy(),
+                    shown(c),
                     describe(origin),
                     check.policy_at,
-                    fix_for(key, origin)
+                    fix_for(key, origin, may_run)
                 ),
             });
         }
@@ -348,7 +369,7 @@ pub fn plan<E: Fn(&str) -> Option<OsString>>(
                     unremovable.push(Problem {
                         short: format!(
                             "{key}={} from {}:{}",
-                            entry.value.to_string_lossy(),
+                            shown(&entry.value),
                             path.display(),
                             entry.line
                         ),
@@ -356,12 +377,12 @@ pub fn plan<E: Fn(&str) -> Option<OsString>>(
                             "the go env file {}:{} sets {key}={}, which the policy forbids ({}); \
                              go reads that file whatever its environment says (an empty variable \
                              does not hide it) and no value of {key} means the same as unset, so \
-                             gowarden cannot remove it for this call; fix: run `go env -u {key}` \
-                             (or `gowarden drift --fix`)",
+                             gowarden cannot remove it for this call; fix: {}",
                             path.display(),
                             entry.line,
-                            entry.value.to_string_lossy(),
-                            check.policy_at
+                            shown(&entry.value),
+                            check.policy_at,
+                            env_file_fix(key, may_run)
                         ),
                     });
                     check.value = Some(entry.value.clone());
@@ -513,11 +534,31 @@ pub fn origin_json(origin: &Origin) -> serde_json::Value {
     }
 }
 
-fn fix_for(key: &str, origin: &Origin) -> String {
+fn fix_for(key: &str, origin: &Origin, may_run: &dyn Fn(&[&str]) -> bool) -> String {
     match origin {
         Origin::ProcessEnv => format!("unset {key} in the environment (e.g. your shell profile)"),
-        _ => format!("run `go env -u {key}` (or `gowarden drift --fix`)"),
+        _ => env_file_fix(key, may_run),
     }
+}
+
+/// How to take `key` out of the user's go env file: `go env -u` where the caller's role may
+/// run it, else `gowarden drift --fix` (no go command, so no role rule applies; it writes
+/// only what the policy asks for).
+pub fn env_file_fix(key: &str, may_run: &dyn Fn(&[&str]) -> bool) -> String {
+    if may_run(&["env", "-u", key]) {
+        format!("run `go env -u {key}` (or `gowarden drift --fix`)")
+    } else {
+        format!(
+            "run `gowarden drift --fix`, which removes {key} from the go env file (your role \
+             may not run `go env -u {key}`)"
+        )
+    }
+}
+
+/// A value for a message: as the audit log records it, URL userinfo (a proxy password)
+/// redacted.
+fn shown(v: &OsStr) -> String {
+    crate::audit::redact_url_userinfo_str(&v.to_string_lossy()).into_owned()
 }
 
 fn non_empty(v: Option<OsString>) -> Option<OsString> {
@@ -531,11 +572,11 @@ pub fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
 
 fn describe_check(c: &EnvCheck) -> String {
     let show = |v: &Option<OsString>| match v {
-        Some(v) => format!("{:?}", v.to_string_lossy()),
+        Some(v) => format!("{:?}", shown(v)),
         None => "unset".to_string(),
     };
     let caller = match &c.caller {
-        Some((v, o)) => format!("{:?} from {}", v.to_string_lossy(), describe(o)),
+        Some((v, o)) => format!("{:?} from {}", shown(v), describe(o)),
         None => "unset".into(),
     };
     let how = match c.action {

@@ -322,10 +322,16 @@ fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     rest.starts_with([' ', '\t']).then(|| rest.trim())
 }
 
-/// A file's bytes; `None` where there is no such file (or a directory stands there).
+/// A file's bytes; `None` where there is no such file (or a directory stands there). A
+/// leading UTF-8 byte order mark (as editors on Windows write it) is dropped: `.go-version`
+/// and `.tool-versions` are not go's files, and left in, the mark made `1.22.10` invalid and,
+/// worse, hid a `.tool-versions` golang line. (go.mod is go's: go itself rejects a mark there.)
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
+        Ok(bytes) => Ok(Some(match bytes.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) => rest.to_vec(),
+            None => bytes,
+        })),
         Err(e)
             if matches!(
                 e.kind(),

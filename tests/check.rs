@@ -578,7 +578,7 @@ fn the_enterprise_example_gates_a_payments_repository() {
     assert_has(
         &r.stderr,
         &[
-            "go1.24.3 is below the minimum go1.24.4 of tier \"payments\"",
+            "refused go1.24.3: it is below the minimum go1.24.4 of tier \"payments\"",
             "payments-platform@corp.example (#payments-platform)",
         ],
     );

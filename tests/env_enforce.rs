@@ -218,23 +218,29 @@ fn on_conflict_refuse_names_key_value_source_enforced_value_policy_line_and_fix(
                       enforce = { GOPROXY = \"https://proxy.corp.example\" }\n\
                       forbid = [\"GONOSUMDB\"]";
     let (sb, _) = sandbox(policy_env, GO_ENV);
-    let file = write_env_file(&sb, "# set by a script\nGOPROXY=direct\n");
+    // The go env file's value of an enforced key never reaches go through the shim and may
+    // be what `drift --fix` wrote before the policy changed: overridden, not refused.
+    write_env_file(&sb, "# set by a script\nGOPROXY=direct\n");
+    let r = go_env(&sb, &[], &["build"]);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOPROXY"), Some("https://proxy.corp.example"));
+    // A forbidden key there is refused.
+    let file = write_env_file(&sb, "# set by a script\nGOPROXY=direct\nGONOSUMDB=*\n");
     let r = go_env(&sb, &[], &["build"]);
     assert_eq!(r.status(), 1);
     assert_eq!(r.ran(), None);
     let policy_text = fs::read_to_string(sb.user_policy_path()).unwrap();
-    let enforce_line = policy_text
+    let forbid_line = policy_text
         .lines()
-        .position(|l| l.starts_with("enforce"))
+        .position(|l| l.starts_with("forbid"))
         .unwrap()
         + 1;
-    let policy_line = format!("{}:{enforce_line}", sb.user_policy_path().display());
+    let policy_line = format!("{}:{forbid_line}", sb.user_policy_path().display());
     for want in [
-        "GOPROXY=direct",
-        &format!("go env file {}:2", file.display()),
-        "https://proxy.corp.example",
+        "GONOSUMDB=*",
+        &format!("go env file {}:3", file.display()),
         &policy_line,
-        "`go env -u GOPROXY`",
+        "`go env -u GONOSUMDB`",
     ] {
         assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
     }

@@ -53,7 +53,19 @@ fn assert_refused(r: &common::FakeRun) {
     assert_eq!(r.status(), 1, "{}", r.stderr);
     assert_eq!(r.ran(), None, "go must not run: {}", r.stdout);
     assert_eq!(r.stdout, "", "the shim prints nothing on stdout");
-    assert_eq!(r.stderr.lines().count(), 1, "one message: {}", r.stderr);
+    // One message: a line, or a block whose further lines are indented (what, where, why,
+    // tier, rule, fix, owner), laid out like a role refusal.
+    let mut lines = r.stderr.lines();
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("gowarden: ")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines.all(|l| l.starts_with("  ")),
+        "one message: {}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -66,20 +78,21 @@ fn below_min_refuses_naming_version_source_tier_pattern_rule_fix_and_owner() {
     let gv = sb.write_project_file(".go-version", "1.22.3\n");
     let r = run(sb.go(&["build", "./..."]));
     assert_refused(&r);
-    assert_has(
-        &r.stderr,
-        &[
-            "gowarden: go1.22.3 is below the minimum go1.22.5 of tier \"payments\"",
-            &format!("({})", policy_at(&sb, &policy, "min = \"1.22.5\"")),
-            &format!("chosen by {}:1", gv.display()),
-            &format!(
-                "module corp.example/pay/api ({}:1) matches \"corp.example/pay/...\" ({})",
-                gomod.display(),
-                policy_at(&sb, &policy, "corp.example/pay/...")
-            ),
-            &format!("to fix, set {}:1 to 1.22.8", gv.display()),
-            "tier owner: payments-platform@corp.example",
-        ],
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: refused go1.22.3: it is below the minimum go1.22.5 of tier \"payments\"\n\
+             \x20 where: go1.22.3 was chosen by {gv}:1\n\
+             \x20 tier:  \"payments\", because module corp.example/pay/api ({gomod}:1) matches \
+             \"corp.example/pay/...\" ({pattern})\n\
+             \x20 rule:  matrix.min ({min})\n\
+             \x20 fix:   set {gv}:1 to 1.22.8\n\
+             \x20 owner: payments-platform@corp.example\n",
+            gv = gv.display(),
+            gomod = gomod.display(),
+            pattern = policy_at(&sb, &policy, "corp.example/pay/..."),
+            min = policy_at(&sb, &policy, "min = \"1.22.5\""),
+        )
     );
 
     // The module line counts even where the policy does not let go.mod choose the version.
@@ -106,14 +119,14 @@ fn blocked_release_is_refused_with_its_reason_whatever_the_tier() {
     assert_has(
         &r.stderr,
         &[
-            "go1.22.6 is blocked by the policy",
+            "gowarden: refused go1.22.6: it is blocked by the policy\n",
             &policy_at(&sb, &policy, "version = \"1.22.6\""),
             "SEC-2025-031: crypto/x509 regression",
             &format!("chosen by {}:1", gv.display()),
-            "tier \"internal\" applies because the project has no go.mod module line, so the \
+            "tier:  \"internal\", because the project has no go.mod module line, so the \
              default tier applies",
             &policy_at(&sb, &policy, "default_tier"),
-            "tier owner: dev-platform@corp.example",
+            "owner: dev-platform@corp.example",
         ],
     );
 
@@ -135,8 +148,8 @@ fn blocked_release_is_refused_with_its_reason_whatever_the_tier() {
     assert_has(
         &r.stderr,
         &[
-            "go1.22.6 is blocked by the policy ([[blocked]] \"1.22\" at",
-            "): end of life;",
+            "rule:  matrix.blocked ([[blocked]] \"1.22\" at",
+            "why:   end of life\n",
         ],
     );
     assert!(!r.stderr.contains("tier"), "{}", r.stderr);
@@ -160,11 +173,14 @@ fn past_deadline_refuses_and_the_last_day_still_runs() {
     assert_has(
         &r.stderr,
         &[
-            "go1.22.5 is below go1.22.8, the recommended version of tier \"payments\"",
-            &format!("the deadline to upgrade was {yesterday}"),
-            &policy_at(&sb, &policy, "upgrade_by"),
-            &format!("set {}:1 to 1.22.8", gv.display()),
-            "tier owner: payments-platform@corp.example",
+            "refused go1.22.5: it is below go1.22.8, the recommended version of tier \"payments\"",
+            &format!("the deadline to upgrade was {yesterday}\n"),
+            &format!(
+                "rule:  matrix.deadline ({})",
+                policy_at(&sb, &policy, "upgrade_by")
+            ),
+            &format!("fix:   set {}:1 to 1.22.8", gv.display()),
+            "owner: payments-platform@corp.example",
         ],
     );
 
@@ -327,7 +343,7 @@ fn minimum_and_default_requests_pick_the_newest_toolchain_the_matrix_allows() {
     assert_has(
         &r.stderr,
         &[
-            "go1.22.1 is below the minimum go1.22.5",
+            "refused go1.22.1: it is below the minimum go1.22.5",
             &format!("chosen by the go line at {}:3", gomod.display()),
             "install go1.22.8 (`gowarden toolchain install 1.22.8`)",
         ],
@@ -351,10 +367,7 @@ fn repo_file_may_choose_a_stricter_tier_but_never_a_looser_one() {
         &r.stderr,
         &[
             "below the minimum go1.22.5 of tier \"payments\"",
-            &format!(
-                "tier \"payments\" applies because {}:2 chooses it",
-                f.display()
-            ),
+            &format!("tier:  \"payments\", because {}:2 chooses it", f.display()),
         ],
     );
 
@@ -417,7 +430,7 @@ fn version_from_toolchain_line_or_environment_names_the_right_fix() {
     assert_has(
         &r.stderr,
         &[
-            "go1.22.6 is blocked",
+            "refused go1.22.6: it is blocked",
             &format!("chosen by the toolchain line at {}:5", gomod.display()),
             &format!(
                 "set the toolchain line at {}:5 to go1.22.8 or remove it",

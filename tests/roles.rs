@@ -15,10 +15,10 @@ use std::os::unix::process::CommandExt;
 use common::{FakeRun, Sandbox, run};
 
 const EXAMPLE: &str = include_str!("../policies/examples/enterprise.toml");
-/// Lets a test run as the auditor: the example binds auditors by a group the test user is
-/// not in. Appended, so it is tried after the example's own bindings.
-const AUDITOR_BINDING: &str =
-    "\n[[binding]]\nrole = \"auditor\"\nenv = { GOWARDEN_TEST_ROLE = \"auditor\" }\n";
+/// Lets a test run as the auditor or the builder: the example binds them by groups the test
+/// user is not in. Appended, so they are tried after the example's own bindings.
+const AUDITOR_BINDING: &str = "\n[[binding]]\nrole = \"auditor\"\nenv = { GOWARDEN_TEST_ROLE = \"auditor\" }\n\
+     \n[[binding]]\nrole = \"builder\"\nenv = { GOWARDEN_TEST_ROLE = \"builder\" }\n";
 const FAKE: &str = "go1.26.99";
 
 /// A sandbox with one fake toolchain pinned by `.go-version`, and `policy` in force.
@@ -175,7 +175,7 @@ const CASES: &[Case] = &[
     c(DEV, &["env", "-C", "sub", "-w", "GOPROXY=off"], Refuse("dev-protected-go-env", "of GOPROXY")),
     // go applies -w from GOFLAGS to go env too: `GOFLAGS=-w go env K=V` writes the env file.
     ce(DEV, &[("GOFLAGS", "-w")], &["env", "GOPROXY=off"], Refuse("dev-protected-go-env", "`go env -w` of GOPROXY")),
-    ce(CI, &[("CI", "true"), ("GOFLAGS", "-w")], &["env", "GOBIN=/x"], Refuse("ci-no-go-env-write", "`-w` from $GOFLAGS (the environment) in `go env`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOFLAGS", "-w")], &["env", "GOBIN=/x"], Refuse("ci-no-go-env-write", "`-w` from $GOFLAGS (the environment) in `go env`")),
     c(DEV, &["env", "-w", "GOBIN=/opt/bin", "CGO_ENABLED=0"], Allow),
     c(DEV, &["env", "GOPROXY", "GOFLAGS"], Allow),
     c(DEV, &["env", "-json"], Allow),
@@ -213,32 +213,32 @@ const CASES: &[Case] = &[
     c(DEV, &["build", "-o"], Refuse("role.developer.unknown", "`go build -o`")),
     c(DEV, &["mod", "edit", "-C", "sub", "-fmt", "-C", "x"], Refuse("role.developer.unknown", "-C flag must be first")),
     ce(DEV, &[("GOFLAGS", "-frob")], &["build", "."], Refuse("role.developer.unknown", "unknown flag -frob")),
-    // builder (CI=true): the allowed commands.
-    ce(CI, &[("CI", "true")], &["build", "./..."], Allow),
-    ce(CI, &[("CI", "true")], &["test", "-race", "./..."], Allow),
-    ce(CI, &[("CI", "true")], &["vet", "./..."], Allow),
-    ce(CI, &[("CI", "true")], &["list", "-m", "all"], Allow),
-    ce(CI, &[("CI", "true")], &["mod", "download", "-x"], Allow),
-    ce(CI, &[("CI", "true")], &["version"], Allow),
-    ce(CI, &[("CI", "true")], &["env", "GOPATH"], Allow),
-    ce(CI, &[("CI", "true")], &["build", "-toolexec=/bin/true", "."], Allow),
-    ce(CI, &[("CI", "true")], &["mod", "tidy"], Refuse("role.builder.allow_commands", "`go mod tidy`")),
-    ce(CI, &[("CI", "true")], &["mod", "edit", "-replace=a=b"], Refuse("role.builder.allow_commands", "`go mod edit`")),
-    ce(CI, &[("CI", "true")], &["get", "example.com/a"], Refuse("role.builder.allow_commands", "`go get`")),
-    ce(CI, &[("CI", "true")], &["generate", "./..."], Refuse("role.builder.allow_commands", "`go generate`")),
-    ce(CI, &[("CI", "true")], &["run", "."], Refuse("role.builder.allow_commands", "`go run`")),
-    ce(CI, &[("CI", "true")], &["env", "-w", "GOFLAGS=-x"], Refuse("ci-no-go-env-write", "`-w` in `go env`")),
-    ce(CI, &[("CI", "true")], &["build", "-frob", "."], Refuse("role.builder.unknown", "`-frob`")),
+    // builder: the allowed commands.
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["build", "./..."], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["test", "-race", "./..."], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["vet", "./..."], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["list", "-m", "all"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["mod", "download", "-x"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["version"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["env", "GOPATH"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["build", "-toolexec=/bin/true", "."], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["mod", "tidy"], Refuse("role.builder.allow_commands", "`go mod tidy`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["mod", "edit", "-replace=a=b"], Refuse("role.builder.allow_commands", "`go mod edit`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["get", "example.com/a"], Refuse("role.builder.allow_commands", "`go get`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["generate", "./..."], Refuse("role.builder.allow_commands", "`go generate`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["run", "."], Refuse("role.builder.allow_commands", "`go run`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["env", "-w", "GOFLAGS=-x"], Refuse("ci-no-go-env-write", "`-w` in `go env`")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["build", "-frob", "."], Refuse("role.builder.unknown", "`-frob`")),
     // builder: go install only into its dirs (GOBIN, else GOPATH/bin, else ~/go/bin).
-    ce(CI, &[("CI", "true")], &["install", "./cmd/tool"], Allow),
-    ce(CI, &[("CI", "true")], &["install", "example.com/tool@v1.2.3"], Allow),
-    ce(CI, &[("CI", "true"), ("GOBIN", "/opt/ci/bin")], &["install", "./cmd/tool"], Allow),
-    ce(CI, &[("CI", "true"), ("GOBIN", "/usr/local/bin")], &["install", "./cmd/tool"], Refuse("role.builder.install_dirs", "`go install` into /usr/local/bin (GOBIN from the environment)")),
-    ce(CI, &[("CI", "true"), ("GOBIN", "/usr/local/bin")], &["install", "example.com/tool@v1.2.3"], Refuse("role.builder.install_dirs", "into /usr/local/bin")),
-    ce(CI, &[("CI", "true"), ("GOBIN", "/opt/ci/bin/../../../usr/bin")], &["install", "."], Refuse("role.builder.install_dirs", "/usr/bin is not an allowed directory")),
-    ce(CI, &[("CI", "true"), ("GOPATH", "/srv/gopath")], &["install", "./cmd/tool"], Refuse("role.builder.install_dirs", "into /srv/gopath/bin (the first GOPATH entry + /bin, GOPATH from the environment)")),
-    Case { role: CI, env: &[("CI", "true")], go_env: Some("GOBIN=/srv/tools\n"), args: &["install", "./cmd/tool"], want: Refuse("role.builder.install_dirs", "into /srv/tools (GOBIN from the go env file ") },
-    ce(CI, &[("CI", "true"), ("GOBIN", "/usr/local/bin")], &["build", "-o", "/usr/local/bin/tool", "."], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["install", "./cmd/tool"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder")], &["install", "example.com/tool@v1.2.3"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOBIN", "/opt/ci/bin")], &["install", "./cmd/tool"], Allow),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOBIN", "/usr/local/bin")], &["install", "./cmd/tool"], Refuse("role.builder.install_dirs", "`go install` into /usr/local/bin (GOBIN from the environment)")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOBIN", "/usr/local/bin")], &["install", "example.com/tool@v1.2.3"], Refuse("role.builder.install_dirs", "into /usr/local/bin")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOBIN", "/opt/ci/bin/../../../usr/bin")], &["install", "."], Refuse("role.builder.install_dirs", "/usr/bin is not an allowed directory")),
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOPATH", "/srv/gopath")], &["install", "./cmd/tool"], Refuse("role.builder.install_dirs", "into /srv/gopath/bin (the first GOPATH entry + /bin, GOPATH from the environment)")),
+    Case { role: CI, env: &[("GOWARDEN_TEST_ROLE", "builder")], go_env: Some("GOBIN=/srv/tools\n"), args: &["install", "./cmd/tool"], want: Refuse("role.builder.install_dirs", "into /srv/tools (GOBIN from the go env file ") },
+    ce(CI, &[("GOWARDEN_TEST_ROLE", "builder"), ("GOBIN", "/usr/local/bin")], &["build", "-o", "/usr/local/bin/tool", "."], Allow),
     // auditor: read-only commands.
     ce(AUD, &[("GOWARDEN_TEST_ROLE", "auditor")], &["version"], Allow),
     ce(AUD, &[("GOWARDEN_TEST_ROLE", "auditor")], &["list", "-json", "./..."], Allow),
@@ -336,12 +336,12 @@ fn check_case(
                     line_of(text, "[roles]", "default =")
                 ),
                 CI => format!(
-                    "role: builder, the [[binding]] at {policy_path}:{} (env CI=\"true\")",
-                    line_of(text, "env = { CI", "env =") - 2
+                    "role: builder, the [[binding]] at {policy_path}:{} (env GOWARDEN_TEST_ROLE=\"builder\")",
+                    text.lines().count() - 2
                 ),
                 _ => format!(
                     "role: auditor, the [[binding]] at {policy_path}:{} (env GOWARDEN_TEST_ROLE=\"auditor\")",
-                    text.lines().count() - 2
+                    text.lines().count() - 6
                 ),
             };
             let want_rule = format!("rule: {rule} ({location})");
@@ -634,14 +634,19 @@ fn which_shows_the_role_and_its_binding() {
         "{}",
         r.stdout
     );
+    // CI=true alone gives no other role: the example binds CI by group.
     let mut cmd = sb.gowarden(&["which", "--json"]);
     cmd.env("CI", "true");
+    let v: serde_json::Value = serde_json::from_str(&run(cmd).stdout).unwrap();
+    assert_eq!(v["role"]["name"], "developer");
+    let mut cmd = sb.gowarden(&["which", "--json"]);
+    cmd.env("GOWARDEN_TEST_ROLE", "builder");
     let r = run(cmd);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["role"]["name"], "builder");
     assert_eq!(v["role"]["chosen_by"], "binding");
-    assert_eq!(v["role"]["matched"], "env CI=\"true\"");
-    let binding_line = line_of(&text, "env = { CI", "env =") - 2;
+    assert_eq!(v["role"]["matched"], "env GOWARDEN_TEST_ROLE=\"builder\"");
+    let binding_line = text.lines().count() - 2;
     assert_eq!(v["role"]["location"], format!("{policy}:{binding_line}"));
 }
 

@@ -1,12 +1,14 @@
 //! `gowarden policy check FILE`: lints a policy before it is rolled out.
 //!
 //! Reports the schema error (serde stops at the first, with file, line and column), else every
-//! problem validation finds: the matrix lint lists all of its problems at once. Ownership and
-//! permissions are not checked: the file is being prepared, not yet installed. Exit 0 clean,
-//! 1 problems, 2 the file cannot be read.
+//! problem validation finds: the matrix lint lists all of its problems at once. Then the
+//! rollout checks ([`crate::policy::lint`]): errors count as problems, warnings are printed and
+//! do not fail. Ownership and permissions are not checked: the file is being prepared, not yet
+//! installed. Exit 0 clean (warnings allowed), 1 problems, 2 the file cannot be read.
 
 use std::path::PathBuf;
 
+use crate::policy::lint::{self, Level};
 use crate::policy::load::{self, PolicyOrigin};
 use crate::policy::{matrix, validate};
 
@@ -42,15 +44,31 @@ pub fn run(args: &[String]) -> i32 {
                     .iter()
                     .map(|p| format!("invalid policy {p}")),
             );
+            let advice = lint::rollout(&loaded, crate::date::Date::today_utc());
+            let mut warnings = 0;
+            for a in &advice {
+                match a.level {
+                    Level::Error => problems.push(format!("invalid policy {}", a.problem)),
+                    Level::Warning => {
+                        warnings += 1;
+                        println!("warning: {}", a.problem);
+                    }
+                }
+            }
             if problems.is_empty() {
                 let (m, _) = matrix::compile(&loaded);
                 println!(
-                    "{}: ok ({} tier{}, {} blocked release{})",
+                    "{}: ok ({} tier{}, {} blocked release{}){}",
                     path.display(),
                     m.tiers.len(),
                     if m.tiers.len() == 1 { "" } else { "s" },
                     m.blocked.len(),
                     if m.blocked.len() == 1 { "" } else { "s" },
+                    match warnings {
+                        0 => String::new(),
+                        1 => " with 1 warning".into(),
+                        n => format!(" with {n} warnings"),
+                    }
                 );
                 return 0;
             }

@@ -2,10 +2,13 @@
 //! governs, read from the chosen real toolchain itself.
 //!
 //! The governed keys are `[env] enforce` and `forbid`, plus GOTOOLCHAIN, which
-//! `[toolchains] gotoolchain` enforces (unless `inherit`): with the distribution's
-//! `GOTOOLCHAIN=auto` a go run outside the shim lets any go.mod `toolchain` line download and
-//! run another toolchain. `[env] defaults` are company defaults the user may override, so they
-//! never drift.
+//! `[toolchains] gotoolchain` enforces (unless `inherit`) where the policy governs go's
+//! environment at all (an `[env]` table or roles): with the distribution's `GOTOOLCHAIN=auto`
+//! a go run outside the shim lets any go.mod `toolchain` line download and run another
+//! toolchain. A policy with neither (the embedded default) governs only calls through the
+//! shim, so a stock toolchain's `GOTOOLCHAIN=auto` is not drift there: the version check still
+//! reports a repository whose go.mod would make such a call switch. `[env] defaults` are
+//! company defaults the user may override, so they never drift.
 //!
 //! Values come from `go env -json` run with the chosen toolchain's own `bin/go`, with the
 //! caller's environment minus GOROOT (so that toolchain's `go.env` is the one read, as the
@@ -51,7 +54,8 @@ pub fn governed(policy: &LoadedPolicy) -> Vec<(String, Want)> {
         keys.push((k.get_ref().clone(), Want::Unset { at }));
     }
     let gt = &policy.policy.toolchains.gotoolchain;
-    if gt != "inherit" {
+    let governs_env = policy.has_roles() || !env.is_empty();
+    if gt != "inherit" && governs_env {
         let at = format!("{} [toolchains] gotoolchain", policy.origin.file_name());
         keys.push((
             "GOTOOLCHAIN".into(),
@@ -231,7 +235,17 @@ pub fn check<E: Fn(&str) -> Option<OsString>>(
                             "the go env file sets {key}; the policy forbids it ({at}) and every \
                              go run without the shim reads that file"
                         ),
-                        fix: format!("run `gowarden drift --fix` (or `go env -u {key}`)"),
+                        // `go env -u` only where the caller's role may run it.
+                        fix: if crate::policy::rules::caller_may_run(
+                            policy,
+                            Some(goroot),
+                            dir,
+                            &["env", "-u", key],
+                        ) {
+                            format!("run `gowarden drift --fix` (or `go env -u {key}`)")
+                        } else {
+                            "run `gowarden drift --fix`".to_string()
+                        },
                     });
                 }
             }

@@ -179,18 +179,18 @@ impl Finding {
         json!({
             "category": self.category.name(),
             "key": self.key,
-            "expected": self.expected,
-            "actual": self.actual,
+            "expected": redact(&self.expected),
+            "actual": redact(&self.actual),
             "source": self.source.to_json(),
             "severity": self.severity.name(),
-            "message": self.message,
-            "fix": self.fix,
+            "message": redact(&self.message),
+            "fix": redact(&self.fix),
         })
     }
 
     /// One line for the terminal and for `--watch`.
     pub fn line(&self) -> String {
-        format!(
+        redact(&format!(
             "{}: {} {}: expected {}, actual {} (in {}); {}",
             self.severity.name(),
             self.category.name(),
@@ -199,8 +199,14 @@ impl Finding {
             self.actual,
             self.source,
             self.fix
-        )
+        ))
     }
+}
+
+/// Values as the audit log records them: URL userinfo (a proxy password) redacted, so a
+/// drift report in a CI log never shows one.
+fn redact(s: &str) -> String {
+    crate::audit::redact_url_userinfo_str(s).into_owned()
 }
 
 /// What `gowarden drift` checks.
@@ -306,7 +312,7 @@ impl Report {
             self.dir.display()
         ));
         for f in &self.findings {
-            out.push_str(&format!(
+            out.push_str(&redact(&format!(
                 "  {:<7} {} {}: expected {}, actual {}\n          in {}\n          {}\n          fix: {}\n",
                 f.severity.name(),
                 f.category.name(),
@@ -316,7 +322,7 @@ impl Report {
                 f.source,
                 f.message,
                 f.fix
-            ));
+            )));
         }
         out
     }

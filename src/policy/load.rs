@@ -184,23 +184,61 @@ fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
     }
     if let Some(dir) = dirs::config_dir() {
         let path = dir.join("gowarden").join("policy.toml");
-        if path.exists() {
-            return Ok(Some((path.clone(), PolicyOrigin::UserConfig(path))));
+        // The link itself, not its target: a dangling link is a broken user policy, which
+        // must be an error rather than a silent fall-back to the embedded default.
+        match std::fs::symlink_metadata(&path) {
+            Ok(_) => return Ok(Some((path.clone(), PolicyOrigin::UserConfig(path)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::io("cannot look for the user policy", &path, &e)
+                    .context("refusing to run without knowing whether it exists"));
+            }
         }
     }
     Ok(None)
 }
 
+/// What to do about a user policy that cannot be used, by where it was named.
+fn user_policy_fix(origin: &PolicyOrigin) -> String {
+    match origin {
+        PolicyOrigin::EnvVar(_) => format!("point ${POLICY_ENV} at a policy file or unset it"),
+        PolicyOrigin::UserConfig(p) => format!(
+            "fix {} or remove it (then the embedded default policy applies)",
+            p.display()
+        ),
+        _ => "name a policy file".into(),
+    }
+}
+
 /// A user's own policy must not be writable by other users either, or they could change the
 /// rules that apply to this user.
 fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
+    let fix = user_policy_fix(&origin);
     let mut file = File::open(path).map_err(|e| {
-        Error::io("cannot open policy", path, &e)
-            .context(format!("{origin}: fix the path or unset ${POLICY_ENV}"))
+        if e.kind() == std::io::ErrorKind::NotFound
+            && let Ok(target) = std::fs::read_link(path)
+        {
+            return Error::new(format!(
+                "cannot open policy {origin}: it is a symbolic link to {}, which does not \
+                 exist; {fix}",
+                target.display()
+            ));
+        }
+        Error::new(format!("cannot open policy {origin}: {e}; {fix}"))
     })?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io("cannot stat policy", path, &e))?;
+    if meta.is_dir() {
+        return Err(Error::new(format!(
+            "refusing policy {origin}: it is a directory, not a policy file; {fix}"
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Error::new(format!(
+            "refusing policy {origin}: it is not a regular file; {fix}"
+        )));
+    }
     let me = nix::unistd::getuid().as_raw();
     if meta.uid() != me && meta.uid() != 0 {
         return Err(Error::new(format!(

@@ -644,6 +644,37 @@ impl Matrix {
         choice: Option<&TierChoice>,
         today: Date,
     ) -> Vec<Finding> {
+        self.judge_full(version, shown, request, choice, today)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    /// The shim's refusal for the first error [`Matrix::judge`] finds, as a block laid out like
+    /// a role refusal (what, where, why, tier, rule, fix, owner), with its rule id.
+    pub fn refusal(
+        &self,
+        version: &GoVersion,
+        shown: &str,
+        request: &Request,
+        choice: Option<&TierChoice>,
+        today: Date,
+    ) -> Option<(&'static str, String)> {
+        self.judge_full(version, shown, request, choice, today)
+            .into_iter()
+            .find(|(f, _)| f.severity == Severity::Error)
+            .map(|(f, b)| (f.rule, b.map(|b| b.render()).unwrap_or(f.message)))
+    }
+
+    /// [`Matrix::judge`], each error with its refusal block.
+    fn judge_full(
+        &self,
+        version: &GoVersion,
+        shown: &str,
+        request: &Request,
+        choice: Option<&TierChoice>,
+        today: Date,
+    ) -> Vec<(Finding, Option<Block>)> {
         let mut out = Vec::new();
         let tier = choice.and_then(|c| self.tier(c).map(|t| (c, t)));
         let (file, line) = source_file_line(&request.source);
@@ -667,22 +698,39 @@ impl Matrix {
                 None => "a release that is not blocked (e.g. the next patch release)".into(),
             }
         };
+        let block = |what: String, why: Option<String>, rule: String, fix: String| Block {
+            what: format!("refused {shown}: {what}"),
+            chosen: format!("{shown} was chosen by {chosen_by}"),
+            why,
+            tier: tier.map(|(c, _)| format!("{:?}, because {}", c.name, c.reason)),
+            rule,
+            fix,
+            owner: tier.map(|(c, _)| c.owner.clone()),
+        };
         if let Some((c, t)) = tier
             && let Some(min) = &t.min
             && version.cmp_go(&min.version).is_lt()
         {
-            out.push(finding(
-                rule::MIN,
-                Severity::Error,
-                format!(
-                    "{shown} is below the minimum {min} of tier {:?} ({}); {shown} was chosen by \
-                     {chosen_by}; {}; to fix, {}; tier owner: {}",
-                    c.name,
-                    min.at,
-                    why_tier(c),
-                    fix(request, &target(Some(t))),
-                    c.owner
+            let to = fix(request, &target(Some(t)));
+            out.push((
+                finding(
+                    rule::MIN,
+                    Severity::Error,
+                    format!(
+                        "{shown} is below the minimum {min} of tier {:?} ({}); {shown} was chosen \
+                         by {chosen_by}; {}; to fix, {to}; tier owner: {}",
+                        c.name,
+                        min.at,
+                        why_tier(c),
+                        c.owner
+                    ),
                 ),
+                Some(block(
+                    format!("it is below the minimum {min} of tier {:?}", c.name),
+                    None,
+                    format!("{} ({})", rule::MIN, min.at),
+                    to,
+                )),
             ));
         }
         if let Some(b) = self.blocked_entry(version) {
@@ -690,73 +738,131 @@ impl Matrix {
                 Some((c, _)) => format!("; {}; tier owner: {}", why_tier(c), c.owner),
                 None => String::new(),
             };
-            out.push(finding(
-                rule::BLOCKED,
-                Severity::Error,
-                format!(
-                    "{shown} is blocked by the policy ([[blocked]] {:?} at {}): {}; {shown} was \
-                     chosen by {chosen_by}; to fix, {}{tier_part}",
-                    b.written,
-                    b.at,
-                    b.reason,
-                    fix(request, &target(tier.map(|(_, t)| t)))
+            let to = fix(request, &target(tier.map(|(_, t)| t)));
+            out.push((
+                finding(
+                    rule::BLOCKED,
+                    Severity::Error,
+                    format!(
+                        "{shown} is blocked by the policy ([[blocked]] {:?} at {}): {}; {shown} \
+                         was chosen by {chosen_by}; to fix, {to}{tier_part}",
+                        b.written, b.at, b.reason
+                    ),
                 ),
+                Some(block(
+                    "it is blocked by the policy".into(),
+                    Some(b.reason.clone()),
+                    format!(
+                        "{} ([[blocked]] {:?} at {})",
+                        rule::BLOCKED,
+                        b.written,
+                        b.at
+                    ),
+                    to,
+                )),
             ));
         }
-        let below_min = out.iter().any(|f| f.rule == rule::MIN);
+        let below_min = out.iter().any(|(f, _)| f.rule == rule::MIN);
         if let Some((c, t)) = tier
             && let Some(rec) = &t.recommended
             && version.cmp_go(&rec.version).is_lt()
         {
             let to = fix(request, &target(Some(t)));
             match &t.upgrade_by {
-                Some(d) if today > d.date => out.push(finding(
-                    rule::DEADLINE,
-                    Severity::Error,
-                    format!(
-                        "{shown} is below {rec}, the recommended version of tier {:?} ({}), and \
-                         the deadline to upgrade was {} ({}); {shown} was chosen by {chosen_by}; \
-                         {}; to fix, {to}; tier owner: {}",
-                        c.name,
-                        rec.at,
-                        d.date,
-                        d.at,
-                        why_tier(c),
-                        c.owner
+                Some(d) if today > d.date => out.push((
+                    finding(
+                        rule::DEADLINE,
+                        Severity::Error,
+                        format!(
+                            "{shown} is below {rec}, the recommended version of tier {:?} ({}), \
+                             and the deadline to upgrade was {} ({}); {shown} was chosen by \
+                             {chosen_by}; {}; to fix, {to}; tier owner: {}",
+                            c.name,
+                            rec.at,
+                            d.date,
+                            d.at,
+                            why_tier(c),
+                            c.owner
+                        ),
                     ),
+                    Some(block(
+                        format!(
+                            "it is below {rec}, the recommended version of tier {:?} ({}), and \
+                             the deadline to upgrade was {}",
+                            c.name, rec.at, d.date
+                        ),
+                        None,
+                        format!("{} ({})", rule::DEADLINE, d.at),
+                        to,
+                    )),
                 )),
                 // Below min it is refused already, with the same fix: no need to warn too.
                 Some(_) | None if below_min => {}
                 Some(d) => {
                     let left = d.date.days() - today.days();
-                    out.push(finding(
+                    out.push((
+                        finding(
+                            rule::RECOMMENDED,
+                            Severity::Warning,
+                            format!(
+                                "{shown} is below {rec}, recommended for tier {:?} ({}); upgrade \
+                                 by {} ({left} day{} left, {}), after which go refuses to run \
+                                 it; {shown} was chosen by {chosen_by}; to fix, {to}; tier \
+                                 owner: {}",
+                                c.name,
+                                rec.at,
+                                d.date,
+                                if left == 1 { "" } else { "s" },
+                                d.at,
+                                c.owner
+                            ),
+                        ),
+                        None,
+                    ))
+                }
+                None => out.push((
+                    finding(
                         rule::RECOMMENDED,
                         Severity::Warning,
                         format!(
-                            "{shown} is below {rec}, recommended for tier {:?} ({}); upgrade by \
-                             {} ({left} day{} left, {}), after which go refuses to run it; \
-                             {shown} was chosen by {chosen_by}; to fix, {to}; tier owner: {}",
-                            c.name,
-                            rec.at,
-                            d.date,
-                            if left == 1 { "" } else { "s" },
-                            d.at,
-                            c.owner
+                            "{shown} is below {rec}, recommended for tier {:?} ({}); {shown} was \
+                             chosen by {chosen_by}; to upgrade, {to}; tier owner: {}",
+                            c.name, rec.at, c.owner
                         ),
-                    ))
-                }
-                None => out.push(finding(
-                    rule::RECOMMENDED,
-                    Severity::Warning,
-                    format!(
-                        "{shown} is below {rec}, recommended for tier {:?} ({}); {shown} was \
-                         chosen by {chosen_by}; to upgrade, {to}; tier owner: {}",
-                        c.name, rec.at, c.owner
                     ),
+                    None,
                 )),
             }
         }
         out
+    }
+}
+
+/// A matrix refusal as the shim prints it, in the layout of a role refusal.
+struct Block {
+    what: String,
+    chosen: String,
+    why: Option<String>,
+    tier: Option<String>,
+    rule: String,
+    fix: String,
+    owner: Option<String>,
+}
+
+impl Block {
+    fn render(&self) -> String {
+        let mut s = format!("{}\n  where: {}", self.what, self.chosen);
+        if let Some(w) = &self.why {
+            s.push_str(&format!("\n  why:   {w}"));
+        }
+        if let Some(t) = &self.tier {
+            s.push_str(&format!("\n  tier:  {t}"));
+        }
+        s.push_str(&format!("\n  rule:  {}\n  fix:   {}", self.rule, self.fix));
+        if let Some(o) = &self.owner {
+            s.push_str(&format!("\n  owner: {o}"));
+        }
+        s
     }
 }
 

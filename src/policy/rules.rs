@@ -168,6 +168,34 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
     Ok(eval)
 }
 
+/// Whether the caller's role lets `go ARGS` run here, for a fix gowarden is about to print:
+/// every fix printed must be one the same policy allows. A policy without roles allows every
+/// command; a failure to find out (NSS, an unreadable go env file) counts as "no", so the
+/// fix offered instead is one that needs no go command.
+pub fn caller_may_run(
+    policy: &LoadedPolicy,
+    goroot: Option<&Path>,
+    cwd: &Path,
+    args: &[&str],
+) -> bool {
+    if !policy.has_roles() {
+        return true;
+    }
+    let identity = Identity::current();
+    let env = crate::goenv::process_env;
+    let ctx = Context {
+        policy,
+        identity: &identity,
+        env: &env,
+        goroot,
+        cwd,
+        role_override: None,
+        always_parse: false,
+    };
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    matches!(evaluate(&ctx, Some(&args)), Ok(e) if e.denial.is_none())
+}
+
 struct Judge<'a> {
     ctx: &'a Context<'a>,
     name: &'a str,

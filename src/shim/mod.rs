@@ -123,10 +123,14 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// The message is kept as the audit log records values: URL userinfo (a proxy password
+    /// in GOPROXY, a token in a module URL) redacted, wherever it is printed (shim, `which`,
+    /// `explain`, `drift`).
     pub fn new(rule: &str, message: impl Into<String>) -> Refusal {
+        let message = message.into();
         Refusal {
             rule: rule.to_string(),
-            message: message.into(),
+            message: crate::audit::redact_url_userinfo_str(&message).into_owned(),
             tier: None,
             role: None,
             install: None,

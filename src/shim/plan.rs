@@ -114,9 +114,10 @@ pub fn plan_with(
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
             let today = crate::date::Date::today_utc();
-            let findings = matrix.judge(v, &format!("go{v}"), &request, tier.as_ref(), today);
-            if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
-                return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier.as_ref()));
+            if let Some((rule, message)) =
+                matrix.refusal(v, &format!("go{v}"), &request, tier.as_ref(), today)
+            {
+                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()));
             }
         }
         let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
@@ -127,16 +128,21 @@ pub fn plan_with(
         }
         return Err(refusal);
     };
-    let warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    let mut warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
+    // Whether the caller's role may run a go command line gowarden would print as a fix.
+    let may_run =
+        |fix: &[&str]| policy::rules::caller_may_run(&policy, Some(&toolchain.goroot), cwd, fix);
     if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_env_write(tool, &args) {
-        env_file_goroot_agrees(&toolchain).map_err(|r| r.with_tier(tier.as_ref()))?;
+        env_file_goroot_agrees(&toolchain, &may_run).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
     let mut env = child_env(&policy, &toolchain);
-    let env_plan = crate::envpolicy::plan(
+    let env_plan = crate::envpolicy::plan_for_caller(
         &policy,
         &toolchain.goroot,
         crate::goenv::process_env,
         || opts.env_report_only || is_env_write(tool, &args),
+        &may_run,
     )?;
     env.extend(env_plan.changes);
     // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
@@ -169,10 +175,13 @@ fn judge(
     tier: Option<&TierChoice>,
 ) -> Result<Vec<String>, Refusal> {
     let today = crate::date::Date::today_utc();
-    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
-    if let Some(f) = findings.iter().find(|f| f.severity == Severity::Error) {
-        return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier));
+    // Refusals in the block layout of a role refusal; warnings stay one line each.
+    if let Some((rule, message)) =
+        matrix.refusal(&toolchain.version, &toolchain.name, request, tier, today)
+    {
+        return Err(Refusal::new(rule, message).with_tier(tier));
     }
+    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
     findings.extend(matrix::consistency(
         project,
         request,
@@ -226,12 +235,80 @@ fn check_role(
     }
 }
 
+/// A caller's `GOTOOLCHAIN=go1.X.Y` (with or without `+auto`/`+path`) asks for a version;
+/// the shim runs the one it chose with `[toolchains] gotoolchain` instead, so say so (as a
+/// once-a-day warning) and what chooses the version here, as far as the policy lets the
+/// caller choose it.
+fn gotoolchain_overridden(
+    policy: &LoadedPolicy,
+    toolchain: &Toolchain,
+    request: &Request,
+) -> Option<String> {
+    let gt = &policy.policy.toolchains.gotoolchain;
+    if gt == "inherit" {
+        return None;
+    }
+    let caller = std::env::var("GOTOOLCHAIN").ok()?;
+    let name = caller
+        .strip_suffix("+auto")
+        .or_else(|| caller.strip_suffix("+path"))
+        .unwrap_or(&caller);
+    let asked = crate::version::GoVersion::parse_go(name)?;
+    if &caller == gt || asked.cmp_go(&toolchain.version).is_eq() {
+        return None;
+    }
+    let bare = name.strip_prefix("go").unwrap_or(name);
+    let mut ways = Vec::new();
+    if policy
+        .policy
+        .resolve
+        .files
+        .iter()
+        .any(|f| f.get_ref() == ".go-version")
+    {
+        ways.push(format!(
+            "write {bare} in a .go-version file at the project root"
+        ));
+    }
+    if policy.policy.resolve.allow_env_override {
+        ways.push(format!(
+            "set {}={bare} for one command",
+            resolve::VERSION_ENV
+        ));
+    }
+    let fix = if ways.is_empty() && policy.policy.resolve.files.is_empty() {
+        "only the policy's [toolchains] default chooses the version here".to_string()
+    } else if ways.is_empty() {
+        format!(
+            "the policy lets only {} choose the version here",
+            policy
+                .policy
+                .resolve
+                .files
+                .iter()
+                .map(|f| f.get_ref().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        format!("to choose the version, {}", ways.join(", or "))
+    };
+    Some(format!(
+        "GOTOOLCHAIN={caller} in the environment is not used: gowarden runs {} (chosen by {}) \
+         with GOTOOLCHAIN={gt} ([toolchains] gotoolchain, policy {}); {fix}",
+        toolchain.name, request.source, policy.origin
+    ))
+}
+
 /// go locates `$GOROOT/go.env` by a GOROOT in the user's go env file before the one in its
 /// environment, so such a line would make go read another tree's go.env (its GOFLAGS, GOBIN,
 /// GONOSUMDB...) behind the rules, which judge the chosen toolchain's. Where the policy has
 /// rules or `[env]`, a GOROOT there must name the chosen toolchain; `go env -u GOROOT`, the
 /// fix, is never refused.
-fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
+fn env_file_goroot_agrees(
+    toolchain: &Toolchain,
+    may_run: &dyn Fn(&[&str]) -> bool,
+) -> Result<(), Refusal> {
     let Some(file) = crate::goenv::env_file_path(crate::goenv::process_env) else {
         return Ok(());
     };
@@ -249,12 +326,23 @@ fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
     if same(Path::new(&e.value), &toolchain.goroot) {
         return Ok(());
     }
+    // drift --fix does not touch GOROOT (no policy rule names it): where the role may not run
+    // `go env -u`, the fix is an edit of the user's own file.
+    let fix = if may_run(&["env", "-u", "GOROOT"]) {
+        "run `go env -u GOROOT`".to_string()
+    } else {
+        format!(
+            "delete line {} (GOROOT=…) from {} (your role may not run `go env -u GOROOT`)",
+            e.line,
+            file.display()
+        )
+    };
     Err(Refusal::new(
         "env.goroot-in-env-file",
         format!(
             "{}:{}: GOROOT={} in the go env file would make go read that tree's go.env instead \
              of the chosen toolchain's ({}), past the policy's rules; gowarden chooses the \
-             toolchain: run `go env -u GOROOT`",
+             toolchain: {fix}",
             file.display(),
             e.line,
             e.value.to_string_lossy(),

@@ -167,7 +167,12 @@ fn refuse_noted(r: &Refusal, audit_note: Option<String>) -> i32 {
 fn refuse(r: &Refusal) -> i32 {
     tracing::debug!(rule = %r.rule, "refused");
     crate::diag::flush();
-    eprintln!("gowarden: {}", r.message);
+    // Values in a refusal (a caller's GOPROXY, a GOFLAGS, a path) are printed as the audit log
+    // records them: URL userinfo redacted, so a proxy password never lands in a CI log.
+    eprintln!(
+        "gowarden: {}",
+        crate::audit::redact_url_userinfo_str(&r.message)
+    );
     1
 }
 
