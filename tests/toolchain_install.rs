@@ -197,7 +197,7 @@ fn interrupted_install_is_invisible_and_cleaned_up_by_the_next() {
     let r = run(sb.go(&["version"]));
     assert_eq!(
         r.status(),
-        1,
+        common::CONFIG_ERROR,
         "a staged toolchain must not run: {}",
         r.stdout
     );
@@ -278,7 +278,7 @@ fn proxy_route_installs_a_real_toolchain_with_the_command_the_shim_prints() {
     let sb = sandbox_with_bootstrap("");
     sb.write_project_file(".go-version", "1.21.13\n");
     let refused = run(sb.go(&["version"]));
-    assert_eq!(refused.status(), 1);
+    assert_eq!(refused.status(), common::CONFIG_ERROR);
     let printed = refused
         .stderr
         .split('`')
@@ -373,7 +373,7 @@ fn auto_install_installs_a_missing_exact_version_on_first_use() {
     c.env("GOPROXY", &proxy)
         .env("GONOSUMDB", "golang.org/toolchain");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr
             .contains("no installed Go toolchain matches go1.22.x"),
@@ -421,7 +421,7 @@ fn auto_install_failure_is_one_refusal_naming_the_cause() {
     let mut c = sb.go(&["version"]);
     c.env("GOPROXY", "off");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.stdout, "");
     let last = r.stderr.lines().last().unwrap();
     assert!(
@@ -542,7 +542,7 @@ fn a_release_the_matrix_refuses_is_never_installed() {
     let mut c = sb.go(&["version"]);
     c.env("GOPROXY", "off");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert!(
         r.stderr.contains("SEC-1") && !r.stderr.contains("installing"),
         "{}",

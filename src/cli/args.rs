@@ -21,9 +21,9 @@ Diagnostics: GOWARDEN_LOG=debug prints gowarden's own decisions to stderr.";
 /// The shim's statuses, for the man page (the values are `shim::RefusalStatus`).
 pub const SHIM_EXIT_STATUS_HELP: &str = "\
 As go and gofmt, the shim exits with the tool's own status when the tool ran; when it did not: 77 \
-(EX_NOPERM) the policy refused the call (version matrix, role rules, [env], an audit log that \
+(EX_NOPERM) the policy refused the call (version matrix, tier choice, role rules, [env], an audit log that \
 cannot be written under on_failure = \"deny\"); 78 (EX_CONFIG) gowarden cannot work out what to \
-run (unreadable, unsafe or invalid policy, malformed version or tier file, no installed toolchain \
+run (unreadable, unsafe or invalid policy, malformed version file, no installed toolchain \
 that matches, a -C directory that does not exist).";
 
 #[derive(Debug, Parser)]

@@ -125,11 +125,12 @@ pub mod rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum RefusalStatus {
-    /// `EX_NOPERM`: the policy refuses this call (version matrix, role rules, `[env]`, an
+    /// `EX_NOPERM`: the policy refuses this call (version matrix and the repository's
+    /// `.gowarden.toml` tier choice, role rules, `[env]`, an
     /// audit log that cannot be written under `on_failure = "deny"`).
     Refused = 77,
     /// `EX_CONFIG`: gowarden cannot work out what to run: an unreadable, unsafe or invalid
-    /// policy, a malformed version or tier file, no installed toolchain that matches, a
+    /// policy, a malformed version file, no installed toolchain that matches, a
     /// `-C` directory that does not exist, a toolchain that cannot be executed.
     ConfigError = 78,
 }
@@ -171,8 +172,7 @@ impl Refusal {
             | rule::RECURSION
             | rule::EXEC_FAILED
             | rule::AUTO_INSTALL_FAILED
-            | rule::CHDIR
-            | crate::policy::matrix::rule::TIER_FILE => RefusalStatus::ConfigError,
+            | rule::CHDIR => RefusalStatus::ConfigError,
             _ => RefusalStatus::Refused,
         }
     }
