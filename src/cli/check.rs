@@ -191,7 +191,7 @@ pub fn check(dir: &Path) -> Result<Report> {
             findings.push(Finding {
                 rule: NOT_INSTALLED,
                 severity: Severity::Error,
-                message: not_installed(request, &installed).message,
+                message: not_installed(request, &installed, &policy).message,
                 file,
                 line,
             });

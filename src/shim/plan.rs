@@ -80,7 +80,7 @@ pub fn plan_with(
                 return Err(Refusal::new(f.rule, f.message.clone()).with_tier(tier.as_ref()));
             }
         }
-        let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
+        let mut refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
         if let (true, resolve::VersionSpec::Exact(v)) =
             (policy.policy.toolchains.auto_install, &request.spec)
         {
@@ -381,24 +381,42 @@ pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
     dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
-pub(crate) fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
-    let found = if installed.is_empty() {
-        "none".to_string()
-    } else {
-        installed
-            .iter()
-            .map(|t| format!("{} ({})", t.name, t.goroot.display()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+pub(crate) fn not_installed(
+    request: &Request,
+    installed: &[Toolchain],
+    policy: &LoadedPolicy,
+) -> Refusal {
     let get = match &request.spec {
         resolve::VersionSpec::Exact(v) => format!("run `gowarden toolchain install {v}`"),
         resolve::VersionSpec::Family(v) | resolve::VersionSpec::AtLeast(v) => format!(
             "run `gowarden toolchain install <version>` with a release matching {v}, e.g. the \
              newest patch release"
         ),
-        resolve::VersionSpec::Newest => "run `gowarden toolchain install <version>`".to_string(),
+        resolve::VersionSpec::Newest => {
+            "run `gowarden toolchain install <version>` with a release such as 1.22.10".to_string()
+        }
     };
+    if installed.is_empty() {
+        // Nothing at all: say where gowarden looked, since that is what the fix changes.
+        let asked = match request.spec {
+            resolve::VersionSpec::Newest => String::new(),
+            _ => format!("{} asks for {}, but ", request.source, request.spec),
+        };
+        return Refusal::new(
+            super::rule::NOT_INSTALLED,
+            format!(
+                "{asked}no Go toolchain is installed: gowarden found none in its toolchains dir \
+                 nor where [toolchains] lets it look (policy: {}); to get one, {get}, or add \
+                 the GOROOT of a Go already on this machine to [toolchains] search",
+                policy.origin
+            ),
+        );
+    }
+    let found = installed
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.goroot.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
     Refusal::new(
         super::rule::NOT_INSTALLED,
         format!(
