@@ -567,3 +567,62 @@ fn proxy_route_downloads_through_the_policys_goproxy_not_the_callers() {
     assert!(r.stdout.contains("installed go1.22.12"), "{}", r.stdout);
     assert!(sb.toolchains.join("go1.22.12/bin/go").is_file());
 }
+
+/// `toolchain install 1.22` names the release it will install before it fetches anything:
+/// the newest patch release the proxy serves for this platform (not a prerelease, not another
+/// family, not another platform).
+#[test]
+fn installing_a_language_version_names_its_newest_release_first() {
+    let sb = sandbox_with_bootstrap("");
+    let proxy = local_proxy(&sb, "go1.22.12");
+    let arch = common::go_arch();
+    let list = [
+        format!("v0.0.1-go1.22.1.linux-{arch}"),
+        format!("v0.0.1-go1.22.12.linux-{arch}"),
+        format!("v0.0.1-go1.22.9.linux-{arch}"),
+        format!("v0.0.1-go1.22rc1.linux-{arch}"),
+        "v0.0.1-go1.22.99.windows-amd64".to_string(),
+        format!("v0.0.1-go1.23.12.linux-{arch}"),
+    ];
+    let dir = sb.root.join("proxy/golang.org/toolchain/@v");
+    fs::write(dir.join("list"), list.join("\n") + "\n").unwrap();
+    // go reads the newest version's go.mod for retractions, as a real proxy serves it.
+    for v in &list {
+        fs::write(
+            dir.join(format!("{v}.info")),
+            format!("{{\"Version\":\"{v}\",\"Time\":\"2025-01-01T00:00:00Z\"}}\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(format!("{v}.mod")),
+            "module golang.org/toolchain\n",
+        )
+        .unwrap();
+    }
+    let install = |version: &str| {
+        let mut c = sb.gowarden(&["toolchain", "install", version]);
+        c.env("GOPROXY", &proxy)
+            .env("GONOSUMDB", "golang.org/toolchain");
+        run(c)
+    };
+    let r = install("1.22");
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "1.22 is a language version: installing its newest release, go1.22.12"
+    );
+    assert!(sb.toolchains.join("go1.22.12/bin/go").is_file());
+
+    // A family the proxy does not have: said so, nothing fetched.
+    let r = install("1.19");
+    assert_eq!(r.status(), 1);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: the module proxy has no release of 1.19 for linux-{arch} (asked with \
+             go1.23.12); name a release that exists (go.dev/dl lists them)\n"
+        )
+    );
+}

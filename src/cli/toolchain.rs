@@ -102,9 +102,23 @@ fn list(a: &ToolchainListArgs) -> ExitStatus {
 
 fn install_cmd(args: &InstallArgs) -> ExitStatus {
     let written = &args.version;
-    let name = match install::toolchain_name(written) {
-        Ok(n) => n,
-        Err(e) => return usage("install", e.message()),
+    let name = match crate::resolve::VersionSpec::parse(written) {
+        // `1.24`: the newest patch release, named before anything is fetched.
+        Some(crate::resolve::VersionSpec::Family(lang)) if args.archive.is_none() => {
+            match newest_release(&lang) {
+                Ok(name) => {
+                    println!(
+                        "{written} is a language version: installing its newest release, {name}"
+                    );
+                    name
+                }
+                Err(e) => return fail(&e.to_string()),
+            }
+        }
+        _ => match install::toolchain_name(written) {
+            Ok(n) => n,
+            Err(e) => return usage("install", e.message()),
+        },
     };
     let dir = match target_dir(args.dir.as_deref()) {
         Ok(d) => d,
@@ -251,4 +265,71 @@ fn matrix_refusal(name: &str) -> crate::error::Result<Option<String>> {
         .into_iter()
         .find(|f| f.severity == Severity::Error && f.rule != "matrix.deadline")
         .map(|f| f.message))
+}
+
+/// The newest release of language version `lang` (`1.24` → `go1.24.13`) that the module
+/// proxy serves as a `golang.org/toolchain` module for this platform, asked of the bootstrap
+/// go under the policy's `[env]` (its GOPROXY), as the install itself will fetch it.
+fn newest_release(lang: &crate::version::GoVersion) -> crate::error::Result<String> {
+    use crate::error::Error;
+    let family = format!("{}.{}", lang.major, lang.minor);
+    let policy = policy::load::load()?;
+    let found = discover(&policy);
+    let bootstrap = install::find_bootstrap(&found).ok_or_else(|| {
+        Error::new(format!(
+            "{family} is a language version, and finding its newest release needs a go to ask \
+             the module proxy, but none is installed; name the release instead (e.g. \
+             `gowarden toolchain install {family}.0`), or install from an archive with \
+             --archive FILE --sha256 HEX"
+        ))
+    })?;
+    let env = install::policy_env(&policy, bootstrap)?;
+    let mut cmd = std::process::Command::new(bootstrap.go_binary("go"));
+    for c in &env {
+        match &c.to {
+            Some(v) => cmd.env(&c.key, v),
+            None => cmd.env_remove(&c.key),
+        };
+    }
+    let out = cmd
+        .args(["list", "-m", "-versions", "golang.org/toolchain"])
+        // Outside any module, and with nothing from GOFLAGS that could change the query.
+        .current_dir("/")
+        .env("GOFLAGS", "")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .env("GO111MODULE", "on")
+        .env_remove("GOROOT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot run {}: {e}",
+                bootstrap.go_binary("go").display()
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "cannot list the releases of {family} from the module proxy with {}: {}; name the \
+             release instead (e.g. {family}.0)",
+            bootstrap.name,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let platform = format!(".{}", toolchain::go_platform());
+    let newest = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|v| v.strip_prefix("v0.0.1-")?.strip_suffix(platform.as_str()))
+        .filter_map(|name| Some((crate::version::GoVersion::parse_go(name)?, name.to_string())))
+        .filter(|(v, _)| v.in_family(lang) && !v.is_prerelease() && !v.is_lang())
+        .max_by(|a, b| a.0.cmp_go(&b.0))
+        .map(|(_, name)| name);
+    newest.ok_or_else(|| {
+        Error::new(format!(
+            "the module proxy has no release of {family} for {} (asked with {}); name a \
+             release that exists (go.dev/dl lists them)",
+            toolchain::go_platform(),
+            bootstrap.name
+        ))
+    })
 }
