@@ -105,7 +105,7 @@ fn verify(a: &VerifyArgs) -> ExitStatus {
             last_sha256: report.last_sha256.as_deref(),
             problem: report.problem.as_ref().map(|p| ProblemJson {
                 file: &p.file,
-                line: p.line as u64,
+                line: p.line,
                 kind: p.kind.as_str(),
                 message: &p.message,
             }),
@@ -114,7 +114,7 @@ fn verify(a: &VerifyArgs) -> ExitStatus {
                 .iter()
                 .map(|w| WarningJson {
                     file: &w.file,
-                    line: w.line as u64,
+                    line: w.line,
                     message: &w.message,
                 })
                 .collect(),
