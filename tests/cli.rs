@@ -592,3 +592,39 @@ fn audit_verify_and_tail_json() {
     assert_eq!(v["problem"]["file"], log.display().to_string());
     assert!(v["problem"]["line"].as_u64().is_some(), "{v:#}");
 }
+
+/// explain's own options come first; the go command line starts at its first word or after
+/// `--`, where a leading `-C DIR` (go's own `go -C DIR build`) is go's, not explain's.
+#[test]
+fn explain_takes_its_options_then_the_go_command_line() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    let r = run(sb.gowarden(&["explain", "--json", "--", "-C", ".", "version"]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(
+        json_of(&r)["args"],
+        serde_json::json!(["-C", ".", "version"])
+    );
+    let r = run(sb.gowarden(&["explain", "--json", "build", "--json", "-x"]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(
+        json_of(&r)["args"],
+        serde_json::json!(["build", "--json", "-x"]),
+        "from the first go word on, everything is go's"
+    );
+    let r = run(sb.gowarden(&["explain", "-x", "build"]));
+    assert_eq!(r.status(), 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "\
+error: unexpected argument '-x' found
+
+  tip: to pass '-x' as a value, use '-- -x'
+
+Usage: gowarden explain [OPTIONS] [GO_ARGS]...
+
+For more information, try '--help'.
+"
+    );
+}

@@ -133,7 +133,6 @@ pub struct ExplainArgs {
     #[arg(
         value_name = "GO_ARGS",
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_parser = clap::value_parser!(OsString)
     )]
     pub go_args: Vec<OsString>,

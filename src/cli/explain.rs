@@ -33,20 +33,9 @@ struct Decision {
 }
 
 pub fn run(opts: ExplainArgs) -> ExitStatus {
-    // `gowarden explain -- build`: clap keeps a `--` that follows an option as a value.
-    let mut opts = opts;
-    if opts.go_args.first().is_some_and(|a| a == "--") {
-        opts.go_args.remove(0);
-    }
-    if let Some(a) = opts.go_args.first()
-        && a.to_string_lossy().starts_with('-')
-    {
-        eprintln!(
-            "gowarden explain: unknown option {a:?}; put the go command line after `--` (see \
-             `gowarden explain --help`)"
-        );
-        return ExitStatus::Error;
-    }
+    // An option before the go command line that explain does not know is clap's usage error
+    // (`to pass '-x' as a value, use '-- -x'`); from the first go word on, or after `--`,
+    // everything is go's.
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
