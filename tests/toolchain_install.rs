@@ -201,7 +201,11 @@ fn interrupted_install_is_invisible_and_cleaned_up_by_the_next() {
         "a staged toolchain must not run: {}",
         r.stdout
     );
-    assert!(r.stderr.contains("found: none"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no Go toolchain is installed"),
+        "{}",
+        r.stderr
+    );
 
     let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
     assert_eq!(install_archive(&sb, "1.22.3", &archive, &sha).status(), 0);
@@ -445,9 +449,18 @@ fn install_without_any_bootstrap_go_points_at_the_archive_route() {
         "{}",
         r.stderr
     );
+    // A language version needs a go to ask the proxy for its newest release: the archive
+    // route is what is left.
     let r = run(sb.gowarden(&["toolchain", "install", "1.22"]));
-    assert_eq!(r.status(), 2);
-    assert!(r.stderr.contains("exact release"), "{}", r.stderr);
+    assert_eq!(r.status(), 1);
+    assert_eq!(
+        r.stderr,
+        "gowarden: 1.22 is a language version, and finding its newest release needs a go ≥ \
+         1.21 to ask the module proxy, but there is none; install a release from its archive: \
+         `gowarden toolchain install 1.22.N --archive FILE --sha256 HEX` (go.dev/dl lists the \
+         releases, their archives and SHA-256s)\n"
+    );
+    assert_eq!(r.stdout, "");
     let r = run(sb.gowarden(&["toolchain", "install", "1.22.3", "--archive", "x.tgz"]));
     assert_eq!(r.status(), 2);
     assert!(r.stderr.contains("--sha256"), "{}", r.stderr);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Exit status of every `gowarden` subcommand; README.md "Exit status" is the table.
+/// Exit status of every `gowarden` subcommand; docs/cli.md "Exit status" is the table.
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status: 0 ok; 1 what was checked is not ok (a refusal, problems, violations, drift, a broken \
 audit chain); 2 could not check (usage error, unreadable policy or file, a -C directory that does \
@@ -97,7 +97,7 @@ pub struct WhichArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print one JSON object (README.md, "gowarden doctor --json")
+    /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
 }
@@ -195,7 +195,7 @@ pub struct VerifyArgs {
     /// The files to check, oldest first (default: the configured log and its rotated files)
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Print one JSON object (README.md, "gowarden audit verify --json")
+    /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
 }
@@ -252,7 +252,7 @@ named before anything is fetched). --archive takes a go.dev .tar.gz or a module 
 
 #[derive(Debug, Args)]
 pub struct ToolchainListArgs {
-    /// Print one JSON object (README.md, "gowarden toolchain list --json")
+    /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
 }

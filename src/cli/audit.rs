@@ -48,7 +48,7 @@ fn files(named: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
     audit::chain_files(&live)
 }
 
-/// `gowarden audit verify --json`: README.md documents this shape.
+/// `gowarden audit verify --json`: docs/cli.md documents this shape.
 #[derive(Serialize)]
 struct VerifyJson<'a> {
     intact: bool,

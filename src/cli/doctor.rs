@@ -12,7 +12,7 @@ use crate::policy;
 use crate::shim::{self, PlanOptions, Tool};
 use crate::toolchain;
 
-/// `gowarden doctor --json`: README.md documents this shape.
+/// `gowarden doctor --json`: docs/cli.md documents this shape.
 #[derive(Debug, Default, Serialize)]
 struct Report {
     /// No problems.

@@ -22,7 +22,7 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
-/// The exit status of a `gowarden` subcommand: one table (README.md, "Exit status"), so
+/// The exit status of a `gowarden` subcommand: one table (docs/cli.md, "Exit status"), so
 /// every handler means the same by each number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

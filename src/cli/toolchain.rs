@@ -34,7 +34,7 @@ fn target_dir(dir: Option<&Path>) -> crate::error::Result<PathBuf> {
     }
 }
 
-/// `gowarden toolchain list --json`: README.md documents this shape.
+/// `gowarden toolchain list --json`: docs/cli.md documents this shape.
 #[derive(Serialize)]
 struct ListJson<'a> {
     toolchains: Vec<ListEntry<'a>>,
@@ -277,10 +277,10 @@ fn newest_release(lang: &crate::version::GoVersion) -> crate::error::Result<Stri
     let found = discover(&policy);
     let bootstrap = install::find_bootstrap(&found).ok_or_else(|| {
         Error::new(format!(
-            "{family} is a language version, and finding its newest release needs a go to ask \
-             the module proxy, but none is installed; name the release instead (e.g. \
-             `gowarden toolchain install {family}.0`), or install from an archive with \
-             --archive FILE --sha256 HEX"
+            "{family} is a language version, and finding its newest release needs a go ≥ 1.21 \
+             to ask the module proxy, but there is none; install a release from its archive: \
+             `gowarden toolchain install {family}.N --archive FILE --sha256 HEX` (go.dev/dl \
+             lists the releases, their archives and SHA-256s)"
         ))
     })?;
     let env = install::policy_env(&policy, bootstrap)?;

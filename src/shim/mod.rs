@@ -121,7 +121,7 @@ pub mod rule {
 
 /// The shim's exit status when it did not run go, from sysexits.h so that scripts and CI can
 /// tell gowarden's "no" from go's own failures (go exits 1 or 2, and passes a test binary's
-/// status through). README.md, "Exit status", is the table.
+/// status through). docs/cli.md, "Exit status", is the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum RefusalStatus {

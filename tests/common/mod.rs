@@ -297,7 +297,7 @@ pub fn assert_has(haystack: &str, wants: &[&str]) {
 }
 
 /// The exit status of a call the policy refused (the shim never ran go): sysexits.h
-/// `EX_NOPERM`, as README.md "Exit status" documents. One name for it, so the tests follow
+/// `EX_NOPERM`, as docs/cli.md "Exit status" documents. One name for it, so the tests follow
 /// the documented value.
 pub const REFUSED: i32 = 77;
 
