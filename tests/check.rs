@@ -376,7 +376,13 @@ fn could_not_check_exits_2() {
     assert_eq!(r.status(), 2);
     let r = run(sb.gowarden(&["check", "--format", "yaml"]));
     assert_eq!(r.status(), 2);
-    assert_has(&r.stderr, &["unknown format \"yaml\""]);
+    assert_has(
+        &r.stderr,
+        &[
+            "invalid value 'yaml' for '--format <FORMAT>'",
+            "[possible values: text, json, github]",
+        ],
+    );
 }
 
 fn example(name: &str) -> PathBuf {
@@ -574,7 +580,7 @@ fn the_enterprise_example_gates_a_payments_repository() {
         "{v}"
     );
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_has(
         &r.stderr,
         &[
@@ -587,6 +593,6 @@ fn the_enterprise_example_gates_a_payments_repository() {
     assert_eq!(run(sb.go(&["build"])).ran(), Some("go go1.24.9"));
     sb.write_project_file("go.mod", "module corp.example/risk/models\n");
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_has(&r.stderr, &["below the minimum go1.25.0 of tier \"risk\""]);
 }

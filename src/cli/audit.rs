@@ -1,33 +1,32 @@
 //! `gowarden audit verify|tail|export|path`: read the audit log the shim writes.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::ExitStatus;
+use super::args::{AuditCommand, ExportArgs, TailArgs, VerifyArgs};
 
 use crate::audit;
 use crate::auditing;
 use crate::policy;
 
-const USAGE: &str = "gowarden audit verify [FILE...] | tail [-n N] [--follow] | export --otlp-json [FILE...] | path";
-
-pub fn run(args: &[String]) -> i32 {
-    let Some((sub, rest)) = args.split_first() else {
-        return super::usage_error("audit", USAGE);
-    };
-    match sub.as_str() {
-        "verify" => verify(rest),
-        "tail" => tail(rest),
-        "export" => export(rest),
-        "path" => match configured_path() {
+pub fn run(command: AuditCommand) -> ExitStatus {
+    match command {
+        AuditCommand::Verify(a) => verify(&a),
+        AuditCommand::Tail(a) => tail(&a),
+        AuditCommand::Export(a) => export(&a),
+        AuditCommand::Path => match configured_path() {
             Ok(p) => {
                 println!("{}", p.display());
-                0
+                ExitStatus::Success
             }
             Err(e) => {
                 eprintln!("gowarden audit: {e}");
-                2
+                ExitStatus::Error
             }
         },
-        other => super::usage_error("audit", &format!("unknown subcommand {other:?}; {USAGE}")),
     }
 }
 
@@ -41,82 +40,129 @@ fn configured_path() -> crate::error::Result<PathBuf> {
 }
 
 /// The files to read: those named, else the configured log and its rotated predecessors.
-fn files(named: &[String]) -> crate::error::Result<Vec<PathBuf>> {
+fn files(named: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
     if !named.is_empty() {
-        return Ok(named.iter().map(PathBuf::from).collect());
+        return Ok(named.to_vec());
     }
     let live = configured_path()?;
     audit::chain_files(&live)
 }
 
-fn verify(args: &[String]) -> i32 {
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        return super::usage_error("audit verify", &format!("unknown flag {flag:?}"));
-    }
-    let files = match files(args) {
+/// `gowarden audit verify --json`: docs/cli.md documents this shape.
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    intact: bool,
+    files: &'a [PathBuf],
+    records: u64,
+    first_seq: Option<u64>,
+    last_seq: Option<u64>,
+    /// The last good record's line hash: keep it elsewhere to detect a cut-off tail.
+    last_sha256: Option<&'a str>,
+    problem: Option<ProblemJson<'a>>,
+    warnings: Vec<WarningJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    file: &'a Path,
+    line: u64,
+    kind: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct WarningJson<'a> {
+    file: &'a Path,
+    line: u64,
+    message: &'a str,
+}
+
+fn verify(a: &VerifyArgs) -> ExitStatus {
+    let files = match files(&a.files) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gowarden audit verify: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     if files.is_empty() {
         eprintln!("gowarden audit verify: no audit log yet (nothing to verify)");
-        return 2;
+        return ExitStatus::Error;
     }
     let report = audit::verify(&files);
+    let status = match &report.problem {
+        None => ExitStatus::Success,
+        Some(p) if p.kind == audit::ProblemKind::Unreadable => ExitStatus::Error,
+        Some(_) => ExitStatus::Failure,
+    };
+    if a.json {
+        let v = VerifyJson {
+            intact: report.problem.is_none(),
+            files: &report.files,
+            records: report.records,
+            first_seq: report.first_seq,
+            last_seq: report.last_seq,
+            last_sha256: report.last_sha256.as_deref(),
+            problem: report.problem.as_ref().map(|p| ProblemJson {
+                file: &p.file,
+                line: p.line,
+                kind: p.kind.as_str(),
+                message: &p.message,
+            }),
+            warnings: report
+                .warnings
+                .iter()
+                .map(|w| WarningJson {
+                    file: &w.file,
+                    line: w.line,
+                    message: &w.message,
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return status;
+    }
     for w in &report.warnings {
         println!("warning: {}:{}: {}", w.file.display(), w.line, w.message);
     }
     match &report.problem {
-        None => {
-            println!(
-                "intact: {} records in {} file(s), seq {}..{}",
-                report.records,
-                report.files.len(),
-                report.first_seq.unwrap_or(0),
-                report.last_seq.unwrap_or(0)
-            );
-            0
-        }
-        Some(p) => {
-            println!(
-                "broken: {}:{}: {} ({})",
-                p.file.display(),
-                p.line,
-                p.message,
-                p.kind.as_str()
-            );
-            if p.kind == audit::ProblemKind::Unreadable {
-                2
-            } else {
-                1
-            }
+        None => println!(
+            "intact: {} records in {} file(s), seq {}..{}",
+            report.records,
+            report.files.len(),
+            report.first_seq.unwrap_or(0),
+            report.last_seq.unwrap_or(0)
+        ),
+        Some(p) => println!(
+            "broken: {}:{}: {} ({})",
+            p.file.display(),
+            p.line,
+            p.message,
+            p.kind.as_str()
+        ),
+    }
+    status
+}
+
+/// One record as `audit tail --json` prints it: the log's own line, re-encoded compactly;
+/// a line that is not JSON (a torn write the verifier reports) is skipped with a warning.
+fn json_line(line: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(v) => Some(v.to_string()),
+        Err(e) => {
+            eprintln!("gowarden audit tail: skipping a line that is not JSON: {e}");
+            None
         }
     }
 }
 
-fn tail(args: &[String]) -> i32 {
-    let mut n = 10usize;
-    let mut follow = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-n" => match it.next().and_then(|v| v.parse().ok()) {
-                Some(v) => n = v,
-                None => return super::usage_error("audit tail", "-n needs a number"),
-            },
-            "-f" | "--follow" => follow = true,
-            other => {
-                return super::usage_error("audit tail", &format!("unknown argument {other:?}"));
-            }
-        }
-    }
+fn tail(a: &TailArgs) -> ExitStatus {
+    let (n, follow, json) = (a.n, a.follow, a.json);
     let live = match configured_path() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("gowarden audit tail: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let out = std::io::stdout();
@@ -125,20 +171,27 @@ fn tail(args: &[String]) -> i32 {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("gowarden audit tail: {e}");
-                return 2;
+                return ExitStatus::Error;
             }
         };
-        return match audit::tail(&files, n) {
+        return match audit::tail_lines(&files, n) {
             Ok(lines) => {
                 let mut out = out.lock();
                 for l in lines {
-                    let _ = writeln!(out, "{l}");
+                    let text = if json {
+                        json_line(&l)
+                    } else {
+                        Some(audit::summarize_line(&l))
+                    };
+                    if let Some(text) = text {
+                        let _ = writeln!(out, "{text}");
+                    }
                 }
-                0
+                ExitStatus::Success
             }
             Err(e) => {
                 eprintln!("gowarden audit tail: {e}");
-                2
+                ExitStatus::Error
             }
         };
     }
@@ -146,13 +199,20 @@ fn tail(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gowarden audit tail: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let print = |lines: Vec<Vec<u8>>| {
         let mut out = out.lock();
         for l in lines {
-            let _ = writeln!(out, "{}", audit::summarize_line(&l));
+            let text = if json {
+                json_line(&l)
+            } else {
+                Some(audit::summarize_line(&l))
+            };
+            if let Some(text) = text {
+                let _ = writeln!(out, "{text}");
+            }
         }
         let _ = out.flush();
     };
@@ -160,7 +220,7 @@ fn tail(args: &[String]) -> i32 {
         Ok(lines) => print(lines),
         Err(e) => {
             eprintln!("gowarden audit tail: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     }
     // Runs until interrupted; SIGINT's default action ends the process.
@@ -169,35 +229,31 @@ fn tail(args: &[String]) -> i32 {
             Ok(lines) => print(lines),
             Err(e) => {
                 eprintln!("gowarden audit tail: {e}");
-                return 2;
+                return ExitStatus::Error;
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
 
-fn export(args: &[String]) -> i32 {
-    let (flags, named): (Vec<&String>, Vec<&String>) =
-        args.iter().partition(|a| a.starts_with('-'));
-    if flags.iter().map(|f| f.as_str()).collect::<Vec<_>>() != ["--otlp-json"] {
-        return super::usage_error("audit export", "give --otlp-json (the one format there is)");
-    }
-    let named: Vec<String> = named.into_iter().cloned().collect();
-    let files = match files(&named) {
+fn export(a: &ExportArgs) -> ExitStatus {
+    // clap requires --otlp-json: the one format there is.
+    let named = &a.files;
+    let files = match files(named) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gowarden audit export: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     match audit::export_otlp_json(&files) {
         Ok(v) => {
             println!("{v}");
-            0
+            ExitStatus::Success
         }
         Err(e) => {
             eprintln!("gowarden audit export: {e}");
-            2
+            ExitStatus::Error
         }
     }
 }

@@ -296,9 +296,14 @@ pub fn assert_has(haystack: &str, wants: &[&str]) {
     }
 }
 
-/// The exit status of a call the shim refused (it never ran go). One name for it, so the
-/// tests follow the documented value.
-pub const REFUSED: i32 = 1;
+/// The exit status of a call the policy refused (the shim never ran go): sysexits.h
+/// `EX_NOPERM`, as docs/cli.md "Exit status" documents. One name for it, so the tests follow
+/// the documented value.
+pub const REFUSED: i32 = 77;
+
+/// The exit status of a call the shim could not work out (policy unreadable or invalid, a
+/// malformed version file, no matching toolchain, a missing `-C` dir): `EX_CONFIG`.
+pub const CONFIG_ERROR: i32 = 78;
 
 /// The binary exactly as install.sh builds it (`scripts/build-release.sh`), built once per
 /// target dir: concurrent test binaries wait on a lock instead of building twice.
