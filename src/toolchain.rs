@@ -82,8 +82,8 @@ impl DiscoveryEnv {
                 .map(PathBuf::from)
         };
         DiscoveryEnv {
-            home: dirs::home_dir(),
-            data_dir: dirs::data_dir(),
+            home: crate::userdirs::home_dir(),
+            data_dir: crate::userdirs::data_dir(),
             path: std::env::var_os("PATH"),
             gomodcache,
             goenv_root: var("GOENV_ROOT"),

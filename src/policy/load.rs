@@ -182,7 +182,7 @@ fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
         let path = PathBuf::from(p);
         return Ok(Some((path.clone(), PolicyOrigin::EnvVar(path))));
     }
-    if let Some(dir) = dirs::config_dir() {
+    if let Some(dir) = crate::userdirs::config_dir() {
         let path = dir.join("gowarden").join("policy.toml");
         if path.exists() {
             return Ok(Some((path.clone(), PolicyOrigin::UserConfig(path))));
