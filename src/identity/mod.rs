@@ -296,10 +296,12 @@ impl Identity {
             sources("group")
         };
         let mut ask_user = false;
-        match &passwd_sources {
-            Ok(s) if s.is_empty() => names.user = names.user.take().or(Some(Ok(None))),
-            Ok(_) => ask_user = true,
-            Err(e) => names.user = Some(Err(e.clone())),
+        if user_missing {
+            match &passwd_sources {
+                Ok(s) if s.is_empty() => names.user = Some(Ok(None)),
+                Ok(_) => ask_user = true,
+                Err(e) => names.user = Some(Err(e.clone())),
+            }
         }
         let ask_groups: Vec<String> = match &group_sources {
             Ok(s) if s.is_empty() => {

@@ -110,6 +110,11 @@ fn files_only_answers_from_the_files_and_never_runs_getent() {
     assert!(alice.in_group_named("alice").unwrap());
     assert!(!alice.in_group_named("auditors").unwrap());
     assert_eq!(alice.user_name().unwrap().as_deref(), Some("alice"));
+    // A group question answers nothing about the user: the audit record then reads the
+    // passwd file itself (name_for_record).
+    let grouped = etc.identity(1000, 1000, vec![20]);
+    assert!(grouped.in_group_named("ci").unwrap());
+    assert!(grouped.names.borrow().user.is_none());
     let nobody = etc.identity(4242, 4242, vec![]);
     assert_eq!(nobody.user_name().unwrap(), None);
     assert!(!nobody.in_group_named("ci").unwrap());
