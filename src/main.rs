@@ -12,7 +12,9 @@ use std::ffi::{CStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+/// # Safety
+/// Called by the C runtime only, with `argc` valid NUL-terminated strings in `argv`.
+pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     // SAFETY: the C runtime passes argc valid, NUL-terminated strings in argv, alive for the
     // whole process.
     let mut args = (0..usize::try_from(argc).unwrap_or(0)).map(|i| unsafe {
