@@ -11,7 +11,7 @@
 //! any entry may: `users = ["a", "b"], groups = ["ci"]` means (a or b) and in group ci. Write
 //! two bindings for "user a, or anyone in group ci".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::ops::Range;
@@ -431,7 +431,8 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
             }
         }
     }
-    let mut ids: HashMap<&str, Range<usize>> = HashMap::new();
+    // A BTreeMap: std's HashMap seeds itself from getrandom(2), a syscall on every call.
+    let mut ids: BTreeMap<&str, Range<usize>> = BTreeMap::new();
     for role in p.role.values() {
         for rule in &role.get_ref().deny {
             let id = rule.id.get_ref().as_str();
