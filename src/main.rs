@@ -11,6 +11,11 @@
 use std::ffi::{CStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
+mod arena;
+
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
+
 #[unsafe(no_mangle)]
 /// # Safety
 /// Called by the C runtime only, with `argc` valid NUL-terminated strings in `argv`.
