@@ -27,7 +27,7 @@
 # What goes where (PREFIX = ~/.local, or /usr/local with --system):
 #   PREFIX/bin/gowarden                      the binary, built by scripts/build-release.sh
 #                                            (`cargo build --release --locked`; statically
-#                                            linked on Linux/glibc unless GOWARDEN_DYNAMIC=1)
+#                                            linked (musl) on Linux unless GOWARDEN_DYNAMIC=1)
 #   PREFIX/share/gowarden/shims/{go,gofmt}   links to it; this dir goes first on PATH
 #   PREFIX/share/gowarden/profile.sh         the snippet that puts it there (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)

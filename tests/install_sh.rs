@@ -110,10 +110,12 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         r.stdout
     );
     let installed = prefix.join("bin/gowarden");
-    // scripts/build-release.sh: on Linux/glibc a static, non-PIE build for the host triple.
-    let built = if cfg!(all(target_os = "linux", target_env = "gnu")) {
+    // scripts/build-release.sh: on Linux x86_64/aarch64 a static, non-PIE musl build (.ci/run
+    // installs the target, so the glibc fallback does not count as passing here).
+    let musl = cfg!(target_os = "linux") && matches!(std::env::consts::ARCH, "x86_64" | "aarch64");
+    let built = if musl {
         target_dir.join(format!(
-            "{}-unknown-linux-gnu/release/gowarden",
+            "{}-unknown-linux-musl/release/gowarden",
             std::env::consts::ARCH
         ))
     } else {
@@ -125,7 +127,7 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         fs::read(&built).unwrap(),
         "the installed binary is the release build"
     );
-    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+    if musl {
         assert!(
             has_interpreter(&fs::read("/bin/sh").unwrap()),
             "the check sees a dynamic one"
@@ -133,6 +135,12 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         assert!(
             !has_interpreter(&bytes),
             "statically linked: no program interpreter"
+        );
+        assert_eq!(elf_type(&bytes), 2, "ET_EXEC: not position-independent");
+        assert_eq!(
+            elf_type(&fs::read("/bin/sh").unwrap()),
+            3,
+            "the check sees a PIE"
         );
     }
     assert_eq!(
@@ -176,6 +184,11 @@ fn has_interpreter(elf: &[u8]) -> bool {
         let o = phoff + i * size;
         u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) == 3
     })
+}
+
+/// The ELF header's `e_type`: 2 for a fixed-address executable, 3 for a PIE (or library).
+fn elf_type(elf: &[u8]) -> u16 {
+    u16::from_le_bytes([elf[0x10], elf[0x11]])
 }
 
 /// Runs `commands` in the sandbox's project dir as a login shell of the sandbox's user would:

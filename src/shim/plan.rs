@@ -466,7 +466,7 @@ pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
     if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
         return Some(first.join("pkg").join("mod"));
     }
-    dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
+    crate::userdirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
 pub(crate) fn not_installed(
