@@ -419,46 +419,6 @@ fn devcontainer_feature_installs_system_wide_with_its_policy_option() {
     assert!(r.stderr.contains("true or false"), "{}", r.stderr);
 }
 
-#[test]
-fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
-    let sb = Sandbox::new();
-    let feature = packaged_feature(&sb);
-    let policy = real_go_policy(&sb);
-    let home = sb.root.join("home-dev");
-    fs::create_dir(&home).unwrap();
-    let nobody = 65534;
-    nix::unistd::chown(&home, Some(nix::unistd::Uid::from_raw(nobody)), None).unwrap();
-    let r = run(clean_sh(
-        &feature.join("install.sh"),
-        &[],
-        &[
-            ("POLICY", &policy),
-            ("SYSTEM", Path::new("false")),
-            ("_REMOTE_USER", Path::new("nobody")),
-            ("_REMOTE_USER_HOME", &home),
-        ],
-    ));
-    ok(&r);
-    let made = tree(&home);
-    for p in [
-        ".local/bin/gowarden",
-        ".local/share/gowarden/shims/go",
-        ".local/share/gowarden/profile.sh",
-        ".config/gowarden/policy.toml",
-        ".profile",
-    ] {
-        assert!(made.contains(p), "{p} missing: {made:?}");
-    }
-    for p in &made {
-        let m = fs::symlink_metadata(home.join(p)).unwrap();
-        assert_eq!(m.uid(), nobody, "{p} is not the user's");
-    }
-    assert_eq!(
-        fs::read(home.join(".config/gowarden/policy.toml")).unwrap(),
-        fs::read(&policy).unwrap()
-    );
-}
-
 /// A file:// module proxy holding the real go1.23.12's zip, the version install.sh pins.
 fn local_proxy_with_go1_23_12(sb: &Sandbox) -> PathBuf {
     let zip = common::real_toolchain_zip("go1.23.12");
@@ -566,7 +526,10 @@ fn a_new_login_shell_has_gowarden_on_path_once_for_local_and_prefix_installs() {
     ok(&run(clean_sh(&install_sh(), &[], &env)));
     let bin = sb.home.join(".local/bin");
     let shims = sb.home.join(".local/share/gowarden/shims");
-    let r = bash_login(&sb, "command -v gowarden; command -v go; printf %s \"$PATH\"");
+    let r = bash_login(
+        &sb,
+        "command -v gowarden; command -v go; printf %s \"$PATH\"",
+    );
     ok(&r);
     let mut lines = r.stdout.lines();
     assert_eq!(lines.next(), Some(bin.join("gowarden").to_str().unwrap()));
@@ -593,7 +556,11 @@ fn a_new_login_shell_has_gowarden_on_path_once_for_local_and_prefix_installs() {
     ok(&r);
     let (first, path) = r.stdout.split_once('\n').unwrap();
     assert_eq!(first, bin.join("gowarden").to_str().unwrap());
-    assert_eq!((entries(path, &bin), entries(path, &shims)), (1, 1), "{path}");
+    assert_eq!(
+        (entries(path, &bin), entries(path, &shims)),
+        (1, 1),
+        "{path}"
+    );
     assert!(path.starts_with(&format!("{}:", shims.display())), "{path}");
 
     // --prefix: its bin dir, which nothing else puts on PATH.
@@ -647,7 +614,9 @@ fn install_sh_into_a_destdir_that_does_not_exist_creates_it_and_ends() {
         fs::read_to_string(root.join("usr/local/share/gowarden/install-manifest")).unwrap();
     assert!(
         manifest.contains("dir /usr/local/share/gowarden\n")
-            && !manifest.lines().any(|l| l == "dir /" || l.contains("stage")),
+            && !manifest
+                .lines()
+                .any(|l| l == "dir /" || l.contains("stage")),
         "only paths inside the staged tree: {manifest}"
     );
     ok(&run(clean_sh(
@@ -674,7 +643,12 @@ fn install_sh_go_makes_that_version_the_default_where_no_file_pins_one() {
     ];
     ok(&run(clean_sh(&install_sh(), &[], &env)));
     let r = login_shell(&sb, "go version");
-    assert_eq!(r.stdout.lines().next(), Some("fake go go1.99.0"), "{}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.99.0"),
+        "{}",
+        r.stderr
+    );
 
     let mut c = clean_sh(&install_sh(), &["--go", "1.23.12"], &env);
     c.env("GOPROXY", format!("file://{}", proxy.display()));
@@ -687,13 +661,16 @@ fn install_sh_go_makes_that_version_the_default_where_no_file_pins_one() {
         "the embedded default policy with the version as its default: {text}"
     );
     assert!(
-        text.contains(&fs::read_to_string(Path::new(REPO).join("policies/default.toml")).unwrap()[..40]),
+        text.contains(
+            &fs::read_to_string(Path::new(REPO).join("policies/default.toml")).unwrap()[..40]
+        ),
         "{text}"
     );
     let r = login_shell(&sb, "go version && gowarden which");
     ok(&r);
     assert!(
-        r.stdout.starts_with(&format!("go version go1.23.12 linux/{}\n", go_arch())),
+        r.stdout
+            .starts_with(&format!("go version go1.23.12 linux/{}\n", go_arch())),
         "{}",
         r.stdout
     );
@@ -701,19 +678,33 @@ fn install_sh_go_makes_that_version_the_default_where_no_file_pins_one() {
     // A project's pin still wins.
     sb.write_project_file(".go-version", "1.99.0\n");
     let r = login_shell(&sb, "go version");
-    assert_eq!(r.stdout.lines().next(), Some("fake go go1.99.0"), "{}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.99.0"),
+        "{}",
+        r.stderr
+    );
 
     // Run again with another version: the policy it installed is its to change.
     fs::remove_file(sb.project.join(".go-version")).unwrap();
     sb.fake_toolchain("go1.22.3");
     let r = run(clean_sh(&install_sh(), &["--go", "1.22.3"], &env));
     ok(&r);
-    assert!(r.stdout.contains("go1.22.3 is already installed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("go1.22.3 is already installed"),
+        "{}",
+        r.stdout
+    );
     let text = fs::read_to_string(&user_policy).unwrap();
     assert_eq!(text.matches("\ndefault = ").count(), 1, "{text}");
     assert!(text.contains("default = \"1.22.3\""), "{text}");
     let r = login_shell(&sb, "go version");
-    assert_eq!(r.stdout.lines().next(), Some("fake go go1.22.3"), "{}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.22.3"),
+        "{}",
+        r.stderr
+    );
 
     // Uninstall removes the policy it wrote; a policy of the user's own is never touched.
     ok(&run(clean_sh(&install_sh(), &["--uninstall"], &env)));
