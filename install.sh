@@ -44,8 +44,8 @@
 # Go toolchain yet is a normal place to start.
 #
 # Environment: DESTDIR stages every path under a root dir, created if missing (packaging,
-# tests; implies --no-modify-path); CARGO names the cargo to run. From a clean environment pass HOME and a
-# PATH that holds cargo and the usual tools:
+# tests; implies --no-modify-path); CARGO names the cargo to run. From a clean environment
+# pass HOME and a PATH that holds cargo and the usual tools:
 #   env -i HOME="$HOME" PATH="$HOME/.cargo/bin:/usr/bin:/bin" ./install.sh
 # (with a HOME other than the one rustup was installed for, also CARGO_HOME and RUSTUP_HOME).
 set -eu

@@ -8,8 +8,8 @@
 #
 # Usage: scripts/build-rootfs.sh
 #
-# The tarball is $GOWARDEN_ROOTFS_CACHE (default ~/.cache/gowarden-rootfs)/bookworm-minbase-gcc.tar.zst
-# and is built only when missing: delete it to rebuild. Needs root, debootstrap and zstd;
+# The tarball is bookworm-minbase-gcc.tar.zst in $GOWARDEN_ROOTFS_CACHE (default
+# ~/.cache/gowarden-rootfs), built only when missing: delete it to rebuild. Needs root, debootstrap and zstd;
 # DEBIAN_MIRROR names the mirror (default http://deb.debian.org/debian).
 set -eu
 
