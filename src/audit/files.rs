@@ -97,7 +97,24 @@ pub(crate) fn rotated_numbered(path: &Path) -> Result<Vec<(u64, PathBuf)>> {
 pub(crate) fn stable_len(file: &File, log_path: &Path) -> io::Result<u64> {
     match File::open(lock_path(log_path)) {
         Ok(lock) => {
-            fs2::FileExt::lock_shared(&lock)?;
+            // Bounded like an append's wait: a reader (verify, ship) must not hang behind a
+            // stopped appender either.
+            let start = std::time::Instant::now();
+            loop {
+                match fs2::FileExt::try_lock_shared(&lock) {
+                    Ok(()) => break,
+                    Err(e) if e.raw_os_error() == Some(nix::libc::EWOULDBLOCK) => {
+                        if start.elapsed() >= super::append::LOCK_TIMEOUT {
+                            return Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                "its lock has been held by an appender for too long",
+                            ));
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             let len = file.metadata()?.len();
             drop(lock);
             Ok(len)

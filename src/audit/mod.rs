@@ -84,7 +84,11 @@
 //! an `O_APPEND` descriptor. Readers ([`verify`], [`tail`], [`Follower`]) take the shared
 //! lock for an instant to learn a length that ends on a line boundary, then read without it.
 //! The directory is created 0700 and the log 0600 when missing; a symlink at the log's path
-//! is refused.
+//! is refused, and so are a log or lock file the caller does not own and a directory owned by
+//! another user (or root-owned and writable by others without the sticky bit): in a shared
+//! directory another user may have created them to read or redirect the caller's records.
+//! The lock is waited for at most `LOCK_TIMEOUT` (5 s), by appenders and readers
+//! alike, then the call fails with a message instead of hanging.
 //!
 //! ## Rotation
 //!
@@ -116,9 +120,8 @@
 //!   nothing behind to disagree. Keeping [`Appended::sha256`] (or the verified
 //!   [`VerifyReport::last_sha256`]) somewhere the user cannot write closes the second gap;
 //!   a privileged log sink closes both.
-//! * The lock is a blocking `flock` without a timeout: a process stopped (SIGSTOP) inside
-//!   the few microseconds it holds the lock stalls other appenders until it continues or
-//!   dies.
+//! * A process stopped (SIGSTOP) inside the few microseconds it holds the lock makes the
+//!   caller's other appends fail after the 5 s wait until it continues or dies.
 //! * Nothing deletes rotated files; retention is the caller's (use
 //!   [`VerifyOptions::allow_pruned_head`] to verify a pruned chain).
 
