@@ -127,23 +127,32 @@
 
 mod append;
 mod chain;
+mod collected;
 mod config;
 mod escape;
 mod files;
+mod otlp;
 mod record;
 mod revlines;
+mod ship;
 mod verify;
 mod view;
 
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
+pub use collected::{Collected, Mismatch, Stream, compare_local, read_collected};
 pub use config::{Commands, Durability, LogConfig, OnFailure};
 pub use escape::{
     REDACTED, Redactor, decode_bytes, decode_os, encode_bytes, encode_os, glob_match,
     redact_url_userinfo, redact_url_userinfo_str,
 };
 pub use files::{chain_files, lock_path, rotated_files};
+pub use otlp::{Batcher, OtlpRecord, SHA256_ATTR, convert_line, machine_id, parse_time};
 pub use record::{Decision, EncodedRecord, Record, Severity, attr};
+pub use ship::{
+    Checkpoint, Endpoint, SendError, ShipConfig, ShipError, Shipped, checkpoint_path,
+    load_checkpoint, post, ship_pending,
+};
 pub use verify::{Problem, ProblemKind, VerifyOptions, VerifyReport, Warning, verify, verify_with};
 pub use view::{
     Follower, LoggedRecord, civil_from_days, export_otlp_json, format_unix_nanos, shell_quote,

@@ -23,8 +23,10 @@ Usage:
   gowarden audit verify [FILE...]      check the audit log's hash chain (0 intact, 1 broken, 2 unreadable)
   gowarden audit tail [-n N] [--follow]
                                        recent audit records, for people
-  gowarden audit export --otlp-json [FILE...]
-                                       records as an OTLP/HTTP JSON logs request
+  gowarden audit export --otlp-json [--max-bytes N] [--since T] [--until T] [FILE...]
+                                       records as OTLP/HTTP JSON logs requests, one per line
+  gowarden audit ship [--endpoint URL] [--state DIR] [--once] [LOG...]
+                                       send the log to an OpenTelemetry Collector (OTLP/HTTP)
   gowarden audit path                  where the shim writes the audit log
   gowarden check [-C DIR] [--format text|json|github]
                                        CI gate: every violation of the policy here
