@@ -7,7 +7,10 @@
 //!   append rotated or repaired.
 //! * [`verify`] a chain ([`chain_files`] lists it) into a [`VerifyReport`];
 //!   [`VerifyReport::is_intact`] is what the CLI maps to its exit code.
-//! * [`tail`] / [`Follower`] for people, [`export_otlp_json`] for collectors,
+//! * [`tail`] / [`Follower`] for people; [`convert_line`] and [`Batcher`] (OTLP/JSON
+//!   requests under a size limit), [`ship_pending`] (OTLP/HTTP with a checkpoint) and
+//!   [`read_collected`] / [`compare_local`] (a Collector's copy) for collectors;
+//!   [`export_otlp_json`] (one request in memory),
 //!   [`LoggedRecord`] and [`decode_os`] to read fields back.
 //! * [`Durability`], [`OnFailure`], [`Commands`]: the `[audit]` policy settings.
 //!
@@ -39,9 +42,9 @@
 //!   `otlpjsonfile` receiver decode only has the object form. A line is a `LogRecord`, not a
 //!   whole `LogsData`, to keep lines short and fields at the top where people `grep`:
 //!   [`export_otlp_json`] wraps records into the `{"resourceLogs": ...}` envelope those
-//!   receivers read. The collector's `filelog` receiver can also tail the file itself, with a
-//!   `json_parser` operator mapping `timeUnixNano` and `severityText` (a configuration this
-//!   crate does not test).
+//!   receivers read. The collector's `filelog` receiver can also tail the file itself:
+//!   `collector/gowarden-filelog.yaml` maps each line onto the same LogRecord that
+//!   [`ship_pending`] sends (tested against a real Collector).
 //! * `attributes`: OTLP key/value list; `intValue` as a decimal string; argument lists as
 //!   `arrayValue`. Names are in [`attr`]. Environment changes are template attributes:
 //!   `gowarden.env_override.from.<NAME>` / `.to.<NAME>` and `gowarden.go_env.previous.<NAME>`
