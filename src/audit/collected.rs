@@ -178,14 +178,22 @@ pub struct Mismatch {
     pub message: String,
 }
 
+/// What [`compare_local`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// The first disagreement, if any.
+    pub mismatch: Option<Mismatch>,
+    /// The (host, user.id) of the local records; `None` when the log holds none.
+    pub stream: Option<(String, String)>,
+    /// Local records found unchanged in the collected copy.
+    pub matched: u64,
+}
+
 /// Compares the local chain `files` with the collected stream of the same host and user
-/// (taken from the local records). `Ok(None)`: every collected record is in the local log,
-/// unchanged, and the local log has nothing the collector lacks... except records not
-/// shipped yet, which are not a problem (reported by the count in `Ok`).
-pub fn compare_local(
-    files: &[PathBuf],
-    collected: &Collected,
-) -> Result<(Option<Mismatch>, Option<(String, String)>, u64)> {
+/// (taken from the local records). No mismatch: every local record the collector has is
+/// unchanged there and the collector has nothing past the local end; local records not
+/// shipped yet are no problem.
+pub fn compare_local(files: &[PathBuf], collected: &Collected) -> Result<Comparison> {
     let mut stream: Option<&Stream> = None;
     let mut key = None;
     let mut last_local: Option<(u64, PathBuf, u64)> = None;
@@ -215,7 +223,11 @@ pub fn compare_local(
                     .find(|s| s.host == host && s.user == user);
                 key = Some((host, user));
                 if stream.is_none() {
-                    return Ok((None, key, 0));
+                    return Ok(Comparison {
+                        mismatch: None,
+                        stream: key,
+                        matched: 0,
+                    });
                 }
             }
             let s = stream.expect("set above");
@@ -223,8 +235,8 @@ pub fn compare_local(
             match s.records.get(&info.seq) {
                 Some((c, _)) if *c == sha => matched += 1,
                 Some((c, _)) => {
-                    return Ok((
-                        Some(Mismatch {
+                    return Ok(Comparison {
+                        mismatch: Some(Mismatch {
                             file: path.clone(),
                             line: i as u64 + 1,
                             seq: info.seq,
@@ -235,9 +247,9 @@ pub fn compare_local(
                                 info.seq
                             ),
                         }),
-                        key,
+                        stream: key,
                         matched,
-                    ));
+                    });
                 }
                 None => {}
             }
@@ -248,8 +260,8 @@ pub fn compare_local(
         && let Some(cmax) = s.last_seq()
         && cmax > *lseq
     {
-        return Ok((
-            Some(Mismatch {
+        return Ok(Comparison {
+            mismatch: Some(Mismatch {
                 file: path.clone(),
                 line: 0,
                 seq: lseq + 1,
@@ -259,9 +271,13 @@ pub fn compare_local(
                     lseq + 1
                 ),
             }),
-            key,
+            stream: key,
             matched,
-        ));
+        });
     }
-    Ok((None, key, matched))
+    Ok(Comparison {
+        mismatch: None,
+        stream: key,
+        matched,
+    })
 }

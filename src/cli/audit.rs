@@ -170,18 +170,30 @@ fn verify_collected(export: &std::path::Path, named: &[String]) -> i32 {
                 eprintln!("gowarden audit verify: {e}");
                 return 2;
             }
-            Ok((_, None, _)) => println!("the local log holds no records"),
-            Ok((None, Some((host, user)), 0)) => {
+            Ok(audit::Comparison { stream: None, .. }) => {
+                println!("the local log holds no records")
+            }
+            Ok(audit::Comparison {
+                mismatch: None,
+                stream: Some((host, user)),
+                matched: 0,
+            }) => {
                 println!(
                     "broken: nothing of host {host:?} user.id {user:?} was collected: the local \
                      log was never shipped, or is not the one collected"
                 );
                 broken = true;
             }
-            Ok((None, Some(_), n)) => {
+            Ok(audit::Comparison {
+                mismatch: None,
+                matched: n,
+                ..
+            }) => {
                 println!("matches: {n} local records are in the collected copy, unchanged")
             }
-            Ok((Some(m), _, _)) => {
+            Ok(audit::Comparison {
+                mismatch: Some(m), ..
+            }) => {
                 broken = true;
                 if m.line == 0 {
                     println!("broken: {}: {}", m.file.display(), m.message);
