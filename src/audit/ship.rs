@@ -28,7 +28,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::chain::line_sha256;
-use super::files::{chain_files, stable_len};
+use super::files::{chain_files, shared_lock};
 use super::otlp::{Batcher, convert_line};
 use crate::error::{Error, Result};
 
@@ -259,20 +259,24 @@ pub fn ship_pending(log: &Path, config: &ShipConfig) -> std::result::Result<Ship
         log: log.to_path_buf(),
         ..Checkpoint::default()
     });
-    let files = chain_files(log)?;
-    let mut opened = Vec::with_capacity(files.len());
-    for path in &files {
-        let f = File::open(path).map_err(|e| Error::io("cannot open audit log", path, &e))?;
-        let m = f
-            .metadata()
-            .map_err(|e| Error::io("cannot stat audit log", path, &e))?;
-        opened.push((path, f, m.dev(), m.ino()));
+    // The chain's files and the live file's length, all seen under the shared lock: a
+    // rotation between listing and opening would otherwise hide the file just rotated.
+    let mut opened = Vec::new();
+    {
+        let _lock = shared_lock(log).map_err(|e| Error::io("cannot lock audit log", log, &e))?;
+        for path in chain_files(log)? {
+            let f = File::open(&path).map_err(|e| Error::io("cannot open audit log", &path, &e))?;
+            let m = f
+                .metadata()
+                .map_err(|e| Error::io("cannot stat audit log", &path, &e))?;
+            opened.push((path, f, m.dev(), m.ino(), m.len()));
+        }
     }
     // Resume in the checkpoint's file when it is still part of the chain (rotation renames
     // but keeps the inode); otherwise from the start, skipping what was already delivered.
     let (start, mut offset) = match opened
         .iter()
-        .position(|(_, _, dev, ino)| cp.seq > 0 && (*dev, *ino) == (cp.dev, cp.ino))
+        .position(|(_, _, dev, ino, _)| cp.seq > 0 && (*dev, *ino) == (cp.dev, cp.ino))
     {
         Some(i) => (i, cp.offset),
         None => (0, 0),
@@ -281,15 +285,8 @@ pub fn ship_pending(log: &Path, config: &ShipConfig) -> std::result::Result<Ship
     let mut batch = Batcher::new(config.max_batch_bytes);
     // The checkpoint the batch in hand will make once delivered.
     let mut pending = cp.clone();
-    for (i, (path, file, dev, ino)) in opened.iter().enumerate().skip(start) {
-        let live = i + 1 == opened.len() && *path == log;
-        let len = if live {
-            stable_len(file, path).map_err(|e| Error::io("cannot read audit log", path, &e))?
-        } else {
-            file.metadata()
-                .map_err(|e| Error::io("cannot stat audit log", path, &e))?
-                .len()
-        };
+    for (i, (path, file, dev, ino, len)) in opened.iter().enumerate().skip(start) {
+        let (len, live) = (*len, i + 1 == opened.len() && path == log);
         if offset > len {
             // Shorter than where we stopped: not the file we read (truncated, replaced).
             offset = 0;
