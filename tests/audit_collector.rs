@@ -165,13 +165,13 @@ impl Drop for Collector {
     }
 }
 
-/// Every LogRecord in a file export, with its resource's attributes; a torn last line (the
+/// Every LogRecord in a file export, with its resource's attributes; a torn request (the
 /// Collector killed mid-write) is skipped.
 fn collected(out: &Path) -> Vec<(BTreeMap<String, Value>, Value)> {
     let text = fs::read_to_string(out).unwrap_or_default();
     let mut recs = Vec::new();
     for line in text.lines() {
-        let Ok(req) = serde_json::from_str::<Value>(line) else {
+        let Some(req) = audit::parse_request(line.as_bytes()) else {
             continue;
         };
         for rl in req["resourceLogs"].as_array().into_iter().flatten() {

@@ -76,6 +76,21 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// One line of a file export. A Collector killed between writing a request and its newline
+/// leaves a torn request that the next one (after a restart) continues on the same line: the
+/// whole request at the end of such a line is still read.
+pub fn parse_request(line: &[u8]) -> Option<Value> {
+    if let Ok(v) = serde_json::from_slice::<Value>(line) {
+        return Some(v);
+    }
+    let marker = b"{\"resourceLogs\"";
+    let at = line
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .filter(|&i| i > 0)?;
+    serde_json::from_slice(&line[at..]).ok()
+}
+
 /// Reads a Collector file export.
 pub fn read_collected(path: &Path) -> Result<Collected> {
     let file = std::fs::File::open(path)
@@ -87,7 +102,7 @@ pub fn read_collected(path: &Path) -> Result<Collected> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let Ok(req) = serde_json::from_slice::<Value>(&line) else {
+        let Some(req) = parse_request(&line) else {
             out.torn_lines += 1;
             continue;
         };

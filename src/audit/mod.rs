@@ -143,7 +143,9 @@ mod view;
 
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
-pub use collected::{Collected, Comparison, Mismatch, Stream, compare_local, read_collected};
+pub use collected::{
+    Collected, Comparison, Mismatch, Stream, compare_local, parse_request, read_collected,
+};
 pub use config::{Commands, Durability, LogConfig, OnFailure};
 pub use escape::{
     REDACTED, Redactor, decode_bytes, decode_os, encode_bytes, encode_os, glob_match,
