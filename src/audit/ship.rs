@@ -407,3 +407,47 @@ impl<'f> LineReader<'f> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        let e = Endpoint::parse("http://127.0.0.1:4318").unwrap();
+        assert_eq!(
+            (e.authority.as_str(), e.path.as_str()),
+            ("127.0.0.1:4318", "/v1/logs")
+        );
+        let e = Endpoint::parse("http://collector/otlp/").unwrap();
+        assert_eq!(
+            (e.authority.as_str(), e.path.as_str()),
+            ("collector:80", "/otlp/v1/logs")
+        );
+        let e = Endpoint::parse("http://h:1/v1/logs").unwrap();
+        assert_eq!(e.path, "/v1/logs");
+        assert!(Endpoint::parse("https://h:1").is_err());
+        assert!(Endpoint::parse("http:///v1/logs").is_err());
+    }
+
+    #[test]
+    fn line_reader_keeps_an_unterminated_end_of_a_live_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        // Blocks of 1 MiB: a line across a block boundary comes back whole.
+        let long = vec![b'x'; (1 << 20) + 10];
+        let mut content = b"a\n".to_vec();
+        content.extend_from_slice(&long);
+        content.extend_from_slice(b"\nbc");
+        std::fs::write(&p, &content).unwrap();
+        let f = File::open(&p).unwrap();
+        let len = content.len() as u64;
+        let mut r = LineReader::new(&f, 0, len);
+        assert_eq!(r.next(false).unwrap(), Some((b"a".to_vec(), 2)));
+        assert_eq!(r.next(false).unwrap().unwrap().0, long);
+        assert_eq!(r.next(false).unwrap(), None, "the torn end waits");
+        let mut r = LineReader::new(&f, 2 + long.len() as u64 + 1, len);
+        assert_eq!(r.next(true).unwrap(), Some((b"bc".to_vec(), len)));
+        assert_eq!(r.next(true).unwrap(), None);
+    }
+}
