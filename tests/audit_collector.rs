@@ -196,11 +196,10 @@ fn attr_map(list: &Value) -> BTreeMap<String, Value> {
 
 fn seq_of(record: &Value) -> u64 {
     let a = attr_map(&record["attributes"]);
-    a["gowarden.seq"]["intValue"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    a.get("gowarden.seq")
+        .and_then(|v| v["intValue"].as_str())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a collected record without gowarden.seq: {record}"))
 }
 
 fn record(i: usize) -> Record {

@@ -122,9 +122,22 @@ pub fn post(
         env!("CARGO_PKG_VERSION")
     );
     stream.write_all(head.as_bytes()).map_err(transient)?;
-    stream.write_all(body).map_err(transient)?;
+    // A receiver that refuses the body (too large) may answer and close before reading it
+    // all: the write then fails, but its answer is still worth reading.
+    let sent = stream.write_all(body);
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(transient)?;
+    let read = stream.read_to_end(&mut answer);
+    if answer.is_empty() {
+        sent.map_err(|e| {
+            SendError::Transient(format!(
+                "{}: connection closed while sending {} bytes ({e}); is the batch over the \
+                 receiver's max_request_body_size?",
+                endpoint.authority,
+                body.len()
+            ))
+        })?;
+        read.map_err(transient)?;
+    }
     let text = String::from_utf8_lossy(&answer);
     let status: u16 = text
         .strip_prefix("HTTP/1.")
