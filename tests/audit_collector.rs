@@ -704,22 +704,60 @@ fn verify_against_the_collected_copy_finds_deleted_tails_rehashed_chains_and_reu
     assert_eq!(v.status(), 1, "{}", v.stdout);
     assert!(v.stdout.contains("record seq 50 differs"), "{}", v.stdout);
 
-    // The fleet view: a gap and a forged link in the collected copy itself are found too.
+    // The fleet view: in the collected copy itself, an identical retransmission is counted,
+    // while a gap, a broken link and a duplicate that differs are each found.
     let text = fs::read_to_string(&out).unwrap();
-    let forged = sb.root.join("forged.jsonl");
-    let mut f = fs::File::create(&forged).unwrap();
-    for line in text.lines() {
-        let mut v: Value = serde_json::from_str(line).unwrap();
-        let recs = v["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
-            .as_array_mut()
-            .unwrap();
+    let check = |edit: &dyn Fn(&mut Vec<Value>)| {
+        let forged = sb.root.join("forged.jsonl");
+        let mut f = fs::File::create(&forged).unwrap();
+        for line in text.lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let recs = v["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+                .as_array_mut()
+                .unwrap();
+            edit(recs);
+            writeln!(f, "{v}").unwrap();
+        }
+        drop(f);
+        let mut c = Command::new(BIN);
+        c.args(["audit", "verify", "--collected"]).arg(&forged);
+        run(c)
+    };
+    let set_attr = |r: &mut Value, key: &str, value: &str| {
+        for kv in r["attributes"].as_array_mut().unwrap() {
+            if kv["key"] == key {
+                kv["value"] = serde_json::json!({ "stringValue": value });
+            }
+        }
+    };
+    let v = check(&|recs| {
+        let copy = recs.iter().find(|r| seq_of(r) == 10).cloned();
+        recs.extend(copy);
+    });
+    assert_eq!(v.status(), 0, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("50 records, seq 1..50, 1 retransmitted"),
+        "{}",
+        v.stdout
+    );
+    let v = check(&|recs| {
         recs.retain(|r| seq_of(r) != 30);
-        writeln!(f, "{v}").unwrap();
-    }
-    drop(f);
-    let mut c = Command::new(BIN);
-    c.args(["audit", "verify", "--collected"]).arg(&forged);
-    let v = run(c);
+        for r in recs.iter_mut() {
+            if seq_of(r) == 40 {
+                set_attr(r, "gowarden.prev_sha256", &"ab".repeat(32));
+            }
+        }
+        if let Some(mut other) = recs.iter().find(|r| seq_of(r) == 10).cloned() {
+            set_attr(&mut other, "gowarden.sha256", &"cd".repeat(32));
+            recs.push(other);
+        }
+    });
     assert_eq!(v.status(), 1, "{}", v.stdout);
-    assert!(v.stdout.contains("seq 30 missing"), "{}", v.stdout);
+    for want in [
+        "seq 30 missing",
+        "seq 40 does not link to seq 39",
+        "seq 10 was collected twice with different contents",
+    ] {
+        assert!(v.stdout.contains(want), "{want}: {}", v.stdout);
+    }
 }

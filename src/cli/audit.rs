@@ -143,9 +143,15 @@ fn verify_collected(export: &std::path::Path, named: &[String]) -> i32 {
                 s.last_seq().unwrap_or(0),
                 s.retransmitted
             ),
-            Some(p) => {
+            Some(_) => {
                 broken = true;
-                println!("broken: {who}: {p}");
+                // Each problem, up to a screenful: a stream cut in many places is one story.
+                for p in s.problems.iter().take(20) {
+                    println!("broken: {who}: {p}");
+                }
+                if s.problems.len() > 20 {
+                    println!("broken: {who}: and {} more", s.problems.len() - 20);
+                }
             }
         }
     }
