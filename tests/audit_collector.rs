@@ -578,6 +578,13 @@ fn the_filelog_configuration_yields_the_same_records_as_ship_and_both_redact_as_
             );
         }
     }
+    let (res, _) = &via_ship[&1];
+    assert_eq!(
+        res.get("host.id").and_then(|v| v["stringValue"].as_str()),
+        audit::machine_id().as_deref(),
+        "the resource names this machine"
+    );
+    assert!(res.contains_key("host.id"));
     let (_, first) = &via_filelog[&1];
     let attrs = attr_map(&first["attributes"]);
     assert!(

@@ -120,9 +120,10 @@
 //! * The chain is tamper-*evident* against edits, deletions and reordering, not
 //!   tamper-proof: the hashes are not keyed, so whoever can write the file can rewrite it
 //!   from some point on with recomputed hashes; and removing the newest records whole leaves
-//!   nothing behind to disagree. Keeping [`Appended::sha256`] (or the verified
-//!   [`VerifyReport::last_sha256`]) somewhere the user cannot write closes the second gap;
-//!   a privileged log sink closes both.
+//!   nothing behind to disagree. A copy off the machine closes both gaps for every record
+//!   it holds: [`ship_pending`] sends each record with its line's hash, and
+//!   [`compare_local`] finds the first local record that differs from the collected copy, or
+//!   the collected records past the local end.
 //! * A process stopped (SIGSTOP) inside the few microseconds it holds the lock makes the
 //!   caller's other appends fail after the 5 s wait until it continues or dies.
 //! * Nothing deletes rotated files; retention is the caller's (use
