@@ -711,6 +711,27 @@ fn verify_against_the_collected_copy_finds_deleted_tails_rehashed_chains_and_reu
     assert_eq!(v.status(), 1, "{}", v.stdout);
     assert!(v.stdout.contains("record seq 50 differs"), "{}", v.stdout);
 
+    // The shipper's checkpoint is an anchor too: the shipped log rewritten in place from
+    // seq 20 on is reported at the next run, naming the seq it last delivered.
+    let mut head = lines[..19].join(&b'\n');
+    head.push(b'\n');
+    fs::write(&log, &head).unwrap();
+    for i in 19..50 {
+        audit::append(&LogConfig::new(&log), &record(i + 1000)).unwrap();
+    }
+    let r = run(ship_cmd(
+        &col.endpoint(),
+        &sb.root.join("st"),
+        &log,
+        &["--once"],
+    ));
+    assert!(
+        r.stderr
+            .contains("record seq 50 differs from the one shipped before"),
+        "{}",
+        r.stderr
+    );
+
     // The fleet view: in the collected copy itself, an identical retransmission is counted,
     // while a gap, a broken link and a duplicate that differs are each found.
     let text = fs::read_to_string(&out).unwrap();

@@ -8,6 +8,9 @@
 //! * Sending: [`Batcher`] bodies under `max_batch_bytes`, `POST <endpoint>/v1/logs` as
 //!   `application/json`. A batch counts as delivered only on a 2xx answer without rejected
 //!   records.
+//! * Anchor: on resuming, the line before the checkpoint's offset must be the record last
+//!   delivered; a log rewritten in place since is read again from the start and the record
+//!   at the checkpoint's seq that differs is reported as a warning.
 //! * Checkpoint: after each delivered batch, `<state>/<hash of the log path>.json` names the
 //!   last record sent (seq, SHA-256) and where reading resumes (file identity, offset), written
 //!   to a temporary file and renamed over the old one. A crash between delivery and checkpoint
@@ -30,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::chain::line_sha256;
 use super::files::{chain_files, shared_lock};
 use super::otlp::{Batcher, convert_line};
+use super::revlines::RevLines;
 use crate::error::{Error, Result};
 
 /// Where records go and how.
@@ -287,7 +291,7 @@ pub fn ship_pending(log: &Path, config: &ShipConfig) -> std::result::Result<Ship
     }
     // Resume in the checkpoint's file when it is still part of the chain (rotation renames
     // but keeps the inode); otherwise from the start, skipping what was already delivered.
-    let (start, mut offset) = match opened
+    let (start, offset) = match opened
         .iter()
         .position(|(_, _, dev, ino, _)| cp.seq > 0 && (*dev, *ino) == (cp.dev, cp.ino))
     {
@@ -295,6 +299,14 @@ pub fn ship_pending(log: &Path, config: &ShipConfig) -> std::result::Result<Ship
         None => (0, 0),
     };
     let mut done = Shipped::default();
+    // The checkpoint is also an anchor: the line just before the resume offset must be the
+    // record last delivered. If not, the file was rewritten in place since; read the chain
+    // from its start instead (skipping by seq), which names the record that differs.
+    let (start, mut offset) = if offset > 0 && !ends_with_record(&opened[start].1, offset, &cp) {
+        (0, 0)
+    } else {
+        (start, offset)
+    };
     let mut batch = Batcher::new(config.max_batch_bytes);
     // The checkpoint the batch in hand will make once delivered.
     let mut pending = cp.clone();
@@ -345,6 +357,16 @@ pub fn ship_pending(log: &Path, config: &ShipConfig) -> std::result::Result<Ship
         send(&mut batch, config, &mut cp, &pending, &mut done)?;
     }
     Ok(done)
+}
+
+/// Whether the line that ends at `offset` in `file` is the checkpoint's record.
+fn ends_with_record(file: &File, offset: u64, cp: &Checkpoint) -> bool {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if offset > len {
+        return false;
+    }
+    let mut rev = RevLines::new(file, offset, 64 << 20);
+    matches!(rev.next_line(), Ok(Some(line)) if line.terminated && line_sha256(&line.bytes) == cp.sha256)
 }
 
 fn send(
