@@ -36,6 +36,7 @@
 #                                            after it unless PATH has it (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
 #   PREFIX/share/gowarden/install-manifest   what was installed (files, dirs, lines), for --uninstall
+#   /var/log/gowarden                        the shared audit log dir, root:root 1733 (--system)
 # Toolchains (PREFIX/share/gowarden/toolchains for a ~/.local install) are never removed.
 #
 # Re-running it is harmless: files are replaced in place (atomically, so running shims never
@@ -323,6 +324,17 @@ if [ -n "$policy" ]; then
     fi
     put "$policy" "$policy_file" 0644
     [ -z "${made_policy:-}" ] || rm -f "$made_policy"
+fi
+
+# 5b. The shared audit log directory (--system): root-owned, sticky, writable and searchable
+# by every user, readable (listable) by root alone. Each user's shim makes its own 0700
+# {uid}/ inside on its first call, for a policy with
+# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (README, "Audit log"). Left in
+# place by --uninstall unless empty: it holds the users' records.
+if [ "$system" = 1 ]; then
+    make_dir /var/log/gowarden
+    chmod 1733 "$destdir/var/log/gowarden"
+    [ "$is_root" = 0 ] || chown root:root "$destdir/var/log/gowarden"
 fi
 
 # 6. The manifest: this install's entries plus any earlier install's, for --uninstall.

@@ -199,7 +199,8 @@ fn base(body: String, cwd: &Path) -> Record {
             i64::from(nix::unistd::getppid().as_raw()),
         )
         .attr_path(attr::PROCESS_WORKING_DIRECTORY, cwd)
-        .attr_int(attr::USER_ID, i64::from(uid));
+        // A string, as OpenTelemetry's semantic conventions type `user.id`.
+        .attr_str(attr::USER_ID, uid.to_string());
     // The passwd file's name, or one a binding already resolved: never a lookup that could
     // stall the call (identity::name_for_record).
     if let Some(name) = crate::identity::name_for_record(uid) {

@@ -63,8 +63,8 @@ fn every_call_leaves_one_record_with_the_facts_of_the_decision() {
         Some(sb.project.to_str().unwrap())
     );
     assert_eq!(
-        r.int_attr(attr::USER_ID),
-        Some(nix::unistd::getuid().as_raw() as i64)
+        r.str_attr(attr::USER_ID),
+        Some(nix::unistd::getuid().as_raw().to_string().as_str())
     );
     assert!(r.str_attr(attr::USER_NAME).is_some() && r.str_attr(attr::HOST_NAME).is_some());
     assert!(

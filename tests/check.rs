@@ -569,7 +569,13 @@ fn the_enterprise_example_gates_a_payments_repository() {
     let sb = Sandbox::new();
     sb.fake_toolchain("go1.24.3");
     sb.fake_toolchain("go1.24.9");
-    let text = std::fs::read_to_string(example("examples/enterprise.toml")).unwrap();
+    let text = std::fs::read_to_string(example("examples/enterprise.toml"))
+        .unwrap()
+        // The example's audit log is the machine's; this one is the sandbox's.
+        .replace(
+            "/var/log/gowarden/",
+            &format!("{}/", sb.root.join("audit").display()),
+        );
     sb.write_policy(&text);
     sb.write_project_file("go.mod", "module corp.example/ledger/core\n\ngo 1.24\n");
     sb.write_project_file(".go-version", "1.24.3\n");

@@ -184,8 +184,13 @@ pub enum AuditCommand {
     Verify(VerifyArgs),
     /// The most recent audit records, for people (or as JSON Lines)
     Tail(TailArgs),
-    /// Records as an OTLP/HTTP JSON logs request
+    /// Records as OTLP/HTTP JSON logs requests, one per line
     Export(ExportArgs),
+    /// Send the log to an OpenTelemetry Collector (OTLP/HTTP), checkpointed; never on go's path
+    #[command(after_help = "\
+Exit status with --once: 0 everything delivered, 1 still failing after --retry-for seconds or
+refused by the receiver, 2 a usage error or unreadable log. Without --once it runs until killed.")]
+    Ship(ShipArgs),
     /// Where the shim writes the audit log
     Path,
 }
@@ -195,6 +200,10 @@ pub struct VerifyArgs {
     /// The files to check, oldest first (default: the configured log and its rotated files)
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// A Collector's file export (OTLP JSON): check every host's and user's stream in it, and
+    /// the FILEs named against their collected copy
+    #[arg(long, value_name = "EXPORT", conflicts_with = "json")]
+    pub collected: Option<PathBuf>,
     /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
@@ -218,9 +227,52 @@ pub struct ExportArgs {
     /// OTLP/HTTP JSON (the one format there is)
     #[arg(long, required = true)]
     pub otlp_json: bool,
+    /// At most N bytes per request (one request per output line; default: all in one)
+    #[arg(long, value_name = "N")]
+    pub max_bytes: Option<usize>,
+    /// Only records at or after T (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or Unix nanoseconds)
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub since: Option<u64>,
+    /// Only records before T (same forms as --since)
+    #[arg(long, value_name = "T", value_parser = parse_time)]
+    pub until: Option<u64>,
     /// The files to export (default: the configured log and its rotated files)
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+fn parse_time(v: &str) -> Result<u64, String> {
+    crate::audit::parse_time(v).ok_or_else(|| {
+        "give a time as YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or Unix nanoseconds".into()
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// The OTLP/HTTP receiver (plain http: the Collector agent on this host forwards with TLS)
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:4318")]
+    pub endpoint: String,
+    /// Where the checkpoints are kept (default: $XDG_STATE_HOME/gowarden/ship)
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Exit once everything is delivered (for a timer) instead of following the logs
+    #[arg(long)]
+    pub once: bool,
+    /// How often to look for new records while following
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub interval_ms: u64,
+    /// The largest request body sent (the receiver's max_request_body_size defaults to 20 MiB)
+    #[arg(long, value_name = "N", default_value_t = 4 << 20)]
+    pub max_batch_bytes: usize,
+    /// The longest wait between retries while the receiver is down
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub max_backoff_ms: u64,
+    /// With --once: give up after this many seconds of failures
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub retry_for: u64,
+    /// The logs to ship (default: the configured log)
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
