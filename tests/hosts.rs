@@ -17,7 +17,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{FakeRun, Host, REFUSED, RunAs, Sandbox, run, shipped_binary};
+use common::{CONFIG_ERROR, FakeRun, Host, RunAs, Sandbox, run, shipped_binary};
 use gowarden::audit::{LoggedRecord, attr};
 
 const ENTERPRISE: &str = include_str!("../policies/examples/enterprise.toml");
@@ -97,9 +97,9 @@ impl Machine {
 
     /// `sh -c SCRIPT` with the shipped shims first on PATH, as `user`, on this host.
     fn sh(&self, user: Option<&RunAs>, script: &str) -> FakeRun {
-        if let Some(u) = user {
-            chown_tree(&self.sb.home, u.uid, u.gid);
-        }
+        // HOME belongs to whoever runs: gowarden refuses an audit dir another user owns.
+        let (uid, gid) = user.map_or((0, 0), |u| (u.uid, u.gid));
+        chown_tree(&self.sb.home, uid, gid);
         let mut c = self.sb.command("/bin/sh");
         c.args(["-c", script])
             .env_remove("GOWARDEN_POLICY")
@@ -113,7 +113,18 @@ impl Machine {
 
     /// The last audit record.
     fn last_record(&self) -> LoggedRecord {
-        let log = fs::read(self.sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
+        // The user's own log, or the newest one in the shared layout a system policy pins.
+        let mut logs = vec![self.sb.home.join(".local/state/gowarden/audit.jsonl")];
+        for e in fs::read_dir(self.host.audit_dir()).unwrap() {
+            logs.push(e.unwrap().path().join("audit.jsonl"));
+        }
+        let newest = logs
+            .into_iter()
+            .filter_map(|p| Some((fs::metadata(&p).ok()?.modified().ok()?, p)))
+            .max()
+            .expect("an audit log")
+            .1;
+        let log = fs::read(newest).unwrap();
         let line = log
             .split(|&b| b == b'\n')
             .rfind(|l| !l.is_empty())
@@ -146,7 +157,7 @@ fn assert_ran_as(m: &Machine, r: &FakeRun, uid: u32, name: Option<&str>, role: O
     );
     assert_eq!(r.stderr, "", "the shim prints nothing when all is well");
     let rec = m.last_record();
-    assert_eq!(rec.int_attr(attr::USER_ID), Some(i64::from(uid)));
+    assert_eq!(rec.str_attr(attr::USER_ID), Some(uid.to_string().as_str()));
     assert_eq!(rec.str_attr(attr::USER_NAME), name, "user.name in {rec:?}");
     assert_eq!(rec.str_attr(attr::GOWARDEN_ROLE), role, "gowarden.role");
 }
@@ -330,7 +341,7 @@ fn a_getent_that_stalls_or_fails_refuses_naming_the_binding_and_the_fix() {
         let start = Instant::now();
         let r = m.go_version(Some(&unnamed));
         assert!(start.elapsed() < Duration::from_secs(10), "bounded");
-        assert_eq!(r.status(), REFUSED, "{}{}", r.stdout, r.stderr);
+        assert_eq!(r.status(), CONFIG_ERROR, "{}{}", r.stdout, r.stderr);
         assert_eq!(r.stdout, "", "go did not run");
         let want = format!(
             "[[binding]] at /etc/gowarden/policy.toml:{line}: cannot resolve group \
@@ -341,14 +352,14 @@ fn a_getent_that_stalls_or_fails_refuses_naming_the_binding_and_the_fix() {
         assert!(r.stderr.contains(&want), "want {want}\nin:\n{}", r.stderr);
         let rec = m.last_record();
         assert_eq!(rec.str_attr(attr::GOWARDEN_DECISION), Some("deny"));
-        assert_eq!(rec.int_attr(attr::USER_ID), Some(4343));
+        assert_eq!(rec.str_attr(attr::USER_ID), Some("4343"));
 
         // The shipped example: its first group binding fails closed the same way.
         let mut m = Machine::new(nss, "", "");
         m.host.bind("/usr/bin/getent", script, 0o755);
         m.policy(Policy::System(ENTERPRISE));
         let r = m.go_version(Some(&unnamed));
-        assert_eq!(r.status(), REFUSED, "{}{}", r.stdout, r.stderr);
+        assert_eq!(r.status(), CONFIG_ERROR, "{}{}", r.stdout, r.stderr);
         assert_eq!(r.stdout, "", "go did not run");
         let first_group = ENTERPRISE
             .lines()

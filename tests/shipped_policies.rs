@@ -216,11 +216,14 @@ fn the_enterprise_example_works_as_shipped_today_and_in_the_years_to_come() {
     sb.write_project_file(".go-version", "1.24.9\n");
     fs::create_dir_all(sb.project.join("cmd/tool")).unwrap();
 
+    // Its [audit] path is the shared /var/log/gowarden layout: a private mount namespace gives
+    // the calls one of their own (made as install.sh --system makes it), never the machine's.
+    let host = common::Host::new();
     for offset in [0, 365, 3650] {
         let today = common::day(offset);
         let on = |mut c: Command| {
             c.env("GOWARDEN_TEST_TODAY", &today);
-            run(c)
+            run(host.command(None, &c))
         };
         let r = on(sb.gowarden(&["policy", "check", file.to_str().unwrap()]));
         assert_eq!(

@@ -365,17 +365,28 @@ impl Host {
             .unwrap();
         let root = tmp.path().canonicalize().unwrap();
         let upper = root.join("etc");
-        for d in [&root, &upper, &root.join("work")] {
+        for d in [&root, &upper, &root.join("work"), &root.join("var-log")] {
             fs::create_dir_all(d).unwrap();
             // /etc is world-readable; so is everything a dropped uid must reach here.
             fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
         }
+        // The shared audit layout `install.sh --system` makes (root, 1733), on this host only:
+        // a policy that pins its `[audit] path` there (the enterprise example does) must never
+        // write into the machine's real /var/log.
+        let audit_dir = root.join("var-log/gowarden");
+        fs::create_dir_all(&audit_dir).unwrap();
+        fs::set_permissions(&audit_dir, fs::Permissions::from_mode(0o1733)).unwrap();
         Host {
+            binds: vec![(root.join("var-log"), PathBuf::from("/var/log"))],
             _tmp: tmp,
             root,
             upper,
-            binds: Vec::new(),
         }
+    }
+
+    /// What the command sees as `/var/log/gowarden`: the shared audit directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.root.join("var-log/gowarden")
     }
 
     /// Writes `/etc/REL` (root-owned, 0644, in 0755 dirs), e.g. `etc("group", "ci:x:3000:\n")`.
