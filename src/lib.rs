@@ -14,6 +14,7 @@ pub mod drift;
 pub mod envpolicy;
 pub mod error;
 pub mod gocli;
+pub mod gomod;
 pub mod goenv;
 pub mod identity;
 pub mod install;

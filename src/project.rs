@@ -24,13 +24,19 @@ impl Declared {
     }
 }
 
-/// A go.mod or go.work file: its `module`, `go` and `toolchain` lines.
+/// A go.mod or go.work file: its `module`, `go` and `toolchain` lines, and the directives
+/// that choose which code is built ([`crate::gomod`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModFile {
     pub path: PathBuf,
+    /// The module path as go's grammar reads it (block form, quotes and comments included).
     pub module: Option<Declared>,
     pub go: Option<Declared>,
     pub toolchain: Option<Declared>,
+    /// `replace` directives.
+    pub replaces: Vec<crate::gomod::Replace>,
+    /// go.work `use` directories, as written (relative to the file's directory).
+    pub uses: Vec<Declared>,
 }
 
 /// What the project directory and its parents declare.
@@ -169,6 +175,23 @@ impl Project {
     }
 }
 
+/// The main modules go builds (cmd/go modload): with a workspace, the module of each `use`
+/// directory's go.mod (a directory without a readable go.mod is go's error, skipped here);
+/// without one, the go.mod's module.
+pub fn main_modules(work: Option<&ModFile>, go_mod: Option<&ModFile>) -> Vec<Declared> {
+    match work {
+        Some(w) => w
+            .uses
+            .iter()
+            .filter_map(|u| {
+                let dir = crate::gomod::resolve_dir(&w.path, &u.value);
+                read_mod_file(&dir.join("go.mod")).ok()?.module
+            })
+            .collect(),
+        None => go_mod.and_then(|m| m.module.clone()).into_iter().collect(),
+    }
+}
+
 const GO_VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, `1.22` (newest installed 1.22.x), \
      `1.23rc1`, with `#` comment lines";
 
@@ -285,12 +308,30 @@ pub fn read_tool_versions(path: &Path) -> Result<Nearest> {
     Ok(None)
 }
 
-/// Reads go.mod/go.work the way go's toolchain selection does: the first line whose text starts
-/// with the key followed by a space or tab, `//` comments dropped, value trimmed.
+/// Reads go.mod/go.work: the `go` and `toolchain` lines the way go's toolchain selection does
+/// (the first line whose text starts with the key followed by a space or tab, `//` comments
+/// dropped, value trimmed: cmd/go/internal/gover `GoModLookup`), and `module`, `replace` and
+/// `use` with go's full grammar ([`crate::gomod`]), which is how go decides what it builds.
 pub fn read_mod_file(path: &Path) -> Result<ModFile> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, &e))?;
+    let syntax = crate::gomod::parse(&text);
     let mut m = ModFile {
         path: path.to_path_buf(),
+        module: syntax.module.map(|(value, line)| Declared {
+            value,
+            path: path.to_path_buf(),
+            line,
+        }),
+        replaces: syntax.replaces,
+        uses: syntax
+            .uses
+            .into_iter()
+            .map(|(value, line)| Declared {
+                value,
+                path: path.to_path_buf(),
+                line,
+            })
+            .collect(),
         ..ModFile::default()
     };
     for (i, raw) in text.lines().enumerate() {
@@ -308,10 +349,6 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
             && let Some(rest) = key_value(line, "toolchain")
         {
             m.toolchain = Some(decl(rest));
-        } else if m.module.is_none()
-            && let Some(rest) = key_value(line, "module")
-        {
-            m.module = Some(decl(rest));
         }
     }
     Ok(m)

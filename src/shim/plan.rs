@@ -54,9 +54,10 @@ pub fn plan_with(
     let files = policy.policy.resolve.wanted();
     let matrix = matrix::compile(&policy).0;
     let wanted = Wanted {
-        // The module line places the project in its tier even where go.mod may not choose
-        // the version.
+        // The module lines place the project in its tier even where go.mod and go.work may
+        // not choose the version.
         go_mod: files.go_mod || matrix.has_tiers(),
+        go_work: files.go_work || matrix.has_tiers(),
         ..files
     };
     let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
@@ -65,11 +66,18 @@ pub fn plan_with(
     } else {
         project.go_mod.take()
     };
-    let module = project
-        .go_mod
-        .as_ref()
-        .or(module_only.as_ref())
-        .and_then(|m| m.module.as_ref());
+    let work_only = if files.go_work {
+        None
+    } else {
+        project.go_work.take()
+    };
+    // go builds the workspace's modules when there is a go.work, else the go.mod's: the
+    // strictest of their tiers applies.
+    let main_modules = crate::project::main_modules(
+        project.go_work.as_ref().or(work_only.as_ref()),
+        project.go_mod.as_ref().or(module_only.as_ref()),
+    );
+    let module = matrix.strictest_module(&main_modules);
     let tier = matrix
         .choose_tier(&project, module)
         .map_err(|f| Refusal::new(f.rule, f.message))?;
