@@ -223,14 +223,16 @@ pub fn parse(text: &str) -> ModSyntax {
                     .iter()
                     .position(|t| matches!(t, Tok::Word(w) if w == "=>"));
                 let Some(at) = arrow else {
-                    m.errors
-                        .push(format!("{line}: usage: replace module/path [v1.2.3] => ..."));
+                    m.errors.push(format!(
+                        "{line}: usage: replace module/path [v1.2.3] => ..."
+                    ));
                     continue;
                 };
                 let (old, new) = (&args[..at], &args[at + 1..]);
                 if old.is_empty() || old.len() > 2 || new.is_empty() || new.len() > 2 {
-                    m.errors
-                        .push(format!("{line}: usage: replace module/path [v1.2.3] => ..."));
+                    m.errors.push(format!(
+                        "{line}: usage: replace module/path [v1.2.3] => ..."
+                    ));
                     continue;
                 }
                 match (string_arg(&old[0]), string_arg(&new[0])) {

@@ -43,11 +43,16 @@ fn module_block_form_quotes_and_comments_place_the_project_in_its_tier() {
         assert_eq!(r.status(), REFUSED, "{gomod:?}: {}", r.stderr);
         assert!(r.ran().is_none());
         assert!(
-            r.stderr.contains("below the minimum go1.22.5 of tier \"risk\""),
+            r.stderr
+                .contains("below the minimum go1.22.5 of tier \"risk\""),
             "{gomod:?}: {}",
             r.stderr
         );
-        assert!(r.stderr.contains("module corp.example/risk/x"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("module corp.example/risk/x"),
+            "{}",
+            r.stderr
+        );
     }
 }
 

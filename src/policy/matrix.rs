@@ -513,9 +513,10 @@ impl Matrix {
             };
             match best {
                 None => best = Some((m, t.index)),
-                Some((_, b)) if b != t.index
-                    && at_least_as_strict(&self.tiers[t.index], &self.tiers[b]).is_ok()
-                    && at_least_as_strict(&self.tiers[b], &self.tiers[t.index]).is_err() =>
+                Some((_, b))
+                    if b != t.index
+                        && at_least_as_strict(&self.tiers[t.index], &self.tiers[b]).is_ok()
+                        && at_least_as_strict(&self.tiers[b], &self.tiers[t.index]).is_err() =>
                 {
                     best = Some((m, t.index));
                 }

@@ -56,8 +56,9 @@ pub fn plan_with(
     let wanted = Wanted {
         // The module lines place the project in its tier even where go.mod and go.work may
         // not choose the version.
-        go_mod: files.go_mod || matrix.has_tiers(),
-        go_work: files.go_work || matrix.has_tiers(),
+        // The role's effect rules read their replace and use lines too.
+        go_mod: files.go_mod || matrix.has_tiers() || policy.has_roles(),
+        go_work: files.go_work || matrix.has_tiers() || policy.has_roles(),
         ..files
     };
     let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
@@ -148,8 +149,16 @@ pub fn plan_with(
     )?;
     env.extend(env_plan.changes);
     // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
-    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd, &env)
-        .map_err(|r| r.with_tier(tier.as_ref()))?;
+    let build_files = crate::policy::effects::Files {
+        dir: &start,
+        go_work: project.go_work.as_ref().or(work_only.as_ref()),
+        go_mod: project.go_mod.as_ref().or(module_only.as_ref()),
+        gowork: None,
+    };
+    let (role, invocation, effects) =
+        check_role(&policy, tool, &args, &toolchain, cwd, &env, build_files)
+            .map_err(|r| r.with_tier(tier.as_ref()))?;
+    let (go_work, go_mod) = (build_files.go_work.cloned(), build_files.go_mod.cloned());
     Ok(Plan {
         tool,
         args,
@@ -164,6 +173,9 @@ pub fn plan_with(
         role,
         invocation,
         env_checks: env_plan.checks,
+        effects,
+        go_work,
+        go_mod,
     })
 }
 
@@ -201,9 +213,10 @@ fn check_role(
     toolchain: &Toolchain,
     cwd: &Path,
     changes: &[EnvChange],
-) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
+    files: crate::policy::effects::Files<'_>,
+) -> Result<RoleOutcome, Refusal> {
     if !policy.has_roles() {
-        return Ok((None, None));
+        return Ok((None, None, Vec::new()));
     }
     let identity = crate::identity::Identity::current();
     let env = |key: &str| match changes.iter().find(|c| c.key == key) {
@@ -218,6 +231,7 @@ fn check_role(
         cwd,
         role_override: None,
         always_parse: false,
+        files: Some(files),
     };
     // gofmt has no go command line: it gets a role (for the record) but no rules.
     let go_args = (tool == Tool::Go).then_some(args);
@@ -230,9 +244,16 @@ fn check_role(
             role: eval.role.map(Box::new),
             install: None,
         }),
-        _ => Ok((eval.role, eval.invocation)),
+        _ => Ok((eval.role, eval.invocation, eval.effects)),
     }
 }
+
+/// The role, the command line as go reads it, and what the call will do.
+type RoleOutcome = (
+    Option<RoleChoice>,
+    Option<Invocation>,
+    Vec<crate::policy::effects::Effect>,
+);
 
 /// go locates `$GOROOT/go.env` by a GOROOT in the user's go env file before the one in its
 /// environment, so such a line would make go read another tree's go.env (its GOFLAGS, GOBIN,

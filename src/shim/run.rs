@@ -85,9 +85,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     };
     match auditing::settings(&policy) {
         Ok(Some(s)) => {
-            if !(s.commands == crate::audit::Commands::Mutating
-                && auditing::is_read_only(tool, &plan.args))
-            {
+            if !(s.commands == crate::audit::Commands::Mutating && auditing::is_read_only(&plan)) {
                 let record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
                 if let Err(e) = crate::audit::append(&s.log, &record) {
                     match s.on_failure {

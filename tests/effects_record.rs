@@ -1,0 +1,90 @@
+//! The audit record tells the truth: it lists the call's effects and the inputs that carried
+//! them, and `[audit] commands = "mutating"` is decided on the effective command line (GOFLAGS
+//! from the go env file included), not on argv alone.
+
+mod common;
+
+use std::fs;
+
+use common::{Sandbox, run};
+
+fn log(sb: &Sandbox) -> String {
+    fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap_or_default()
+}
+
+fn sandbox(extra: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    sb.write_project_file("go.mod", "module example.com/x\n\ngo 1.22\n");
+    sb.write_policy(&sb.isolated_policy(extra));
+    sb
+}
+
+const ROLE: &str =
+    "[roles]\ndefault = \"dev\"\n[role.dev]\ndescription = \"effects recorded, none denied\"\n";
+
+#[test]
+fn the_record_lists_each_effect_with_the_input_that_carried_it() {
+    let sb = sandbox(ROLE);
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    fs::write(&env_file, "GOCACHEPROG=/opt/cacheprog\n").unwrap();
+    let mut c = sb.go(&["build", "-toolexec=/opt/t", "."]);
+    c.env("CC", "/opt/cc");
+    let r = run(c);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let log = log(&sb);
+    assert!(log.contains("gowarden.effects"), "{log}");
+    for want in [
+        "build-tool: `-toolexec=/opt/t`",
+        "build-tool: CC=/opt/cc (the environment)",
+        &format!(
+            "build-tool: GOCACHEPROG=/opt/cacheprog (the go env file {}:1)",
+            env_file.display()
+        ),
+    ] {
+        assert!(log.contains(want), "missing {want:?} in {log}");
+    }
+    // A call without effects carries no such attribute.
+    let sb = sandbox(ROLE);
+    assert_eq!(run(sb.go(&["build", "."])).status(), 0);
+    assert!(!log_has_effects(&sb));
+}
+
+fn log_has_effects(sb: &Sandbox) -> bool {
+    log(sb).contains("gowarden.effects")
+}
+
+#[test]
+fn mutating_is_decided_on_the_effective_command_line() {
+    let audit = "[audit]\ncommands = \"mutating\"\n";
+    // `go list` is read-only, unless -mod=mod comes from the go env file.
+    let sb = sandbox(audit);
+    assert_eq!(run(sb.go(&["list", "."])).status(), 0);
+    assert_eq!(log(&sb), "", "a read-only call is skipped");
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    fs::write(&env_file, "GOFLAGS=-mod=mod\n").unwrap();
+    assert_eq!(run(sb.go(&["list", "."])).status(), 0);
+    assert_eq!(
+        log(&sb).lines().count(),
+        1,
+        "-mod=mod from the go env file mutates"
+    );
+    // gofmt writes with -w in every spelling the flag package accepts.
+    for (args, writes) in [
+        (&["-l", "."][..], false),
+        (&["-w", "."][..], true),
+        (&["-w=1", "."][..], true),
+        (&["--w=true", "."][..], true),
+        (&["-w=false", "."][..], false),
+    ] {
+        let sb = sandbox(audit);
+        let mut c = sb.command(sb.shims.join("gofmt"));
+        c.args(args);
+        assert_eq!(run(c).status(), 0);
+        let n = log(&sb).lines().count();
+        assert_eq!(n, usize::from(writes), "gofmt {args:?}: {n} records");
+    }
+}
