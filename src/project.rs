@@ -122,14 +122,14 @@ impl Scan {
             }
             if want_work {
                 let p = d.join("go.work");
-                if p.is_file() {
+                if module_file_at(&p)? {
                     scan.go_work = Some(read_mod_file(&p)?);
                     want_work = false;
                 }
             }
             if want_mod {
                 let p = d.join("go.mod");
-                if p.is_file() {
+                if module_file_at(&p)? {
                     scan.go_mod = Some(read_mod_file(&p)?);
                     want_mod = false;
                 }
@@ -352,6 +352,22 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
         }
     }
     Ok(m)
+}
+
+/// Whether go would take `p` as its go.mod/go.work: anything there that is not a directory
+/// (modload `findModuleRoot` stats it and skips only directories). One that is not a regular
+/// file (a FIFO) could answer go differently from gowarden: an error, never skipped.
+fn module_file_at(p: &Path) -> Result<bool> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => Ok(false),
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => Err(Error::new(format!(
+            "{}: not a regular file (a FIFO or device answers each reader differently, and go \
+             reads it again after gowarden decided); replace it with a regular file",
+            p.display()
+        ))),
+        Err(_) => Ok(false),
+    }
 }
 
 fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {

@@ -88,3 +88,52 @@ fn mutating_is_decided_on_the_effective_command_line() {
         assert_eq!(n, usize::from(writes), "gofmt {args:?}: {n} records");
     }
 }
+
+/// One snapshot: a go env file that is not a regular file (a FIFO answers the shim and go
+/// differently) is refused, as is such a go.mod; the values judged are handed to go in its
+/// environment, which go prefers to the files it would read again.
+#[test]
+fn a_fifo_go_env_file_or_go_mod_is_refused_and_judged_values_are_pinned() {
+    let sb = sandbox(ROLE);
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    nix::unistd::mkfifo(&env_file, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
+    assert!(r.ran().is_none(), "go must not run");
+    assert!(
+        r.stderr.contains(&format!(
+            "{}: the go env file is not a regular file",
+            env_file.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    fs::remove_file(&env_file).unwrap();
+
+    let sb2 = sandbox(ROLE);
+    let gomod = sb2.project.join("go.mod");
+    fs::remove_file(&gomod).unwrap();
+    nix::unistd::mkfifo(&gomod, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let r = run(sb2.go(&["build", "."]));
+    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("go.mod: not a regular file"),
+        "{}",
+        r.stderr
+    );
+    fs::remove_file(&gomod).unwrap();
+
+    // A regular file: what was judged is what go gets, in its environment.
+    fs::write(&env_file, "GOFLAGS=-trimpath\nGOPRIVATE=corp.example/*\n").unwrap();
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOFLAGS"), Some("-trimpath"));
+    assert_eq!(r.env("GOPRIVATE"), Some("corp.example/*"));
+    // Unset list keys get a value go reads as unset, so a line added later cannot count.
+    assert_eq!(r.env("GONOSUMDB"), Some("corp.example/*"));
+    assert_eq!(r.env("GOINSECURE"), Some(","));
+    // go env is go's own: nothing pinned.
+    let r = run(sb.go(&["env", "GOFLAGS"]));
+    assert_eq!(r.env("GOINSECURE"), None);
+}

@@ -159,6 +159,10 @@ pub fn plan_with(
         check_role(&policy, tool, &args, &toolchain, cwd, &env, build_files)
             .map_err(|r| r.with_tier(tier.as_ref()))?;
     let (go_work, go_mod) = (build_files.go_work.cloned(), build_files.go_mod.cloned());
+    if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_go_env(tool, &args) {
+        let pins = pin_decided(&env, &toolchain.goroot).map_err(|r| r.with_tier(tier.as_ref()))?;
+        env.extend(pins);
+    }
     Ok(Plan {
         tool,
         args,
@@ -290,6 +294,74 @@ fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
             toolchain.goroot.display()
         ),
     ))
+}
+
+/// The settings the rules and effects judged, handed to go as decided: go prefers its
+/// environment to both go env files, so a value set here is the one go uses, whatever the
+/// files say by the time go reads them (a file rewritten between the shim's read and go's).
+/// A key the files set is pinned to the value judged; an unset list key to a value go reads
+/// as unset (GOFLAGS `" "`, GOPRIVATE/GOINSECURE `","`, GONOSUMDB/GONOPROXY the GOPRIVATE they
+/// default to), so a line added later cannot take effect. Keys with no such value
+/// (GOCACHEPROG, CC, ...) stay unpinned when unset: policies/README.md says so. `go env`
+/// itself is never pinned: its output must be go's.
+fn pin_decided(changes: &[EnvChange], goroot: &Path) -> Result<Vec<EnvChange>, Refusal> {
+    const JUDGED: &[&str] = &[
+        "GOFLAGS",
+        "GOPROXY",
+        "GOSUMDB",
+        "GOPRIVATE",
+        "GONOSUMDB",
+        "GONOPROXY",
+        "GOINSECURE",
+        "GOCACHEPROG",
+        "CC",
+        "CXX",
+        "FC",
+        "AR",
+        "PKG_CONFIG",
+        "GCCGO",
+        "GOBIN",
+        "GOPATH",
+    ];
+    let lookup = |key: &str| match changes.iter().find(|c| c.key == key) {
+        Some(c) => c.to.clone(),
+        None => std::env::var_os(key),
+    };
+    let ge = crate::goenv::GoEnv::load(lookup, Some(goroot))?;
+    let mut pins = Vec::new();
+    let private = ge
+        .get("GOPRIVATE")
+        .map(|(v, _)| v)
+        .filter(|v| !v.is_empty());
+    for &key in JUDGED {
+        if lookup(key).is_some_and(|v| !v.is_empty()) {
+            continue;
+        }
+        let value = match ge.get(key) {
+            Some((v, _)) if !v.is_empty() => Some(v),
+            _ => match key {
+                "GOFLAGS" => Some(OsString::from(" ")),
+                "GOPRIVATE" | "GOINSECURE" => Some(OsString::from(",")),
+                "GONOSUMDB" | "GONOPROXY" => {
+                    Some(private.clone().unwrap_or_else(|| OsString::from(",")))
+                }
+                _ => None,
+            },
+        };
+        if let Some(v) = value {
+            pins.push(EnvChange {
+                key: key.to_string(),
+                from: std::env::var_os(key),
+                to: Some(v),
+            });
+        }
+    }
+    Ok(pins)
+}
+
+/// `go env` in any form: its output must be go's own, so nothing is pinned for it.
+fn is_go_env(tool: Tool, args: &[OsString]) -> bool {
+    tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.is(&["env"]))
 }
 
 /// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.

@@ -13,6 +13,8 @@ use crate::policy::{self, LoadedPolicy};
 /// The shim's entry point. Returns only on failure, with the exit status.
 pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     crate::diag::init();
+    // Every decision of this call reads one content of each go env file.
+    crate::goenv::begin_snapshot();
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
