@@ -160,8 +160,11 @@ fn read_regular(path: &Path) -> Result<Vec<EnvEntry>, Error> {
 
 static SNAPSHOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// One read of one go env file: its path and what reading it gave.
+type CachedRead = (PathBuf, Result<Vec<EnvEntry>, Error>);
+
 thread_local! {
-    static CACHE: std::cell::RefCell<Vec<(PathBuf, Result<Vec<EnvEntry>, Error>)>> =
+    static CACHE: std::cell::RefCell<Vec<CachedRead>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
