@@ -19,6 +19,7 @@ use crate::project::Project;
 use crate::resolve::Request;
 use crate::toolchain::Toolchain;
 
+mod overlay;
 mod plan;
 mod run;
 
@@ -99,6 +100,9 @@ pub struct Plan {
     /// The go.work and go.mod go will use (whether or not they count as version files).
     pub go_work: Option<crate::project::ModFile>,
     pub go_mod: Option<crate::project::ModFile>,
+    /// The settings judged, set in go's environment as decided so a file go reads later
+    /// cannot differ (not [`Plan::env`]: they change nothing go would have used).
+    pub pins: Vec<EnvChange>,
 }
 
 impl Plan {

@@ -140,7 +140,7 @@ pub fn plan_with(
     if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_env_write(tool, &args) {
         env_file_goroot_agrees(&toolchain).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
-    let mut env = child_env(&policy, &toolchain);
+    let mut env = child_env(&policy, &toolchain, tool, &args);
     let env_plan = crate::envpolicy::plan(
         &policy,
         &toolchain.goroot,
@@ -159,9 +159,10 @@ pub fn plan_with(
         check_role(&policy, tool, &args, &toolchain, cwd, &env, build_files)
             .map_err(|r| r.with_tier(tier.as_ref()))?;
     let (go_work, go_mod) = (build_files.go_work.cloned(), build_files.go_mod.cloned());
+    let mut pins = Vec::new();
     if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_go_env(tool, &args) {
-        let pins = pin_decided(&env, &toolchain.goroot).map_err(|r| r.with_tier(tier.as_ref()))?;
-        env.extend(pins);
+        pins = pin_decided(&policy, &env, &toolchain.goroot)
+            .map_err(|r| r.with_tier(tier.as_ref()))?;
     }
     Ok(Plan {
         tool,
@@ -180,6 +181,7 @@ pub fn plan_with(
         effects,
         go_work,
         go_mod,
+        pins,
     })
 }
 
@@ -304,7 +306,18 @@ fn env_file_goroot_agrees(toolchain: &Toolchain) -> Result<(), Refusal> {
 /// default to), so a line added later cannot take effect. Keys with no such value
 /// (GOCACHEPROG, CC, ...) stay unpinned when unset: policies/README.md says so. `go env`
 /// itself is never pinned: its output must be go's.
-fn pin_decided(changes: &[EnvChange], goroot: &Path) -> Result<Vec<EnvChange>, Refusal> {
+/// Keys the policy's `[env]` governs are its to decide (a forbidden key stays absent).
+fn pin_decided(
+    policy: &LoadedPolicy,
+    changes: &[EnvChange],
+    goroot: &Path,
+) -> Result<Vec<EnvChange>, Refusal> {
+    let rules = &policy.policy.env;
+    let governed = |key: &str| {
+        rules.enforce.contains_key(key)
+            || rules.defaults.contains_key(key)
+            || rules.forbid.iter().any(|k| k.get_ref() == key)
+    };
     const JUDGED: &[&str] = &[
         "GOFLAGS",
         "GOPROXY",
@@ -334,7 +347,7 @@ fn pin_decided(changes: &[EnvChange], goroot: &Path) -> Result<Vec<EnvChange>, R
         .map(|(v, _)| v)
         .filter(|v| !v.is_empty());
     for &key in JUDGED {
-        if lookup(key).is_some_and(|v| !v.is_empty()) {
+        if governed(key) || lookup(key).is_some_and(|v| !v.is_empty()) {
             continue;
         }
         let value = match ge.get(key) {
@@ -369,9 +382,17 @@ fn is_env_write(tool: Tool, args: &[OsString]) -> bool {
     tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.env_write.is_some())
 }
 
-/// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
-/// toolchains), GOTOOLCHAIN per policy, and the nesting depth.
-fn child_env(policy: &LoadedPolicy, toolchain: &Toolchain) -> Vec<EnvChange> {
+/// The environment changes go runs with: GOROOT (a stale one must not mix toolchains; the
+/// overlay whose `bin/go` is the shim, so that every `go` a program started by go runs is
+/// governed: [`super::overlay`]), GOTOOLCHAIN per policy (through the overlay's go.env where
+/// the caller sets none, so it does not leak into the programs go starts), and the nesting
+/// depth.
+fn child_env(
+    policy: &LoadedPolicy,
+    toolchain: &Toolchain,
+    tool: Tool,
+    args: &[OsString],
+) -> Vec<EnvChange> {
     let mut changes = Vec::new();
     let mut set = |key: &str, to: Option<OsString>| {
         let from = std::env::var_os(key);
@@ -383,20 +404,59 @@ fn child_env(policy: &LoadedPolicy, toolchain: &Toolchain) -> Vec<EnvChange> {
             });
         }
     };
-    set("GOROOT", Some(toolchain.goroot.clone().into_os_string()));
     let gt = &policy.policy.toolchains.gotoolchain;
-    if gt != "inherit" {
-        set("GOTOOLCHAIN", Some(OsString::from(gt)));
+    let gt = (gt != "inherit").then_some(gt.as_str());
+    let overlay = (tool == Tool::Go && !super::overlay::runs_no_programs(args))
+        .then(|| super::overlay::goroot_for(&toolchain.goroot, gt))
+        .flatten();
+    let goroot = overlay.as_deref().unwrap_or(&toolchain.goroot);
+    set("GOROOT", Some(goroot.as_os_str().to_os_string()));
+    if let Some(gt) = gt {
+        if overlay.is_none() || caller_sets_gotoolchain() {
+            set("GOTOOLCHAIN", Some(OsString::from(gt)));
+        } else if std::env::var_os("GOTOOLCHAIN").is_some() {
+            // An empty GOTOOLCHAIN=: go ignores it; the overlay's go.env decides.
+            set("GOTOOLCHAIN", None);
+        }
     }
-    set(DEPTH_ENV, Some(OsString::from((depth() + 1).to_string())));
+    set(
+        DEPTH_ENV,
+        Some(OsString::from(format!(
+            "{}:{}",
+            std::process::id(),
+            depth() + 1
+        ))),
+    );
     changes
 }
 
+/// Whether the caller's environment or go env file sets GOTOOLCHAIN (either beats go.env).
+fn caller_sets_gotoolchain() -> bool {
+    if std::env::var_os("GOTOOLCHAIN").is_some_and(|v| !v.is_empty()) {
+        return true;
+    }
+    crate::goenv::env_file_path(crate::goenv::process_env)
+        .and_then(|f| crate::goenv::read_env_file(&f).ok())
+        .is_some_and(|entries| entries.iter().any(|e| e.key == "GOTOOLCHAIN"))
+}
+
+/// How deeply this call is nested in shims. The counter is `PID:N`, and counts only for the
+/// process that set it (a shim that exec'd a wrapper) or its direct child (a wrapper that ran
+/// `go`): a program that go started (`go run`, a test binary) is a call of its own, so the
+/// parent's count does not leak into it.
 pub(super) fn depth() -> u32 {
-    std::env::var(DEPTH_ENV)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
+    let Some(v) = std::env::var(DEPTH_ENV).ok() else {
+        return 0;
+    };
+    match v.split_once(':') {
+        Some((pid, n)) => {
+            let pid: u32 = pid.parse().unwrap_or(0);
+            let ours = pid == std::process::id()
+                || i32::try_from(pid).is_ok_and(|p| p == nix::unistd::getppid().as_raw());
+            if ours { n.parse().unwrap_or(0) } else { 0 }
+        }
+        None => v.parse().unwrap_or(0),
+    }
 }
 
 /// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,

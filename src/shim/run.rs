@@ -185,8 +185,9 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         argv.extend(to_c(a));
     }
     let mut envp = Vec::new();
+    let changes = || plan.env.iter().chain(&plan.pins);
     for (k, v) in std::env::vars_os() {
-        if plan.env.iter().any(|c| k.as_bytes() == c.key.as_bytes()) {
+        if changes().any(|c| k.as_bytes() == c.key.as_bytes()) {
             continue;
         }
         let mut kv = k.into_vec();
@@ -194,7 +195,7 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         kv.extend_from_slice(v.as_bytes());
         envp.extend(CString::new(kv).ok());
     }
-    for c in &plan.env {
+    for c in changes() {
         if let Some(to) = &c.to {
             let mut kv = c.key.as_bytes().to_vec();
             kv.push(b'=');
