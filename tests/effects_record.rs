@@ -137,3 +137,18 @@ fn a_fifo_go_env_file_or_go_mod_is_refused_and_judged_values_are_pinned() {
     let r = run(sb.go(&["env", "GOFLAGS"]));
     assert_eq!(r.env("GOINSECURE"), None);
 }
+
+/// `GOTOOLCHAIN_INTERNAL_SWITCH_VERSION` names a version like GOWARDEN_GO_VERSION: under
+/// `allow_env_override = false` it chooses nothing and does not reach go.
+#[test]
+fn the_switch_handshake_is_a_caller_override_where_overrides_are_off() {
+    let sb = sandbox("[resolve]\nallow_env_override = false\n");
+    sb.fake_toolchain("go1.22.7");
+    let mut c = sb.go(&["version"]);
+    c.env("GOTOOLCHAIN_INTERNAL_SWITCH_VERSION", "go1.22.7")
+        .env("GOTOOLCHAIN_INTERNAL_SWITCH_COUNT", "1");
+    let r = run(c);
+    assert_eq!(r.ran(), Some("go go1.22.3"), "{}", r.stderr);
+    assert_eq!(r.env("GOTOOLCHAIN_INTERNAL_SWITCH_VERSION"), None);
+    assert_eq!(r.env("GOTOOLCHAIN_INTERNAL_SWITCH_COUNT"), None);
+}

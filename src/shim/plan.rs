@@ -82,7 +82,12 @@ pub fn plan_with(
     let tier = matrix
         .choose_tier(&project, module)
         .map_err(|f| Refusal::new(f.rule, f.message))?;
-    let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
+    // go's switch handshake names a version as surely as GOWARDEN_GO_VERSION does; anyone
+    // can set it, so it counts only where the policy lets callers choose the version
+    // (GO_FACTS.md: go1.26.8 honours a caller-set one). The shim never sets it itself.
+    let switch = std::env::var(resolve::SWITCH_VERSION_ENV)
+        .ok()
+        .filter(|_| policy.policy.resolve.allow_env_override);
     let env_override = std::env::var(resolve::VERSION_ENV).ok();
     let default = policy.policy.toolchains.default.as_ref().map(|d| {
         (
@@ -418,6 +423,11 @@ fn child_env(
             // An empty GOTOOLCHAIN=: go ignores it; the overlay's go.env decides.
             set("GOTOOLCHAIN", None);
         }
+    }
+    if !policy.policy.resolve.allow_env_override {
+        // go would believe the caller's handshake too and report or pick by it.
+        set(resolve::SWITCH_VERSION_ENV, None);
+        set("GOTOOLCHAIN_INTERNAL_SWITCH_COUNT", None);
     }
     set(
         DEPTH_ENV,
