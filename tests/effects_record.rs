@@ -152,3 +152,39 @@ fn the_switch_handshake_is_a_caller_override_where_overrides_are_off() {
     assert_eq!(r.env("GOTOOLCHAIN_INTERNAL_SWITCH_VERSION"), None);
     assert_eq!(r.env("GOTOOLCHAIN_INTERNAL_SWITCH_COUNT"), None);
 }
+
+/// `gowarden explain` judges what go gets through the shim ([env] included), so it cannot
+/// say "refuse" for what the shim runs: here [env] enforces GOFLAGS over the caller's
+/// `-toolexec`, the shim runs go without it, and explain agrees.
+#[test]
+fn explain_and_the_shim_agree_under_env() {
+    let sb = sandbox(
+        "[env]\nenforce = { GOFLAGS = \"-mod=readonly\" }\n[roles]\ndefault = \"dev\"\n[role.dev]\n\
+         [[role.dev.deny]]\nid = \"no-toolexec\"\nflags = [\"toolexec\"]\n",
+    );
+    let mut c = sb.go(&["build", "."]);
+    c.env("GOFLAGS", "-toolexec=/opt/t");
+    let r = run(c);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOFLAGS"), Some("-mod=readonly"));
+    let mut c = sb.gowarden(&["explain", "--", "build", "."]);
+    c.env("GOFLAGS", "-toolexec=/opt/t");
+    let e = run(c);
+    assert_eq!(
+        e.status(),
+        0,
+        "explain must allow what the shim runs: {}{}",
+        e.stdout,
+        e.stderr
+    );
+    // And where the shim refuses, so does explain.
+    let sb = sandbox(ROLE_DENYING_TOOLEXEC);
+    let mut c = sb.go(&["build", "."]);
+    c.env("GOFLAGS", "-toolexec=/opt/t");
+    assert_eq!(run(c).status(), common::REFUSED);
+    let mut c = sb.gowarden(&["explain", "--", "build", "."]);
+    c.env("GOFLAGS", "-toolexec=/opt/t");
+    assert_ne!(run(c).status(), 0);
+}
+
+const ROLE_DENYING_TOOLEXEC: &str = "[roles]\ndefault = \"dev\"\n[role.dev]\n[[role.dev.deny]]\nid = \"no-tool\"\neffects = [\"build-tool\"]\n";
