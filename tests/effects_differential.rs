@@ -11,9 +11,9 @@
 //! 4. **the same role without [env]**: the effect must never happen: the shim refuses
 //!    (status `REFUSED`, nothing ran) or go runs without the effect.
 //!
-//! Evidence is always what go did, never what gowarden says. Toolchains: the fetched go1.22 and
-//! go1.23 (scripts/fetch-go-toolchains.sh) and /usr/local/go (go1.26.8); a case names the
-//! oldest release that has its input (GOCACHEPROG: go1.24).
+//! Evidence is always what go did, never what gowarden says. Toolchains: the fetched go1.22.12,
+//! go1.23.12, go1.24.13 and go1.25.5 (scripts/fetch-go-toolchains.sh) and /usr/local/go
+//! (go1.26.8); a case names the oldest release that has its input (GOCACHEPROG: go1.24).
 
 mod common;
 
@@ -25,9 +25,24 @@ use common::{REFUSED, Sandbox, real_toolchains, run};
 
 const EXAMPLE: &str = include_str!("../policies/examples/enterprise.toml");
 
-/// The toolchains the corpus runs on: (version, GOROOT).
+/// The releases beyond the suite's default pair that the corpus needs (GOCACHEPROG is GA
+/// from go1.24): `.ci/run` fetches them with `scripts/fetch-go-toolchains.sh`.
+const MORE: &[&str] = &["go1.24.13", "go1.25.5"];
+
+/// The toolchains the corpus runs on: (version, GOROOT), go1.22 to go1.26.
 fn toolchains() -> Vec<(String, PathBuf)> {
     let mut t = real_toolchains();
+    let modcache = t[0].1.parent().unwrap().to_path_buf();
+    for v in MORE {
+        let root = modcache.join(format!("toolchain@v0.0.1-{v}.linux-{}", common::go_arch()));
+        assert!(
+            root.join("bin/go").is_file(),
+            "real toolchain {v} missing at {}: run scripts/fetch-go-toolchains.sh {}",
+            root.display(),
+            MORE.join(" ")
+        );
+        t.push((v.to_string(), root));
+    }
     let local = PathBuf::from("/usr/local/go");
     let version = fs::read_to_string(local.join("VERSION")).expect("/usr/local/go/VERSION");
     t.push((version.lines().next().unwrap().to_string(), local));
