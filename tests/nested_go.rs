@@ -133,3 +133,38 @@ fn a_go_generate_directive_that_runs_go_is_judged_by_the_rules() {
             .contains("GOPROXY=direct")
     );
 }
+
+/// The overlay is made once and then reused as it is (a toolchain without `pkg`, like the
+/// fakes, included): the second call changes nothing in it.
+#[test]
+fn the_overlay_is_made_once() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let overlay = PathBuf::from(r.env("GOROOT").unwrap());
+    assert!(
+        overlay.starts_with(sb.home.join(".cache/gowarden/goroot")),
+        "{}",
+        overlay.display()
+    );
+    let made = fs::symlink_metadata(overlay.join("bin/go"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.env("GOROOT"), Some(overlay.to_str().unwrap()));
+    let again = fs::symlink_metadata(overlay.join("bin/go"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(made, again, "the overlay was made again");
+    // `go env` keeps the real GOROOT: its output is go's own.
+    let r = run(sb.go(&["env", "GOROOT"]));
+    assert_eq!(
+        r.env("GOROOT"),
+        Some(sb.toolchains.join("go1.22.3").to_str().unwrap())
+    );
+}

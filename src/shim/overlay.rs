@@ -18,8 +18,8 @@
 //!
 //! Overlays live in `$XDG_CACHE_HOME/gowarden/goroot/`, one per (toolchain, shim, gotoolchain),
 //! made once (in a temporary directory renamed into place, so concurrent shims never see half
-//! of one) and checked with two `readlink`s per call. Where none can be made, go runs with the
-//! real GOROOT and nested calls are not governed; `gowarden doctor` is where to look.
+//! of one) and checked with two `readlink`s per call (`bin/go`, `VERSION`). Where none can be
+//! made, go runs with the real GOROOT and nested calls are not governed.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -47,9 +47,11 @@ pub fn goroot_for(real: &Path, gotoolchain: Option<&str>) -> Option<PathBuf> {
     is_current(&dir, real, &exe).then_some(dir)
 }
 
+/// The overlay is this shim's over this toolchain: `bin/go` links to the shim, `VERSION` (which
+/// every toolchain gowarden finds has) to the toolchain's.
 fn is_current(dir: &Path, real: &Path, exe: &Path) -> bool {
     std::fs::read_link(dir.join("bin/go")).is_ok_and(|t| t == exe)
-        && std::fs::read_link(dir.join("pkg")).is_ok_and(|t| t == real.join("pkg"))
+        && std::fs::read_link(dir.join("VERSION")).is_ok_and(|t| t == real.join("VERSION"))
 }
 
 fn build(
