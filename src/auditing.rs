@@ -88,18 +88,31 @@ fn expand_path(raw: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// Whether `go args` only reads: such calls are skipped under `commands = "mutating"`.
-/// Anything the parser cannot read counts as mutating, so it is recorded.
-pub fn is_read_only(tool: Tool, args: &[OsString]) -> bool {
-    if tool == Tool::Gofmt {
-        // gofmt rewrites files only with -w.
-        return !args
-            .iter()
-            .any(|a| a == "-w" || a == "--w" || a == "-w=true");
+/// Whether the call only reads: such calls are skipped under `commands = "mutating"`.
+/// Decided on the effective command line, as go reads it: GOFLAGS from the environment go
+/// gets (after `[env]`), else the go env file, else `$GOROOT/go.env`, so a `-mod=mod` or `-w`
+/// from any of them makes the call mutating. Anything unreadable counts as mutating, so it is
+/// recorded.
+pub fn is_read_only(plan: &Plan) -> bool {
+    if plan.tool == Tool::Gofmt {
+        return !gofmt_writes(&plan.args);
     }
-    let goflags = std::env::var("GOFLAGS").ok();
-    let Ok(inv) = gocli::parse(args, goflags.as_deref()) else {
-        return false;
+    let parsed;
+    let inv = match &plan.invocation {
+        Some(inv) => inv,
+        None => {
+            let goflags =
+                crate::goenv::effective("GOFLAGS", plan.env_lookup(), Some(&plan.toolchain.goroot));
+            let Ok(goflags) = goflags else {
+                return false;
+            };
+            let goflags = goflags.map(|(v, _)| v.to_string_lossy().into_owned());
+            let Ok(inv) = gocli::parse(&plan.args, goflags.as_deref()) else {
+                return false;
+            };
+            parsed = inv;
+            &parsed
+        }
     };
     // -mod=mod lets even `go list` rewrite go.mod and go.sum.
     if inv
@@ -121,6 +134,22 @@ pub fn is_read_only(tool: Tool, args: &[OsString]) -> bool {
         ["env"] => inv.env_write.is_none(),
         _ => false,
     }
+}
+
+/// gofmt rewrites files with `-w` in any spelling the flag package accepts (`-w`, `--w`,
+/// `-w=1`, `-w=true`, ...); a `-w=false` does not. Anything else unclear counts as writing.
+fn gofmt_writes(args: &[OsString]) -> bool {
+    args.iter().any(|a| {
+        let a = a.to_string_lossy();
+        let Some(bare) = a.strip_prefix("--").or_else(|| a.strip_prefix('-')) else {
+            return false;
+        };
+        match bare.split_once('=') {
+            None => bare == "w",
+            Some(("w", v)) => gocli::parse_bool(v) != Some(false),
+            Some(_) => false,
+        }
+    })
 }
 
 /// What happened to one invocation.
@@ -170,6 +199,15 @@ pub fn record(
             }
             for c in &plan.env {
                 r = r.env_override(&c.key, c.from.as_deref(), c.to.as_deref());
+            }
+            // What the call does and which inputs carry it, one `effect: input` per element.
+            if !plan.effects.is_empty() {
+                let effects: Vec<String> = plan
+                    .effects
+                    .iter()
+                    .map(|e| format!("{}: {}", e.kind.name(), e.input))
+                    .collect();
+                r = r.attr_args("gowarden.effects", &effects);
             }
             r = go_env_writes(r, plan);
         }
@@ -247,8 +285,17 @@ fn go_env_writes(mut r: Record, plan: &Plan) -> Record {
     if plan.tool != Tool::Go {
         return r;
     }
-    let Ok(inv) = gocli::parse(&plan.args, None) else {
-        return r;
+    // The effective command line (GOFLAGS=-w counts) where the rules read it.
+    let parsed;
+    let inv = match &plan.invocation {
+        Some(inv) => inv,
+        None => {
+            let Ok(inv) = gocli::parse(&plan.args, None) else {
+                return r;
+            };
+            parsed = inv;
+            &parsed
+        }
     };
     let Some(write) = &inv.env_write else {
         return r;

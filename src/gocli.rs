@@ -867,7 +867,7 @@ fn unknown_use(raw: &OsStr, name: &[u8], value: Option<&[u8]>) -> FlagUse {
 
 /// cmd/internal/quoted.Split: fields separated by ASCII whitespace; a field that starts with a
 /// quote runs to the matching quote, with no escapes.
-fn split_goflags(s: &str) -> Result<Vec<&str>, String> {
+pub fn split_goflags(s: &str) -> Result<Vec<&str>, String> {
     let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
     let bytes = s.as_bytes();
     let mut fields = Vec::new();

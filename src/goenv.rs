@@ -100,13 +100,78 @@ pub fn parse_env_file(text: &[u8]) -> Vec<EnvEntry> {
 }
 
 /// Reads and parses a go env file. A missing file is empty; any other failure to read it is
-/// an error naming the file.
+/// an error naming the file, and so is a file that is not a regular file: a FIFO or a device
+/// can answer each reader differently, so what go reads after the shim could differ from what
+/// the shim judged (go reads it with os.ReadFile, whatever it is).
+///
+/// Within a snapshot ([`begin_snapshot`]: the shim's whole call) each file is read once and
+/// every later caller gets the same entries, so every decision of one call sees one content.
 pub fn read_env_file(path: &Path) -> Result<Vec<EnvEntry>, Error> {
-    match std::fs::read(path) {
-        Ok(text) => Ok(parse_env_file(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::io("cannot read go env file", path, &e)),
+    if SNAPSHOT.load(std::sync::atomic::Ordering::Relaxed)
+        && let Some(hit) = CACHE.with(|c| {
+            c.borrow()
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, r)| r.clone())
+        })
+    {
+        return hit;
     }
+    let result = read_regular(path);
+    if SNAPSHOT.load(std::sync::atomic::Ordering::Relaxed) {
+        CACHE.with(|c| c.borrow_mut().push((path.to_path_buf(), result.clone())));
+    }
+    result
+}
+
+fn read_regular(path: &Path) -> Result<Vec<EnvEntry>, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is.
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("cannot read go env file", path, &e)),
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::io("cannot read go env file", path, &e))?;
+    if meta.is_dir() {
+        let e = std::io::Error::from_raw_os_error(nix::libc::EISDIR);
+        return Err(Error::io("cannot read go env file", path, &e));
+    }
+    if !meta.is_file() {
+        return Err(Error::new(format!(
+            "{}: the go env file is not a regular file (a FIFO, socket or device answers each \
+             reader differently, and go reads it again after gowarden decided); replace it \
+             with a regular file, or point GOENV at one",
+            path.display()
+        )));
+    }
+    let mut text = Vec::with_capacity(meta.len() as usize);
+    f.read_to_end(&mut text)
+        .map_err(|e| Error::io("cannot read go env file", path, &e))?;
+    Ok(parse_env_file(&text))
+}
+
+static SNAPSHOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// One read of one go env file: its path and what reading it gave.
+type CachedRead = (PathBuf, Result<Vec<EnvEntry>, Error>);
+
+thread_local! {
+    static CACHE: std::cell::RefCell<Vec<CachedRead>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// From now on this process reads each go env file once (the shim calls this first): one
+/// call, one snapshot. CLI commands that write go env files (`drift --fix`) do not use it.
+pub fn begin_snapshot() {
+    SNAPSHOT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// The environment, the user's go env file and `$GOROOT/go.env`, loaded once.

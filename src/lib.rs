@@ -15,6 +15,7 @@ pub mod envpolicy;
 pub mod error;
 pub mod gocli;
 pub mod goenv;
+pub mod gomod;
 pub mod identity;
 pub mod install;
 pub mod policy;

@@ -24,13 +24,19 @@ impl Declared {
     }
 }
 
-/// A go.mod or go.work file: its `module`, `go` and `toolchain` lines.
+/// A go.mod or go.work file: its `module`, `go` and `toolchain` lines, and the directives
+/// that choose which code is built ([`crate::gomod`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModFile {
     pub path: PathBuf,
+    /// The module path as go's grammar reads it (block form, quotes and comments included).
     pub module: Option<Declared>,
     pub go: Option<Declared>,
     pub toolchain: Option<Declared>,
+    /// `replace` directives.
+    pub replaces: Vec<crate::gomod::Replace>,
+    /// go.work `use` directories, as written (relative to the file's directory).
+    pub uses: Vec<Declared>,
 }
 
 /// What the project directory and its parents declare.
@@ -116,14 +122,14 @@ impl Scan {
             }
             if want_work {
                 let p = d.join("go.work");
-                if p.is_file() {
+                if module_file_at(&p)? {
                     scan.go_work = Some(read_mod_file(&p)?);
                     want_work = false;
                 }
             }
             if want_mod {
                 let p = d.join("go.mod");
-                if p.is_file() {
+                if module_file_at(&p)? {
                     scan.go_mod = Some(read_mod_file(&p)?);
                     want_mod = false;
                 }
@@ -188,6 +194,23 @@ impl Project {
             .or(self.go_version.as_ref().map(|d| d.path.as_path()))
             .and_then(Path::parent)
             .unwrap_or(&self.dir)
+    }
+}
+
+/// The main modules go builds (cmd/go modload): with a workspace, the module of each `use`
+/// directory's go.mod (a directory without a readable go.mod is go's error, skipped here);
+/// without one, the go.mod's module.
+pub fn main_modules(work: Option<&ModFile>, go_mod: Option<&ModFile>) -> Vec<Declared> {
+    match work {
+        Some(w) => w
+            .uses
+            .iter()
+            .filter_map(|u| {
+                let dir = crate::gomod::resolve_dir(&w.path, &u.value);
+                read_mod_file(&dir.join("go.mod")).ok()?.module
+            })
+            .collect(),
+        None => go_mod.and_then(|m| m.module.clone()).into_iter().collect(),
     }
 }
 
@@ -307,12 +330,30 @@ pub fn read_tool_versions(path: &Path) -> Result<Nearest> {
     Ok(None)
 }
 
-/// Reads go.mod/go.work the way go's toolchain selection does: the first line whose text starts
-/// with the key followed by a space or tab, `//` comments dropped, value trimmed.
+/// Reads go.mod/go.work: the `go` and `toolchain` lines the way go's toolchain selection does
+/// (the first line whose text starts with the key followed by a space or tab, `//` comments
+/// dropped, value trimmed: cmd/go/internal/gover `GoModLookup`), and `module`, `replace` and
+/// `use` with go's full grammar ([`crate::gomod`]), which is how go decides what it builds.
 pub fn read_mod_file(path: &Path) -> Result<ModFile> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, &e))?;
+    let syntax = crate::gomod::parse(&text);
     let mut m = ModFile {
         path: path.to_path_buf(),
+        module: syntax.module.map(|(value, line)| Declared {
+            value,
+            path: path.to_path_buf(),
+            line,
+        }),
+        replaces: syntax.replaces,
+        uses: syntax
+            .uses
+            .into_iter()
+            .map(|(value, line)| Declared {
+                value,
+                path: path.to_path_buf(),
+                line,
+            })
+            .collect(),
         ..ModFile::default()
     };
     for (i, raw) in text.lines().enumerate() {
@@ -330,13 +371,25 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
             && let Some(rest) = key_value(line, "toolchain")
         {
             m.toolchain = Some(decl(rest));
-        } else if m.module.is_none()
-            && let Some(rest) = key_value(line, "module")
-        {
-            m.module = Some(decl(rest));
         }
     }
     Ok(m)
+}
+
+/// Whether go would take `p` as its go.mod/go.work: anything there that is not a directory
+/// (modload `findModuleRoot` stats it and skips only directories). One that is not a regular
+/// file (a FIFO) could answer go differently from gowarden: an error, never skipped.
+fn module_file_at(p: &Path) -> Result<bool> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => Ok(false),
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => Err(Error::new(format!(
+            "{}: not a regular file (a FIFO or device answers each reader differently, and go \
+             reads it again after gowarden decided); replace it with a regular file",
+            p.display()
+        ))),
+        Err(_) => Ok(false),
+    }
 }
 
 fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {

@@ -5,6 +5,7 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use common::{Sandbox, go_arch, run};
 
@@ -18,8 +19,13 @@ fn go_version_file_picks_exact_toolchain_and_passes_args_through() {
     assert_eq!(r.status(), 0, "{}", r.stderr);
     assert_eq!(r.ran(), Some("go go1.23.1"));
     assert_eq!(r.args(), ["build", "-o", "out bin", "./..."]);
-    assert_eq!(r.env("GOROOT"), Some(root.to_str().unwrap()));
-    assert_eq!(r.env("GOTOOLCHAIN"), Some("local"));
+    assert_overlay_of(r.env("GOROOT"), &root);
+    // GOTOOLCHAIN=local reaches go through the overlay's go.env, not the environment the
+    // programs go starts inherit.
+    assert_eq!(r.env("GOTOOLCHAIN"), None);
+    let goenv =
+        std::fs::read_to_string(Path::new(r.env("GOROOT").unwrap()).join("go.env")).unwrap();
+    assert!(goenv.ends_with("GOTOOLCHAIN=local\n"), "{goenv}");
     assert_eq!(r.stderr, "", "the shim must print nothing when all is well");
 }
 
@@ -215,7 +221,24 @@ fn stale_goroot_is_replaced_and_exit_code_passes_through() {
     c.env("GOROOT", &other).env("FAKE_GO_EXIT", "3");
     let r = run(c);
     assert_eq!(r.status(), 3);
-    assert_eq!(r.env("GOROOT"), Some(root.to_str().unwrap()));
+    assert_overlay_of(r.env("GOROOT"), &root);
+}
+
+/// go runs with GOROOT = the overlay of `root` (src/shim/overlay.rs): its `bin/go` is the
+/// shim, everything else links to `root`.
+fn assert_overlay_of(goroot: Option<&str>, root: &Path) {
+    let goroot = Path::new(goroot.expect("GOROOT is set"));
+    assert_eq!(
+        std::fs::read_link(goroot.join("VERSION")).ok().as_deref(),
+        Some(root.join("VERSION").as_path()),
+        "{} is not the overlay of {}",
+        goroot.display(),
+        root.display()
+    );
+    assert_eq!(
+        std::fs::read_link(goroot.join("bin/go")).ok().as_deref(),
+        Some(Path::new(common::BIN).canonicalize().unwrap().as_path())
+    );
 }
 
 #[test]

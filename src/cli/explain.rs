@@ -77,14 +77,22 @@ pub fn run(opts: ExplainArgs) -> ExitStatus {
     };
     let base = shim::plan(Tool::Go, Vec::new(), &start);
     let goroot: Option<PathBuf> = base.as_ref().ok().map(|p| p.toolchain.goroot.clone());
+    // The rules see what go gets through the shim: the plan's [env] and GOROOT changes.
+    let process = |key: &str| std::env::var_os(key);
+    let planned = base.as_ref().ok().map(|p| p.env_lookup());
+    let env = |key: &str| match &planned {
+        Some(lookup) => lookup(key),
+        None => process(key),
+    };
     let ctx = rules::Context {
         policy: &policy,
         identity: &identity,
-        env: &crate::goenv::process_env,
+        env: &env,
         goroot: goroot.as_deref(),
         cwd: &cwd,
         role_override: opts.role.as_deref(),
         always_parse: true,
+        files: base.as_ref().ok().map(|p| p.effect_files()),
     };
     let eval = match rules::evaluate(&ctx, Some(&opts.go_args)) {
         Ok(e) => e,

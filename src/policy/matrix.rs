@@ -502,6 +502,31 @@ impl Matrix {
         self.tiers.get(choice.index)
     }
 
+    /// Of the main modules of a build (one, or every `use` of a workspace), the one whose
+    /// tier is the strictest: a workspace that puts a `risk` module beside an `internal` one
+    /// builds under `risk`'s rules. Among tiers neither of which is stricter, the first wins,
+    /// as in file order.
+    pub fn strictest_module<'a>(&self, modules: &'a [Declared]) -> Option<&'a Declared> {
+        let mut best: Option<(&Declared, usize)> = None;
+        for m in modules {
+            let Some(t) = self.policy_tier(Some(m)) else {
+                continue;
+            };
+            match best {
+                None => best = Some((m, t.index)),
+                Some((_, b))
+                    if b != t.index
+                        && at_least_as_strict(&self.tiers[t.index], &self.tiers[b]).is_ok()
+                        && at_least_as_strict(&self.tiers[b], &self.tiers[t.index]).is_err() =>
+                {
+                    best = Some((m, t.index));
+                }
+                _ => {}
+            }
+        }
+        best.map(|(m, _)| m).or(modules.first())
+    }
+
     /// The tier the policy alone gives a module: the first tier with a matching pattern,
     /// else the default tier.
     pub fn policy_tier(&self, module: Option<&Declared>) -> Option<TierChoice> {

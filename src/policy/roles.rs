@@ -97,6 +97,11 @@ pub struct DenyRule {
     /// ignored.
     #[serde(default)]
     pub env_keys: Vec<Spanned<String>>,
+    /// Effects the call may not have, whatever input carries them (`"build-tool"`,
+    /// `"dependency-substitution"`, ...: [`super::effects`]). With `env_keys`, the
+    /// `go-env-write` effect is refused for those keys only.
+    #[serde(default)]
+    pub effects: Vec<Spanned<String>>,
     /// Shown with the refusal: why, and what to do instead.
     pub message: Option<String>,
 }
@@ -525,6 +530,11 @@ fn validate_role(loaded: &LoadedPolicy, name: &str, role: &Role) -> Result<()> {
             }
             None => Vec::new(),
         };
+        if !rule.effects.is_empty() {
+            super::effects::validate_rule(rule)
+                .or_else(|(span, why)| bad(span, format!("deny rule {id:?}: {why}")))?;
+            continue;
+        }
         if !rule.flags.is_empty() && !rule.env_keys.is_empty() {
             return bad(
                 rule.id.span(),

@@ -45,6 +45,8 @@ pub struct Context<'a> {
     pub role_override: Option<&'a str>,
     /// Read the command line even where no role needs it (for `gowarden explain`).
     pub always_parse: bool,
+    /// The go.mod/go.work go will use, for the effects they carry; `None`: none known.
+    pub files: Option<super::effects::Files<'a>>,
 }
 
 /// The outcome for one command line.
@@ -60,6 +62,8 @@ pub struct Evaluation {
     pub parse_error: Option<Error>,
     /// `None`: go may run.
     pub denial: Option<Denial>,
+    /// What the call will do ([`super::effects`]); computed whenever the command line is read.
+    pub effects: Vec<super::effects::Effect>,
 }
 
 /// A refusal by a rule.
@@ -120,6 +124,7 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
         invocation: None,
         parse_error: None,
         denial: None,
+        effects: Vec::new(),
     };
     let Some(args) = args else {
         return Ok(eval);
@@ -136,6 +141,27 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
     match gocli::parse(args, goflags.as_deref()) {
         Ok(inv) => eval.invocation = Some(inv),
         Err(e) => eval.parse_error = Some(e),
+    }
+    if let Some(inv) = &eval.invocation {
+        let files = ctx.files.unwrap_or(super::effects::Files {
+            dir: ctx.cwd,
+            go_work: None,
+            go_mod: None,
+            gowork: None,
+        });
+        // cmd/go reads GOWORK with os.Getenv: the environment go gets, not the env file.
+        let gowork = (ctx.env)("GOWORK");
+        let files = super::effects::Files {
+            gowork: gowork.as_deref(),
+            ..files
+        };
+        eval.effects = super::effects::effects(
+            inv,
+            &goenv,
+            goflags.as_deref(),
+            files,
+            &super::effects::Allowed::from_policy(&ctx.policy.policy.env),
+        );
     }
     let Some(choice) = &eval.role else {
         return Ok(eval);
@@ -160,6 +186,7 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
         goenv: &goenv,
         goflags_origin: eval.goflags.as_ref().map(|(_, o)| o),
         args,
+        effects: &eval.effects,
     };
     eval.denial = match &eval.invocation {
         Some(inv) => judge.invocation(inv),
@@ -191,6 +218,8 @@ pub fn caller_may_run(
         cwd,
         role_override: None,
         always_parse: false,
+        // A fix is a command of its own: only its command line and environment count.
+        files: None,
     };
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     matches!(evaluate(&ctx, Some(&args)), Ok(e) if e.denial.is_none())
@@ -205,6 +234,7 @@ struct Judge<'a> {
     goenv: &'a GoEnv<EnvLookup<'a>>,
     goflags_origin: Option<&'a Origin>,
     args: &'a [OsString],
+    effects: &'a [super::effects::Effect],
 }
 
 impl Judge<'_> {
@@ -324,7 +354,22 @@ impl Judge<'_> {
         {
             return None;
         }
-        let (refused, default_reason) = if !rule.flags.is_empty() {
+        let (refused, default_reason) = if !rule.effects.is_empty() {
+            let e = self.effects.iter().find(|e| self.effect_denied(rule, e))?;
+            let refused = match e.kind {
+                // Names its command already: ``go env -w` of GOSUMDB`.
+                super::effects::Kind::GoEnvWrite => e.input.clone(),
+                _ => format!("{} in {cmd}", e.input),
+            };
+            (
+                refused,
+                format!(
+                    "{cmd} would have the effect {:?}, which is denied for role {:?}",
+                    e.kind.name(),
+                    self.name
+                ),
+            )
+        } else if !rule.flags.is_empty() {
             let value_matches = |f: &FlagUse| match &rule.values {
                 None => true,
                 Some(values) => {
@@ -381,6 +426,31 @@ impl Judge<'_> {
             refused,
             reason: rule.message.clone().unwrap_or(default_reason),
         })
+    }
+
+    /// Whether `rule` (with `effects`) refuses effect `e`: `install-outside` only outside the
+    /// role's `install_dirs`, `go-env-write` only for its `env_keys` when it lists any.
+    fn effect_denied(&self, rule: &DenyRule, e: &super::effects::Effect) -> bool {
+        use super::effects::Kind;
+        if !rule.effects.iter().any(|n| n.get_ref() == e.kind.name()) {
+            return false;
+        }
+        match e.kind {
+            Kind::InstallOutside => {
+                let Some(target) = &e.target else {
+                    return true;
+                };
+                let (allowed, _) = self.allowed_dirs();
+                let target = canonical_lenient(&self.ctx.cwd.join(target));
+                !allowed.iter().any(|d| target.starts_with(d))
+            }
+            Kind::GoEnvWrite if !rule.env_keys.is_empty() => e.key.as_deref().is_some_and(|k| {
+                rule.env_keys
+                    .iter()
+                    .any(|p| roles::key_matches(p.get_ref(), k))
+            }),
+            _ => true,
+        }
     }
 
     /// A flag as the user wrote it, and where it came from if not the command line.
@@ -605,6 +675,7 @@ mod tests {
             cwd: Path::new("/work"),
             role_override: None,
             always_parse: false,
+            files: None,
         };
         let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
         evaluate(&ctx, Some(&args)).unwrap()
@@ -982,6 +1053,7 @@ gids = [55]
             cwd: Path::new("/"),
             role_override: None,
             always_parse: false,
+            files: None,
         };
         let args = [OsString::from("build")];
         let err = evaluate(&ctx, Some(&args)).unwrap_err();

@@ -19,6 +19,7 @@ use crate::project::Project;
 use crate::resolve::Request;
 use crate::toolchain::Toolchain;
 
+mod overlay;
 mod plan;
 mod run;
 
@@ -93,11 +94,39 @@ pub struct Plan {
     pub invocation: Option<Invocation>,
     /// The policy's `[env]` keys: what go gets and where it came from (`gowarden which`).
     pub env_checks: Vec<crate::envpolicy::EnvCheck>,
+    /// What the call will do and which inputs carry it (audit record, explain); computed
+    /// where the policy has roles.
+    pub effects: Vec<crate::policy::effects::Effect>,
+    /// The go.work and go.mod go will use (whether or not they count as version files).
+    pub go_work: Option<crate::project::ModFile>,
+    pub go_mod: Option<crate::project::ModFile>,
+    /// The settings judged, set in go's environment as decided so a file go reads later
+    /// cannot differ (not [`Plan::env`]: they change nothing go would have used).
+    pub pins: Vec<EnvChange>,
 }
 
 impl Plan {
     pub fn binary(&self) -> PathBuf {
         self.toolchain.go_binary(self.tool.name())
+    }
+
+    /// An environment lookup that sees what go will get: the plan's changes over the
+    /// process environment.
+    pub fn env_lookup(&self) -> impl Fn(&str) -> Option<OsString> + '_ {
+        |key: &str| match self.env.iter().find(|c| c.key == key) {
+            Some(c) => c.to.clone(),
+            None => std::env::var_os(key),
+        }
+    }
+
+    /// The files whose effects the rules judge, for a caller outside the shim (explain).
+    pub fn effect_files(&self) -> crate::policy::effects::Files<'_> {
+        crate::policy::effects::Files {
+            dir: &self.project.dir,
+            go_work: self.go_work.as_ref(),
+            go_mod: self.go_mod.as_ref(),
+            gowork: None,
+        }
     }
 
     /// The tier name for the audit record.

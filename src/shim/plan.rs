@@ -51,6 +51,9 @@ pub fn plan_with(
         project,
         tier,
         request,
+        start,
+        work_only,
+        module_only,
     } = resolve_request(&policy, &matrix, tool, &args, cwd)?;
     let installed = toolchain::discover(
         &policy.policy.toolchains,
@@ -97,7 +100,7 @@ pub fn plan_with(
     if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_env_write(tool, &args) {
         env_file_goroot_agrees(&toolchain, &may_run).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
-    let mut env = child_env(&policy, &toolchain);
+    let mut env = child_env(&policy, &toolchain, tool, &args);
     let env_plan = crate::envpolicy::plan_for_caller(
         &policy,
         &toolchain.goroot,
@@ -107,8 +110,21 @@ pub fn plan_with(
     )?;
     env.extend(env_plan.changes);
     // The rules read GOFLAGS and GOBIN as go will get them: after the [env] changes.
-    let (role, invocation) = check_role(&policy, tool, &args, &toolchain, cwd, &env)
-        .map_err(|r| r.with_tier(tier.as_ref()))?;
+    let build_files = crate::policy::effects::Files {
+        dir: &start,
+        go_work: project.go_work.as_ref().or(work_only.as_ref()),
+        go_mod: project.go_mod.as_ref().or(module_only.as_ref()),
+        gowork: None,
+    };
+    let (role, invocation, effects) =
+        check_role(&policy, tool, &args, &toolchain, cwd, &env, build_files)
+            .map_err(|r| r.with_tier(tier.as_ref()))?;
+    let (go_work, go_mod) = (build_files.go_work.cloned(), build_files.go_mod.cloned());
+    let mut pins = Vec::new();
+    if (policy.has_roles() || !policy.policy.env.is_empty()) && !is_go_env(tool, &args) {
+        pins = pin_decided(&policy, &env, &toolchain.goroot)
+            .map_err(|r| r.with_tier(tier.as_ref()))?;
+    }
     Ok(Plan {
         tool,
         args,
@@ -123,6 +139,10 @@ pub fn plan_with(
         role,
         invocation,
         env_checks: env_plan.checks,
+        effects,
+        go_work,
+        go_mod,
+        pins,
     })
 }
 
@@ -131,6 +151,12 @@ struct Resolved {
     project: Project,
     tier: Option<TierChoice>,
     request: Request,
+    /// Where go starts: the `-C` directory, resolved.
+    start: PathBuf,
+    /// go.work and go.mod read only for the tier and the effect rules, where the policy does
+    /// not let them choose the version.
+    work_only: Option<crate::project::ModFile>,
+    module_only: Option<crate::project::ModFile>,
 }
 
 fn resolve_request(
@@ -152,9 +178,11 @@ fn resolve_request(
     };
     let files = policy.policy.resolve.wanted();
     let wanted = Wanted {
-        // The module line places the project in its tier even where go.mod may not choose
-        // the version.
-        go_mod: files.go_mod || matrix.has_tiers(),
+        // The module lines place the project in its tier even where go.mod and go.work may
+        // not choose the version.
+        // The role's effect rules read their replace and use lines too.
+        go_mod: files.go_mod || matrix.has_tiers() || policy.has_roles(),
+        go_work: files.go_work || matrix.has_tiers() || policy.has_roles(),
         ..files
     };
     let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
@@ -163,15 +191,27 @@ fn resolve_request(
     } else {
         project.go_mod.take()
     };
-    let module = project
-        .go_mod
-        .as_ref()
-        .or(module_only.as_ref())
-        .and_then(|m| m.module.as_ref());
+    let work_only = if files.go_work {
+        None
+    } else {
+        project.go_work.take()
+    };
+    // go builds the workspace's modules when there is a go.work, else the go.mod's: the
+    // strictest of their tiers applies.
+    let main_modules = crate::project::main_modules(
+        project.go_work.as_ref().or(work_only.as_ref()),
+        project.go_mod.as_ref().or(module_only.as_ref()),
+    );
+    let module = matrix.strictest_module(&main_modules);
     let tier = matrix
         .choose_tier(&project, module)
         .map_err(|f| Refusal::new(f.rule, f.message))?;
-    let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
+    // go's switch handshake names a version as surely as GOWARDEN_GO_VERSION does; anyone
+    // can set it, so it counts only where the policy lets callers choose the version
+    // (GO_FACTS.md: go1.26.8 honours a caller-set one). The shim never sets it itself.
+    let switch = std::env::var(resolve::SWITCH_VERSION_ENV)
+        .ok()
+        .filter(|_| policy.policy.resolve.allow_env_override);
     let env_override = std::env::var(resolve::VERSION_ENV).ok();
     let default = policy.policy.toolchains.default.as_ref().map(|d| {
         (
@@ -193,6 +233,9 @@ fn resolve_request(
         project,
         tier,
         request,
+        start,
+        work_only,
+        module_only,
     })
 }
 
@@ -263,9 +306,10 @@ fn check_role(
     toolchain: &Toolchain,
     cwd: &Path,
     changes: &[EnvChange],
-) -> Result<(Option<RoleChoice>, Option<Invocation>), Refusal> {
+    files: crate::policy::effects::Files<'_>,
+) -> Result<RoleOutcome, Refusal> {
     if !policy.has_roles() {
-        return Ok((None, None));
+        return Ok((None, None, Vec::new()));
     }
     let identity = crate::identity::Identity::current();
     let env = |key: &str| match changes.iter().find(|c| c.key == key) {
@@ -280,6 +324,7 @@ fn check_role(
         cwd,
         role_override: None,
         always_parse: false,
+        files: Some(files),
     };
     // gofmt has no go command line: it gets a role (for the record) but no rules.
     let go_args = (tool == Tool::Go).then_some(args);
@@ -292,7 +337,7 @@ fn check_role(
             role: eval.role.map(Box::new),
             install: None,
         }),
-        _ => Ok((eval.role, eval.invocation)),
+        _ => Ok((eval.role, eval.invocation, eval.effects)),
     }
 }
 
@@ -361,6 +406,13 @@ fn gotoolchain_overridden(
     ))
 }
 
+/// The role, the command line as go reads it, and what the call will do.
+type RoleOutcome = (
+    Option<RoleChoice>,
+    Option<Invocation>,
+    Vec<crate::policy::effects::Effect>,
+);
+
 /// go locates `$GOROOT/go.env` by a GOROOT in the user's go env file before the one in its
 /// environment, so such a line would make go read another tree's go.env (its GOFLAGS, GOBIN,
 /// GONOSUMDB...) behind the rules, which judge the chosen toolchain's. Where the policy has
@@ -412,14 +464,101 @@ fn env_file_goroot_agrees(
     ))
 }
 
+/// The settings the rules and effects judged, handed to go as decided: go prefers its
+/// environment to both go env files, so a value set here is the one go uses, whatever the
+/// files say by the time go reads them (a file rewritten between the shim's read and go's).
+/// A key the files set is pinned to the value judged; an unset list key to a value go reads
+/// as unset (GOFLAGS `" "`, GOPRIVATE/GOINSECURE `","`, GONOSUMDB/GONOPROXY the GOPRIVATE they
+/// default to), so a line added later cannot take effect. Keys with no such value
+/// (GOCACHEPROG, CC, ...) stay unpinned when unset: policies/README.md says so. `go env`
+/// itself is never pinned: its output must be go's.
+/// Keys the policy's `[env]` governs are its to decide (a forbidden key stays absent).
+fn pin_decided(
+    policy: &LoadedPolicy,
+    changes: &[EnvChange],
+    goroot: &Path,
+) -> Result<Vec<EnvChange>, Refusal> {
+    let rules = &policy.policy.env;
+    let governed = |key: &str| {
+        rules.enforce.contains_key(key)
+            || rules.defaults.contains_key(key)
+            || rules.forbid.iter().any(|k| k.get_ref() == key)
+    };
+    const JUDGED: &[&str] = &[
+        "GOFLAGS",
+        "GOPROXY",
+        "GOSUMDB",
+        "GOPRIVATE",
+        "GONOSUMDB",
+        "GONOPROXY",
+        "GOINSECURE",
+        "GOCACHEPROG",
+        "CC",
+        "CXX",
+        "FC",
+        "AR",
+        "PKG_CONFIG",
+        "GCCGO",
+        "GOBIN",
+        "GOPATH",
+    ];
+    let lookup = |key: &str| match changes.iter().find(|c| c.key == key) {
+        Some(c) => c.to.clone(),
+        None => std::env::var_os(key),
+    };
+    let ge = crate::goenv::GoEnv::load(lookup, Some(goroot))?;
+    let mut pins = Vec::new();
+    let private = ge
+        .get("GOPRIVATE")
+        .map(|(v, _)| v)
+        .filter(|v| !v.is_empty());
+    for &key in JUDGED {
+        if governed(key) || lookup(key).is_some_and(|v| !v.is_empty()) {
+            continue;
+        }
+        let value = match ge.get(key) {
+            Some((v, _)) if !v.is_empty() => Some(v),
+            _ => match key {
+                "GOFLAGS" => Some(OsString::from(" ")),
+                "GOPRIVATE" | "GOINSECURE" => Some(OsString::from(",")),
+                "GONOSUMDB" | "GONOPROXY" => {
+                    Some(private.clone().unwrap_or_else(|| OsString::from(",")))
+                }
+                _ => None,
+            },
+        };
+        if let Some(v) = value {
+            pins.push(EnvChange {
+                key: key.to_string(),
+                from: std::env::var_os(key),
+                to: Some(v),
+            });
+        }
+    }
+    Ok(pins)
+}
+
+/// `go env` in any form: its output must be go's own, so nothing is pinned for it.
+fn is_go_env(tool: Tool, args: &[OsString]) -> bool {
+    tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.is(&["env"]))
+}
+
 /// `go env -w`/`go env -u`: the repair path, never refused for the environment it repairs.
 fn is_env_write(tool: Tool, args: &[OsString]) -> bool {
     tool == Tool::Go && crate::gocli::parse(args, None).is_ok_and(|inv| inv.env_write.is_some())
 }
 
-/// The environment changes go runs with: the chosen GOROOT (a stale one must not mix
-/// toolchains), GOTOOLCHAIN per policy, and the nesting depth.
-fn child_env(policy: &LoadedPolicy, toolchain: &Toolchain) -> Vec<EnvChange> {
+/// The environment changes go runs with: GOROOT (a stale one must not mix toolchains; the
+/// overlay whose `bin/go` is the shim, so that every `go` a program started by go runs is
+/// governed: [`super::overlay`]), GOTOOLCHAIN per policy (through the overlay's go.env where
+/// the caller sets none, so it does not leak into the programs go starts), and the nesting
+/// depth.
+fn child_env(
+    policy: &LoadedPolicy,
+    toolchain: &Toolchain,
+    tool: Tool,
+    args: &[OsString],
+) -> Vec<EnvChange> {
     let mut changes = Vec::new();
     let mut set = |key: &str, to: Option<OsString>| {
         let from = std::env::var_os(key);
@@ -431,20 +570,64 @@ fn child_env(policy: &LoadedPolicy, toolchain: &Toolchain) -> Vec<EnvChange> {
             });
         }
     };
-    set("GOROOT", Some(toolchain.goroot.clone().into_os_string()));
     let gt = &policy.policy.toolchains.gotoolchain;
-    if gt != "inherit" {
-        set("GOTOOLCHAIN", Some(OsString::from(gt)));
+    let gt = (gt != "inherit").then_some(gt.as_str());
+    let overlay = (tool == Tool::Go && !super::overlay::runs_no_programs(args))
+        .then(|| super::overlay::goroot_for(&toolchain.goroot, gt))
+        .flatten();
+    let goroot = overlay.as_deref().unwrap_or(&toolchain.goroot);
+    set("GOROOT", Some(goroot.as_os_str().to_os_string()));
+    if let Some(gt) = gt {
+        if overlay.is_none() || caller_sets_gotoolchain() {
+            set("GOTOOLCHAIN", Some(OsString::from(gt)));
+        } else if std::env::var_os("GOTOOLCHAIN").is_some() {
+            // An empty GOTOOLCHAIN=: go ignores it; the overlay's go.env decides.
+            set("GOTOOLCHAIN", None);
+        }
     }
-    set(DEPTH_ENV, Some(OsString::from((depth() + 1).to_string())));
+    if !policy.policy.resolve.allow_env_override {
+        // go would believe the caller's handshake too and report or pick by it.
+        set(resolve::SWITCH_VERSION_ENV, None);
+        set("GOTOOLCHAIN_INTERNAL_SWITCH_COUNT", None);
+    }
+    set(
+        DEPTH_ENV,
+        Some(OsString::from(format!(
+            "{}:{}",
+            std::process::id(),
+            depth() + 1
+        ))),
+    );
     changes
 }
 
+/// Whether the caller's environment or go env file sets GOTOOLCHAIN (either beats go.env).
+fn caller_sets_gotoolchain() -> bool {
+    if std::env::var_os("GOTOOLCHAIN").is_some_and(|v| !v.is_empty()) {
+        return true;
+    }
+    crate::goenv::env_file_path(crate::goenv::process_env)
+        .and_then(|f| crate::goenv::read_env_file(&f).ok())
+        .is_some_and(|entries| entries.iter().any(|e| e.key == "GOTOOLCHAIN"))
+}
+
+/// How deeply this call is nested in shims. The counter is `PID:N`, and counts only for the
+/// process that set it (a shim that exec'd a wrapper) or its direct child (a wrapper that ran
+/// `go`): a program that go started (`go run`, a test binary) is a call of its own, so the
+/// parent's count does not leak into it.
 pub(super) fn depth() -> u32 {
-    std::env::var(DEPTH_ENV)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
+    let Some(v) = std::env::var(DEPTH_ENV).ok() else {
+        return 0;
+    };
+    match v.split_once(':') {
+        Some((pid, n)) => {
+            let pid: u32 = pid.parse().unwrap_or(0);
+            let ours = pid == std::process::id()
+                || i32::try_from(pid).is_ok_and(|p| p == nix::unistd::getppid().as_raw());
+            if ours { n.parse().unwrap_or(0) } else { 0 }
+        }
+        None => v.parse().unwrap_or(0),
+    }
 }
 
 /// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,

@@ -13,6 +13,8 @@ use crate::policy::{self, LoadedPolicy};
 /// The shim's entry point. Returns only on failure, with the exit status.
 pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     crate::diag::init();
+    // Every decision of this call reads one content of each go env file.
+    crate::goenv::begin_snapshot();
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -85,9 +87,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     };
     match auditing::settings(&policy) {
         Ok(Some(s)) => {
-            if !(s.commands == crate::audit::Commands::Mutating
-                && auditing::is_read_only(tool, &plan.args))
-            {
+            if !(s.commands == crate::audit::Commands::Mutating && auditing::is_read_only(&plan)) {
                 let record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
                 if let Err(e) = crate::audit::append(&s.log, &record) {
                     match s.on_failure {
@@ -190,8 +190,9 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         argv.extend(to_c(a));
     }
     let mut envp = Vec::new();
+    let changes = || plan.env.iter().chain(&plan.pins);
     for (k, v) in std::env::vars_os() {
-        if plan.env.iter().any(|c| k.as_bytes() == c.key.as_bytes()) {
+        if changes().any(|c| k.as_bytes() == c.key.as_bytes()) {
             continue;
         }
         let mut kv = k.into_vec();
@@ -199,7 +200,7 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         kv.extend_from_slice(v.as_bytes());
         envp.extend(CString::new(kv).ok());
     }
-    for c in &plan.env {
+    for c in changes() {
         if let Some(to) = &c.to {
             let mut kv = c.key.as_bytes().to_vec();
             kv.push(b'=');
