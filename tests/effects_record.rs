@@ -99,7 +99,7 @@ fn a_fifo_go_env_file_or_go_mod_is_refused_and_judged_values_are_pinned() {
     fs::create_dir_all(env_file.parent().unwrap()).unwrap();
     nix::unistd::mkfifo(&env_file, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
     let r = run(sb.go(&["build", "."]));
-    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
+    assert_eq!(r.status(), common::CONFIG_ERROR, "{}", r.stderr);
     assert!(r.ran().is_none(), "go must not run");
     assert!(
         r.stderr.contains(&format!(
@@ -116,7 +116,7 @@ fn a_fifo_go_env_file_or_go_mod_is_refused_and_judged_values_are_pinned() {
     fs::remove_file(&gomod).unwrap();
     nix::unistd::mkfifo(&gomod, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
     let r = run(sb2.go(&["build", "."]));
-    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
+    assert_eq!(r.status(), common::CONFIG_ERROR, "{}", r.stderr);
     assert!(
         r.stderr.contains("go.mod: not a regular file"),
         "{}",

@@ -112,7 +112,7 @@ fn print_text(plan: &Plan) {
     if let Some(role) = &plan.role {
         println!("  role:      {}, {}", role.name, role.chosen_by);
     }
-    for c in &plan.env {
+    for c in shown_env(plan) {
         let to =
             c.to.as_ref()
                 .map(|v| v.to_string_lossy().into_owned())
@@ -130,10 +130,14 @@ fn print_text(plan: &Plan) {
     }
 }
 
+/// The environment go would get, less the shim's nesting counter: its value names the process
+/// that sets it (`PID:N`), which for `which` would be this CLI, not the shim a `go` call runs.
+fn shown_env(plan: &Plan) -> impl Iterator<Item = &crate::shim::EnvChange> {
+    plan.env.iter().filter(|c| c.key != crate::shim::DEPTH_ENV)
+}
+
 fn to_json(plan: &Plan) -> serde_json::Value {
-    let env: serde_json::Map<String, serde_json::Value> = plan
-        .env
-        .iter()
+    let env: serde_json::Map<String, serde_json::Value> = shown_env(plan)
         .map(|c| {
             let v =
                 c.to.as_ref()
