@@ -58,6 +58,7 @@ pub fn run(args: &[String]) -> i32 {
         }
         Err(r) => problems.push(r.message),
     }
+    println!("{}", crate::confine::doctor_line());
     if problems.is_empty() {
         println!("no problems found");
         return 0;

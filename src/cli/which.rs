@@ -85,6 +85,9 @@ fn print_text(plan: &Plan) {
     for line in crate::envpolicy::describe_checks(&plan.env_checks) {
         println!("  [env]:     {line}");
     }
+    for line in crate::confine::describe_for(plan, None) {
+        println!("  {line}");
+    }
 }
 
 fn to_json(plan: &Plan) -> serde_json::Value {
@@ -133,6 +136,7 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         "warnings": plan.warnings,
         "role": role_json(plan.role.as_ref()),
         "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
+        "confinement": crate::confine::json_for(plan, None),
     })
 }
 
