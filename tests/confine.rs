@@ -583,3 +583,50 @@ fn the_policy_check_names_a_bad_confine_key_with_its_line() {
     let r = run(sb.gowarden(&["which"]));
     assert_has(&r.stderr, &["unknown field `writ`"]);
 }
+
+/// The shipped example's roles (its version matrix and `[env]` aside: they are about other
+/// things, and the matrix blocks the go1.23 this suite runs) with a real go: the developer's
+/// confinement keeps a `go run` program from the credentials and from writing outside.
+#[test]
+fn the_enterprise_examples_developer_is_confined() {
+    let example = include_str!("../policies/examples/enterprise.toml");
+    let start = example.find("\n[roles]").expect("the example has [roles]");
+    let end = example
+        .find("# ── Environment")
+        .expect("the example has [env]");
+    let sb = sandbox("");
+    sb.write_policy(&sb.isolated_policy(&format!(
+        "{}{}",
+        common::real_toolchains_search(),
+        &example[start..end]
+    )));
+    fs::create_dir_all(sb.home.join(".ssh")).unwrap();
+    let key = sb.home.join(".ssh/id_ed25519");
+    fs::write(&key, "key").unwrap();
+    sb.write_project_file(
+        "main.go",
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\t_, err := os.ReadFile(os.Args[1])\n\tfmt.Println(\"read:\", err)\n\tfmt.Println(\"write:\", os.WriteFile(os.Args[2], nil, 0o644))\n}\n",
+    );
+    let outside = sb.root.join("outside/x");
+    let r = run(go(
+        &sb,
+        false,
+        &["run", ".", key.to_str().unwrap(), outside.to_str().unwrap()],
+    ));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_has(
+        &r.stdout,
+        &[
+            "read: open ",
+            "id_ed25519: permission denied",
+            "write: open ",
+            "outside/x: permission denied",
+        ],
+    );
+    assert!(!outside.exists());
+    let r = run(sb.gowarden(&["which"]));
+    assert_has(
+        &r.stdout,
+        &["role developer, mode best-effort: enforced: write, truncate, deny_read"],
+    );
+}

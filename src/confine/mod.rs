@@ -473,7 +473,10 @@ pub fn compile(
         // relative rule would depend on the working directory.
         if path.is_absolute() && !list.iter().any(|g| g.path == path) {
             list.push(Grant {
-                go_creates: !matches!(why, "write" | "execute" | "/dev/null" | "the terminal"),
+                go_creates: !matches!(
+                    why,
+                    "write" | "execute" | "install_dirs" | "/dev/null" | "the terminal"
+                ),
                 path,
                 why: why.to_string(),
             });
@@ -511,14 +514,22 @@ pub fn compile(
             add(&mut write, m, "GOMODCACHE");
         }
         add(&mut write, tmp.clone(), "GOTMPDIR/TMPDIR: go's work dir");
+        // go install's target (GOBIN, else GOPATH/bin) where the role's install_dirs allow
+        // it (the install_dirs rule refuses the rest); it alone is created when missing, so
+        // the shim never makes a system dir such as /opt/ci/bin.
+        let gobin = goenv.gobin();
         match &inputs.install_dirs {
             Some(dirs) => {
+                let dirs = dirs.iter().map(|d| expand(d)).collect::<Result<Vec<_>>>()?;
+                if let Some(bin) = gobin.filter(|b| dirs.iter().any(|d| b.starts_with(d))) {
+                    add(&mut write, bin, "GOBIN: go install");
+                }
                 for d in dirs {
-                    add(&mut write, expand(d)?, "install_dirs");
+                    add(&mut write, d, "install_dirs");
                 }
             }
             None => {
-                if let Some(bin) = goenv.gobin() {
+                if let Some(bin) = gobin {
                     add(&mut write, bin, "GOBIN: go install");
                 }
             }
