@@ -526,7 +526,7 @@ fn which_explain_and_doctor_show_the_confinement_in_force() {
     assert_has(
         &r.stdout,
         &[
-            &format!("confinement: landlock ABI 7 (linux {}", abi.trim()),
+            &format!("confinement: landlock ABI 7 (Linux {}", abi.trim()),
             "role dev, mode enforce: enforced: write, truncate, deny_read, execute, connect",
             &format!("write {} (module or workspace root)", sb.project.display()),
             &format!(

@@ -13,6 +13,7 @@
 //! requested as hard requirements: the crate then fails rather than quietly dropping a right,
 //! so what the audit record says was enforced is what the kernel enforces.
 
+use std::os::fd::AsFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,10 @@ use super::{Feature, Prepared};
 struct Rule {
     path: PathBuf,
     access: BitFlags<AccessFs>,
+    /// A dir go creates when missing (GOCACHE, GOMODCACHE, GOBIN): a rule needs the dir to
+    /// exist, so the shim makes it as go would (one it cannot create stays unruled, hence
+    /// unwritable).
+    go_creates: bool,
 }
 
 pub(super) fn apply(p: &Prepared) -> Result<(), String> {
@@ -50,21 +55,14 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
         rules.push(Rule {
             path: PathBuf::from("/"),
             access: read_set,
+            go_creates: false,
         });
     }
     for g in &c.write {
-        // go creates GOCACHE, GOMODCACHE, GOBIN when they are missing; a rule needs the
-        // directory to exist, so make it as go would (dirs we cannot create stay unruled,
-        // hence unwritable).
-        if g.go_creates && !g.path.exists() {
-            let _ = std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o777)
-                .create(&g.path);
-        }
         rules.push(Rule {
             path: g.path.clone(),
             access: (write_set | read_set) & handled,
+            go_creates: g.go_creates,
         });
     }
     if let (true, Some(list)) = (on(Feature::Execute), &c.execute) {
@@ -72,6 +70,7 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
             rules.push(Rule {
                 path: g.path.clone(),
                 access: (read_set | AccessFs::Execute) & handled,
+                go_creates: false,
             });
         }
     }
@@ -96,14 +95,33 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
     let mut opened = 0usize;
     for r in rules {
         let mut out = Vec::new();
-        carve(&real(&r.path), r.access, &denies, &mut out);
+        if denies.is_empty() {
+            // Nothing to carve: no need to resolve the path (PathFd follows links itself).
+            out.push((r.path.clone(), r.access, None));
+        } else {
+            carve(&real(&r.path), r.access, &denies, &mut out);
+        }
         for (path, access, is_dir) in out {
             let fd = match PathFd::new(&path) {
                 Ok(fd) => fd,
+                Err(_) if r.go_creates => {
+                    let _ = std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o777)
+                        .create(&path);
+                    match PathFd::new(&path) {
+                        Ok(fd) => fd,
+                        Err(_) => continue,
+                    }
+                }
                 // A path that does not exist gets no rule: nothing can be written there.
                 Err(_) => continue,
             };
-            let access = if is_dir.unwrap_or_else(|| path.is_dir()) {
+            let is_dir = is_dir.unwrap_or_else(|| {
+                nix::sys::stat::fstat(fd.as_fd())
+                    .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR)
+            });
+            let access = if is_dir {
                 access
             } else {
                 access & AccessFs::from_file(abi)

@@ -17,10 +17,7 @@ impl Kernel {
     /// Asks the kernel (`landlock_create_ruleset` with `LANDLOCK_CREATE_RULESET_VERSION`),
     /// which costs one system call.
     pub fn current() -> Kernel {
-        // What `uname -r` prints, without needing nix's uname feature.
-        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .map(|r| format!("{} {}", std::env::consts::OS, r.trim()))
-            .unwrap_or_else(|_| format!("{} (release unknown)", std::env::consts::OS));
+        let release = release();
         #[cfg(feature = "test-hooks")]
         if let Some(abi) = std::env::var("GOWARDEN_TEST_LANDLOCK_ABI")
             .ok()
@@ -96,5 +93,23 @@ impl Kernel {
 
     pub fn to_json(&self) -> serde_json::Value {
         json!({"release": self.release, "landlock_abi": self.abi, "unavailable": self.unavailable})
+    }
+}
+
+/// `uname -sr` (one system call, no file to open: this runs on every confined go call).
+fn release() -> String {
+    use nix::libc;
+    // SAFETY: uname fills the zeroed struct it is given; its fields are NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return "an unknown kernel".into();
+        }
+        let field = |f: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(f.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        format!("{} {}", field(&u.sysname), field(&u.release))
     }
 }
