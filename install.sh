@@ -21,17 +21,22 @@
 #                      comes as the module proxy's zip ($GOPROXY, else proxy.golang.org),
 #                      fetched with curl or wget and checked against that SHA-256, so it
 #                      works on a machine with no go at all; any other version is fetched by
-#                      `gowarden toolchain install`, which needs a go >= 1.21
+#                      `gowarden toolchain install`, which needs a go >= 1.21. VERSION becomes
+#                      the default where no file pins one: `[toolchains] default` in the user
+#                      policy installed (--policy FILE, else the embedded default policy); a
+#                      user policy of your own is left alone
 #   --uninstall        remove exactly what an install with the same options installed
 #
 # What goes where (PREFIX = ~/.local, or /usr/local with --system):
 #   PREFIX/bin/gowarden                      the binary, built by scripts/build-release.sh
 #                                            (`cargo build --release --locked`; statically
-#                                            linked on Linux/glibc unless GOWARDEN_DYNAMIC=1)
+#                                            linked (musl) on Linux unless GOWARDEN_DYNAMIC=1)
 #   PREFIX/share/gowarden/shims/{go,gofmt}   links to it; this dir goes first on PATH
-#   PREFIX/share/gowarden/profile.sh         the snippet that puts it there (user install), or
+#   PREFIX/share/gowarden/profile.sh         the snippet that puts it there, and PREFIX/bin
+#                                            after it unless PATH has it (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
 #   PREFIX/share/gowarden/install-manifest   what was installed (files, dirs, lines), for --uninstall
+#   /var/log/gowarden                        the shared audit log dir, root:root 1733 (--system)
 # Toolchains (PREFIX/share/gowarden/toolchains for a ~/.local install) are never removed.
 #
 # Re-running it is harmless: files are replaced in place (atomically, so running shims never
@@ -39,9 +44,9 @@
 # with the shims first on PATH; its findings are reported, not fatal, since a machine with no
 # Go toolchain yet is a normal place to start.
 #
-# Environment: DESTDIR stages every path under a root dir (packaging, tests; implies
-# --no-modify-path); CARGO names the cargo to run. From a clean environment pass HOME and a
-# PATH that holds cargo and the usual tools:
+# Environment: DESTDIR stages every path under a root dir, created if missing (packaging,
+# tests; implies --no-modify-path); CARGO names the cargo to run. From a clean environment
+# pass HOME and a PATH that holds cargo and the usual tools:
 #   env -i HOME="$HOME" PATH="$HOME/.cargo/bin:/usr/bin:/bin" ./install.sh
 # (with a HOME other than the one rustup was installed for, also CARGO_HOME and RUSTUP_HOME).
 set -eu
@@ -56,7 +61,7 @@ say() {
 }
 
 usage() {
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 repo=$(cd "$(dirname "$0")" && pwd -P)
@@ -92,6 +97,10 @@ while [ $# -gt 0 ]; do
 done
 
 destdir=${DESTDIR:-}
+case $destdir in
+    "" | /*) ;;
+    *) destdir=$(pwd -P)/$destdir ;;
+esac
 [ -z "$destdir" ] || modify_path=0
 if [ -n "$go_version" ] && { [ "$system" = 1 ] || [ -n "$destdir" ]; }; then
     die "--go installs into your own toolchains dir, so not with --system or DESTDIR; for every user run \`gowarden toolchain install --dir DIR VERSION\` and add DIR to the policy's [toolchains] search"
@@ -186,15 +195,67 @@ if [ -n "$policy" ]; then
         die "--policy $policy does not load (see above); nothing was installed"
 fi
 
+# Prints policy file $1 with `default = "$2"` as the first key of its [toolchains] table
+# (any other `default` line in that table dropped; the table added if the file has none).
+with_default() {
+    awk -v line="default = \"$2\"" '
+        /^[[:space:]]*\[/ {
+            if (in_tc && !done) { print line; done = 1 }
+            in_tc = ($0 ~ /^[[:space:]]*\[[[:space:]]*toolchains[[:space:]]*\][[:space:]]*(#.*)?$/)
+            print
+            if (in_tc && !done) { print line; done = 1 }
+            next
+        }
+        in_tc && /^[[:space:]]*default[[:space:]]*=/ { next }
+        { print }
+        END { if (!done) { print ""; print "[toolchains]"; print line } }
+    ' "$1"
+}
+
+# --go VERSION becomes the default version (where no file pins one and no go.mod asks for
+# one) through the user policy this install puts in place: the --policy file, the policy an
+# earlier run installed, or else a copy of the embedded default policy. A user policy of your
+# own is left alone.
+if [ -n "$go_version" ]; then
+    case ${go_version#go} in
+        "" | *[!0-9a-z.]*) die "--go $go_version is not a Go version (e.g. 1.23.12)" ;;
+    esac
+    base=$policy
+    if [ -z "$base" ]; then
+        if [ ! -e "$policy_file" ]; then
+            base=$repo/policies/default.toml
+        elif [ -f "$manifest" ] && grep -qxF "file $policy_file" "$manifest"; then
+            base=$policy_file
+        else
+            say "$policy_file is your own policy, so --go leaves it alone: to make ${go_version#go} the default, set [toolchains] default = \"${go_version#go}\" in it"
+        fi
+    fi
+    [ ! -e /etc/gowarden/policy.toml ] ||
+        say "/etc/gowarden/policy.toml, this machine's system policy, decides the default instead unless it sets allow_user_policy"
+    if [ -n "$base" ]; then
+        policy=$(mktemp)
+        {
+            printf '# Installed by gowarden install.sh --go %s from %s.\n' "$go_version" "$base"
+            with_default "$base" "${go_version#go}"
+        } >"$policy"
+        "$binary" policy check "$policy" >&2 || {
+            rm -f "$policy"
+            die "$base with [toolchains] default = \"${go_version#go}\" does not load (see above); nothing was installed"
+        }
+        made_policy=$policy
+    fi
+fi
+
 new_manifest=$(mktemp)
 record() {
     printf '%s\n' "$1" >>"$new_manifest"
 }
 
-# mkdir -p that records each dir it creates, for --uninstall.
+# mkdir -p that records each dir it creates, for --uninstall. The walk up ends at / (or at
+# DESTDIR, which is created as `make install DESTDIR=...` would, and never recorded).
 make_dir() {
     d=$1
-    while [ ! -d "$destdir$d" ]; do
+    while [ "$d" != / ] && [ ! -d "$destdir$d" ]; do
         record "dir $d"
         d=$(dirname "$d")
     done
@@ -230,6 +291,7 @@ snippet=$(mktemp)
 {
     printf '# Installed by gowarden install.sh from shims/profile.sh.\n'
     printf '_gowarden_shims=%s\n' "$(quote "$shims")"
+    printf '_gowarden_bin=%s\n' "$(quote "$prefix/bin")"
     cat "$repo/shims/profile.sh"
 } >"$snippet"
 put "$snippet" "$profile_file" 0644
@@ -261,6 +323,18 @@ if [ -n "$policy" ]; then
         [ "$is_root" = 0 ] || chown root:root "$destdir$(dirname "$policy_file")"
     fi
     put "$policy" "$policy_file" 0644
+    [ -z "${made_policy:-}" ] || rm -f "$made_policy"
+fi
+
+# 5b. The shared audit log directory (--system): root-owned, sticky, writable and searchable
+# by every user, readable (listable) by root alone. Each user's shim makes its own 0700
+# {uid}/ inside on its first call, for a policy with
+# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (README, "Audit log"). Left in
+# place by --uninstall unless empty: it holds the users' records.
+if [ "$system" = 1 ]; then
+    make_dir /var/log/gowarden
+    chmod 1733 "$destdir/var/log/gowarden"
+    [ "$is_root" = 0 ] || chown root:root "$destdir/var/log/gowarden"
 fi
 
 # 6. The manifest: this install's entries plus any earlier install's, for --uninstall.

@@ -5,7 +5,7 @@
 //! table onto a [`LogConfig`]. One record is appended per go invocation, before go runs.
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::audit::{self, Commands, Decision, LogConfig, OnFailure, Record, Redactor, attr};
@@ -46,7 +46,7 @@ pub fn settings(policy: &LoadedPolicy) -> Result<Option<Settings>> {
 
 /// `$XDG_STATE_HOME/gowarden/audit.jsonl` (`~/.local/state/gowarden/audit.jsonl`).
 pub fn default_log_path() -> Result<PathBuf> {
-    dirs::state_dir()
+    crate::userdirs::state_dir()
         .map(|d| d.join("gowarden").join("audit.jsonl"))
         .ok_or_else(|| {
             Error::new(
@@ -61,15 +61,22 @@ fn expand_path(raw: &str) -> Result<PathBuf> {
     let uid = nix::unistd::getuid();
     let mut s = raw.replace("{uid}", &uid.as_raw().to_string());
     if s.contains("{user}") {
-        let name = user_name().ok_or_else(|| {
-            Error::new(format!(
-                "cannot find the user name of uid {uid} for {{user}}"
-            ))
-        })?;
+        // Resolved as for a `users` binding: the passwd file, else getent where nsswitch.conf
+        // lists other sources; a source that does not answer is an error, not another path.
+        let name = crate::identity::Identity::current()
+            .user_name()
+            .map_err(|e| e.context(format!("{{user}} in [audit] path {raw:?}")))?
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "cannot find the user name of uid {uid} for {{user}} in [audit] path \
+                     {raw:?}: no passwd entry; use {{uid}} instead"
+                ))
+            })?;
         s = s.replace("{user}", &name);
     }
     if let Some(rest) = s.strip_prefix("~/") {
-        let home = dirs::home_dir().ok_or_else(|| Error::new("HOME is not set for ~/"))?;
+        let home =
+            crate::userdirs::home_dir().ok_or_else(|| Error::new("HOME is not set for ~/"))?;
         return Ok(home.join(rest));
     }
     let p = PathBuf::from(s);
@@ -79,13 +86,6 @@ fn expand_path(raw: &str) -> Result<PathBuf> {
         )));
     }
     Ok(p)
-}
-
-fn user_name() -> Option<String> {
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
 }
 
 /// Whether `go args` only reads: such calls are skipped under `commands = "mutating"`.
@@ -199,8 +199,11 @@ fn base(body: String, cwd: &Path) -> Record {
             i64::from(nix::unistd::getppid().as_raw()),
         )
         .attr_path(attr::PROCESS_WORKING_DIRECTORY, cwd)
-        .attr_int(attr::USER_ID, i64::from(uid));
-    if let Some(name) = user_name() {
+        // A string, as OpenTelemetry's semantic conventions type `user.id`.
+        .attr_str(attr::USER_ID, uid.to_string());
+    // The passwd file's name, or one a binding already resolved: never a lookup that could
+    // stall the call (identity::name_for_record).
+    if let Some(name) = crate::identity::name_for_record(uid) {
         r = r.attr_str(attr::USER_NAME, name);
     }
     if let Ok(host) = nix::unistd::gethostname() {
@@ -213,7 +216,17 @@ fn base(body: String, cwd: &Path) -> Record {
 /// identity attributes of every record. `decision` names the event (`fix`, `drift`, `resolved`).
 pub fn event(body: impl Into<String>, decision: &str, severity: audit::Severity) -> Record {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Not std::env::args_os(): it is empty in the musl release build, whose main() takes argv
+    // itself (main.rs); the kernel's copy is the same on every libc.
+    let argv: Vec<OsString> = std::fs::read("/proc/self/cmdline")
+        .map(|b| match b.strip_suffix(&[0]) {
+            Some(args) => args
+                .split(|&c| c == 0)
+                .map(|a| OsString::from_vec(a.to_vec()))
+                .collect(),
+            None => Vec::new(),
+        })
+        .unwrap_or_default();
     base(body.into(), &cwd)
         .attr_args(attr::PROCESS_COMMAND_ARGS, &argv)
         .attr_str(attr::GOWARDEN_DECISION, decision)

@@ -103,7 +103,7 @@ pub fn toolchain_name(written: &str) -> Result<String> {
 
 /// gowarden's own toolchains dir for this user: `$XDG_DATA_HOME/gowarden/toolchains`.
 pub fn default_dir() -> Result<PathBuf> {
-    toolchain::gowarden_toolchains_dir(dirs::data_dir().as_deref()).ok_or_else(|| {
+    toolchain::gowarden_toolchains_dir(crate::userdirs::data_dir().as_deref()).ok_or_else(|| {
         Error::new(
             "cannot find gowarden's toolchains dir: neither XDG_DATA_HOME nor HOME is set \
              (or pass --dir DIR)",

@@ -23,5 +23,6 @@ pub mod project;
 pub mod resolve;
 pub mod shim;
 pub mod toolchain;
+pub mod userdirs;
 pub mod version;
 pub mod warn_once;

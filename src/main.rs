@@ -3,17 +3,29 @@
 //!
 //! `no_main` keeps Rust's runtime start-up out of the way: it would set SIGPIPE to "ignore",
 //! which the exec'd go would inherit, so a `go list | head` would behave differently through
-//! the shim. std still reads argv and the environment on Linux without it.
+//! the shim. argv is taken from `main`'s own parameters: std reads it by itself only on glibc
+//! (from `.init_array`); on musl, the release build, `std::env::args_os()` is empty without
+//! Rust's runtime start-up, and the shim would never see that it was called as `go`.
 #![no_main]
 
-use std::ffi::OsString;
+use std::ffi::{CStr, OsString, c_char, c_int};
+use std::os::unix::ffi::OsStringExt;
+
+mod arena;
+
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    let mut args = std::env::args_os();
+/// # Safety
+/// Called by the C runtime only, with `argc` valid NUL-terminated strings in `argv`.
+pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C runtime passes argc valid, NUL-terminated strings in argv, alive for the
+    // whole process.
+    let mut args = (0..usize::try_from(argc).unwrap_or(0)).map(|i| unsafe {
+        let arg = *argv.add(i);
+        OsString::from_vec(CStr::from_ptr(arg).to_bytes().to_vec())
+    });
     let argv0 = args.next().unwrap_or_else(|| OsString::from("gowarden"));
     let rest: Vec<OsString> = args.collect();
     match gowarden::shim::Tool::from_argv0(&argv0) {

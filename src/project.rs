@@ -145,6 +145,28 @@ impl Scan {
     }
 }
 
+/// The directory go works in after `-C dir` (`go build -C ../other`): `dir` joined to `cwd`
+/// and resolved as the kernel's chdir resolves it (each symlink, then `..`), which is what
+/// cmd/go's `os.Chdir` gets. The upward search for version files must start from this real
+/// path: from the joined path its lexical ancestors would pass through `cwd` itself and find
+/// the current project's `.go-version`. A `dir` that does not exist or is not a directory is
+/// an error, as it is for go (`go: chdir DIR: no such file or directory`).
+pub fn resolve_chdir(cwd: &Path, dir: &Path) -> Result<PathBuf> {
+    let joined = cwd.join(dir);
+    let fail = |why: &dyn std::fmt::Display| {
+        Error::new(format!(
+            "-C {}: cannot change to {}: {why}; name an existing directory",
+            dir.display(),
+            joined.display()
+        ))
+    };
+    let real = joined.canonicalize().map_err(|e| fail(&e))?;
+    if !real.is_dir() {
+        return Err(fail(&"not a directory"));
+    }
+    Ok(real)
+}
+
 impl Project {
     /// Walks up from `dir` ([`Scan::walk`]); an invalid version file is an error.
     pub fn discover(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {

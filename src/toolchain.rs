@@ -82,8 +82,8 @@ impl DiscoveryEnv {
                 .map(PathBuf::from)
         };
         DiscoveryEnv {
-            home: dirs::home_dir(),
-            data_dir: dirs::data_dir(),
+            home: crate::userdirs::home_dir(),
+            data_dir: crate::userdirs::data_dir(),
             path: std::env::var_os("PATH"),
             gomodcache,
             goenv_root: var("GOENV_ROOT"),
@@ -317,6 +317,33 @@ fn sorted_children(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// `DIR/PATTERN` with wildcards in the last component only (`/opt/go/*`, the usual form):
+/// the matching entries of DIR, sorted, as glob::glob lists them. One read of DIR; glob itself
+/// stats every component of the path on the way down, six syscalls for a DIR that does not
+/// exist. `None` for other patterns.
+fn in_one_dir(pattern: &Path) -> Option<Vec<PathBuf>> {
+    let dir = pattern.parent()?;
+    let last = pattern.file_name()?.to_str()?;
+    if dir.to_str()?.contains(['*', '?', '[']) || last.contains("**") || !pattern.is_absolute() {
+        return None;
+    }
+    let matcher = glob::Pattern::new(last).ok()?;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Some(Vec::new());
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| matcher.matches_with(n, glob::MatchOptions::new()))
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    Some(found)
+}
+
 /// A policy search entry: `~/` expanded, globs expanded (sorted).
 fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
     let expanded = match (entry.strip_prefix("~/"), home) {
@@ -327,6 +354,9 @@ fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
     if !expanded.contains(['*', '?', '[']) {
         return vec![PathBuf::from(expanded)];
     }
+    if let Some(found) = in_one_dir(Path::new(&expanded)) {
+        return found;
+    }
     match glob::glob(&expanded) {
         Ok(paths) => {
             let mut v: Vec<PathBuf> = paths.filter_map(|p| p.ok()).collect();
@@ -334,5 +364,36 @@ fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
             v
         }
         Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_dir_patterns_list_what_glob_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["go1.22.3", "go1.23.1", ".go-hidden", "other", "go[x]"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("go-file"), "").unwrap();
+        for pattern in ["*", "go*", "go1.2?.*", "go[x]", "[!g]*", "none*"] {
+            let full = dir.path().join(pattern);
+            let mut by_glob: Vec<PathBuf> = glob::glob(full.to_str().unwrap())
+                .unwrap()
+                .filter_map(|p| p.ok())
+                .collect();
+            by_glob.sort();
+            assert_eq!(in_one_dir(&full), Some(by_glob), "{pattern}");
+        }
+        let missing = dir.path().join("missing/*");
+        assert_eq!(in_one_dir(&missing), Some(Vec::new()));
+        assert_eq!(
+            in_one_dir(&dir.path().join("*/bin")),
+            None,
+            "wildcard above the last"
+        );
+        assert_eq!(in_one_dir(Path::new("rel/*")), None);
     }
 }

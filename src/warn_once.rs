@@ -47,7 +47,7 @@ pub fn warn_once_a_day(project_root: &Path, lines: &[String]) {
 /// (long, odd bytes) maps to one short file name.
 pub fn stamp_path(project_root: &Path) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
-    let dir = dirs::state_dir().or_else(dirs::cache_dir)?;
+    let dir = crate::userdirs::state_dir().or_else(crate::userdirs::cache_dir)?;
     let key = hex(&Sha256::digest(project_root.as_os_str().as_bytes())[..16]);
     Some(dir.join("gowarden").join("warned").join(key))
 }

@@ -63,8 +63,8 @@ fn every_call_leaves_one_record_with_the_facts_of_the_decision() {
         Some(sb.project.to_str().unwrap())
     );
     assert_eq!(
-        r.int_attr(attr::USER_ID),
-        Some(nix::unistd::getuid().as_raw() as i64)
+        r.str_attr(attr::USER_ID),
+        Some(nix::unistd::getuid().as_raw().to_string().as_str())
     );
     assert!(r.str_attr(attr::USER_NAME).is_some() && r.str_attr(attr::HOST_NAME).is_some());
     assert!(
@@ -91,7 +91,7 @@ fn refusals_are_recorded_too() {
     sb.fake_toolchain("go1.21.5");
     sb.write_project_file(".go-version", "1.22.10\n");
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     let recs = records(&log_path(&sb));
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].str_attr(attr::GOWARDEN_DECISION), Some("deny"));
@@ -262,7 +262,7 @@ fn unwritable_log_denies_by_default_and_warns_when_policy_allows() {
         log.display().to_string()
     )));
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_eq!(r.ran(), None, "go must not run without its record");
     assert!(
         r.stderr.contains(blocker.to_str().unwrap()) && r.stderr.contains("on_failure"),
@@ -399,7 +399,7 @@ fn role_and_rule_are_recorded_for_allowed_and_refused_calls() {
     ));
     assert_eq!(run(sb.go(&["build", "./..."])).status(), 0);
     let r = run(sb.go(&["build", "-toolexec=/tmp/x", "./..."]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     let recs = records(&log_path(&sb));
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0].str_attr(attr::GOWARDEN_ROLE), Some("developer"));
@@ -416,7 +416,7 @@ fn a_go_that_cannot_be_executed_is_refused_and_recorded_as_such() {
     sb.write_project_file(".go-version", "1.22.3\n");
     fs::set_permissions(root.join("bin/go"), fs::Permissions::from_mode(0o644)).unwrap();
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr.contains("cannot run") && r.stderr.contains("bin/go"),
         "{}",

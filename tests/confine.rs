@@ -559,6 +559,9 @@ fn which_explain_and_doctor_show_the_confinement_in_force() {
 
     let r = run(sb.gowarden(&["doctor"]));
     assert_has(&r.stdout, &["has Landlock ABI 7 (gowarden uses up to 7)"]);
+    let r = run(sb.gowarden(&["doctor", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["landlock"]["landlock_abi"], 7, "{}", r.stdout);
     let mut c = sb.gowarden(&["doctor"]);
     c.env("GOWARDEN_TEST_LANDLOCK_ABI", "0");
     assert_has(&run(c).stdout, &["has no Landlock"]);

@@ -170,7 +170,7 @@ fn a_forbidden_key_with_no_neutral_value_in_the_env_file_is_refused_except_for_g
     let (sb, _) = sandbox("forbid = [\"GOBIN\"]", GO_ENV);
     let file = write_env_file(&sb, "GOPATH=/gp\nGOBIN=/tmp/evil\n");
     let r = go_env(&sb, &[], &["install", "./..."]);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_eq!(r.ran(), None, "go must not run");
     for want in [
         format!("{}:2", file.display()),
@@ -227,7 +227,7 @@ fn on_conflict_refuse_names_key_value_source_enforced_value_policy_line_and_fix(
     // A forbidden key there is refused.
     let file = write_env_file(&sb, "# set by a script\nGOPROXY=direct\nGONOSUMDB=*\n");
     let r = go_env(&sb, &[], &["build"]);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_eq!(r.ran(), None);
     let policy_text = fs::read_to_string(sb.user_policy_path()).unwrap();
     let forbid_line = policy_text
@@ -250,7 +250,7 @@ fn on_conflict_refuse_names_key_value_source_enforced_value_policy_line_and_fix(
     // From the environment: the fix is to unset it there.
     write_env_file(&sb, "");
     let r = go_env(&sb, &[("GONOSUMDB", "*")], &["build"]);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert!(
         r.stderr.contains("GONOSUMDB=*, set in the environment"),
         "{}",
@@ -284,7 +284,7 @@ fn unreadable_go_env_file_is_refused_when_the_policy_governs_env() {
     let (sb, _) = sandbox("forbid = [\"GOFLAGS\"]", GO_ENV);
     fs::create_dir_all(sb.home.join(".config/go/env")).unwrap();
     let r = go_env(&sb, &[], &["build"]);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.ran(), None);
     assert!(r.stderr.contains("cannot read go env file"), "{}", r.stderr);
     // A policy without [env] does not read the file at all.
@@ -334,7 +334,7 @@ fn policy_env_keys_are_validated_with_file_and_line() {
         let bad_line = env_start + toml.lines().count();
         sb.write_policy(&text);
         let r = run(sb.go(&["version"]));
-        assert_eq!(r.status(), 1, "{toml}");
+        assert_eq!(r.status(), common::CONFIG_ERROR, "{toml}");
         assert_eq!(r.ran(), None, "{toml}");
         assert!(
             r.stderr
@@ -417,6 +417,6 @@ fn role_rules_judge_goflags_as_go_will_get_them_after_env_changes() {
     );
     // ...while the same flag on the command line is.
     let r = run(sb.go(&["build", "-toolexec=/tmp/wrapper", "./..."]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert!(r.stderr.contains("no-toolexec"), "{}", r.stderr);
 }

@@ -110,10 +110,12 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         r.stdout
     );
     let installed = prefix.join("bin/gowarden");
-    // scripts/build-release.sh: on Linux/glibc a static, non-PIE build for the host triple.
-    let built = if cfg!(all(target_os = "linux", target_env = "gnu")) {
+    // scripts/build-release.sh: on Linux x86_64/aarch64 a static, non-PIE musl build (.ci/run
+    // installs the target, so the glibc fallback does not count as passing here).
+    let musl = cfg!(target_os = "linux") && matches!(std::env::consts::ARCH, "x86_64" | "aarch64");
+    let built = if musl {
         target_dir.join(format!(
-            "{}-unknown-linux-gnu/release/gowarden",
+            "{}-unknown-linux-musl/release/gowarden",
             std::env::consts::ARCH
         ))
     } else {
@@ -125,7 +127,7 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
         fs::read(&built).unwrap(),
         "the installed binary is the release build"
     );
-    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+    if musl {
         assert!(
             has_interpreter(&fs::read("/bin/sh").unwrap()),
             "the check sees a dynamic one"
@@ -134,6 +136,12 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
             !has_interpreter(&bytes),
             "statically linked: no program interpreter"
         );
+        assert_eq!(elf_type(&bytes), 2, "ET_EXEC: not position-independent");
+        assert_eq!(
+            elf_type(&fs::read("/bin/sh").unwrap()),
+            3,
+            "the check sees a PIE"
+        );
     }
     assert_eq!(
         fs::read_to_string(sb.home.join(".config/gowarden/policy.toml")).unwrap(),
@@ -141,14 +149,15 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
     );
 
     // A login shell as the user gets it: the profile sources the snippet, go is the shim.
-    let r = login_shell(&sb, "command -v go && go version");
+    let r = login_shell(&sb, "command -v go && command -v gowarden && go version");
     ok(&r);
     let shim = prefix.join("share/gowarden/shims/go");
     assert_eq!(
         r.stdout,
         format!(
-            "{}\ngo version go1.23.12 linux/{}\n",
+            "{}\n{}\ngo version go1.23.12 linux/{}\n",
             shim.display(),
+            installed.display(),
             go_arch()
         )
     );
@@ -176,6 +185,11 @@ fn has_interpreter(elf: &[u8]) -> bool {
         let o = phoff + i * size;
         u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) == 3
     })
+}
+
+/// The ELF header's `e_type`: 2 for a fixed-address executable, 3 for a PIE (or library).
+fn elf_type(elf: &[u8]) -> u16 {
+    u16::from_le_bytes([elf[0x10], elf[0x11]])
 }
 
 /// Runs `commands` in the sandbox's project dir as a login shell of the sandbox's user would:
@@ -240,7 +254,14 @@ fn install_sh_is_idempotent_and_uninstall_removes_exactly_what_it_installed() {
         .env("HOME", &sb.home)
         .env("PATH", format!("/usr/bin::{}:/bin:", shims.display()));
     let r = run(c);
-    assert_eq!(r.stdout, format!("{}:/usr/bin::/bin:", shims.display()));
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{}:{}:/usr/bin::/bin:",
+            shims.display(),
+            sb.home.join(".local/bin").display()
+        )
+    );
 
     // A toolchain gowarden installed is not install.sh's to remove.
     sb.fake_toolchain("go1.22.3");
@@ -411,46 +432,6 @@ fn devcontainer_feature_installs_system_wide_with_its_policy_option() {
     assert!(r.stderr.contains("true or false"), "{}", r.stderr);
 }
 
-#[test]
-fn devcontainer_feature_for_the_remote_user_leaves_them_owning_it() {
-    let sb = Sandbox::new();
-    let feature = packaged_feature(&sb);
-    let policy = real_go_policy(&sb);
-    let home = sb.root.join("home-dev");
-    fs::create_dir(&home).unwrap();
-    let nobody = 65534;
-    nix::unistd::chown(&home, Some(nix::unistd::Uid::from_raw(nobody)), None).unwrap();
-    let r = run(clean_sh(
-        &feature.join("install.sh"),
-        &[],
-        &[
-            ("POLICY", &policy),
-            ("SYSTEM", Path::new("false")),
-            ("_REMOTE_USER", Path::new("nobody")),
-            ("_REMOTE_USER_HOME", &home),
-        ],
-    ));
-    ok(&r);
-    let made = tree(&home);
-    for p in [
-        ".local/bin/gowarden",
-        ".local/share/gowarden/shims/go",
-        ".local/share/gowarden/profile.sh",
-        ".config/gowarden/policy.toml",
-        ".profile",
-    ] {
-        assert!(made.contains(p), "{p} missing: {made:?}");
-    }
-    for p in &made {
-        let m = fs::symlink_metadata(home.join(p)).unwrap();
-        assert_eq!(m.uid(), nobody, "{p} is not the user's");
-    }
-    assert_eq!(
-        fs::read(home.join(".config/gowarden/policy.toml")).unwrap(),
-        fs::read(&policy).unwrap()
-    );
-}
-
 /// A file:// module proxy holding the real go1.23.12's zip, the version install.sh pins.
 fn local_proxy_with_go1_23_12(sb: &Sandbox) -> PathBuf {
     let zip = common::real_toolchain_zip("go1.23.12");
@@ -513,4 +494,247 @@ fn install_sh_go_installs_a_first_toolchain_without_any_go_on_the_machine() {
     ));
     assert_eq!(r.status(), 1);
     assert!(r.stderr.contains("not with --system"), "{}", r.stderr);
+}
+
+/// `bash -l -c COMMANDS` from a clean environment, as a new terminal of the sandbox's user.
+fn bash_login(sb: &Sandbox, commands: &str) -> FakeRun {
+    let mut c = Command::new("bash");
+    c.args(["-l", "-c", commands])
+        .current_dir(&sb.project)
+        .env_clear()
+        .env("HOME", &sb.home)
+        .env("PATH", "/usr/bin:/bin");
+    run(c)
+}
+
+/// How often `dir` is an entry of the `PATH` value `path`.
+fn entries(path: &str, dir: &Path) -> usize {
+    path.split(':').filter(|e| Path::new(e) == dir).count()
+}
+
+/// The lines Debian's /etc/skel/.profile and .bashrc hold that matter here: ~/.local/bin on
+/// PATH when it exists, and .bashrc sourced by bash login shells.
+const SKEL_PROFILE: &str = r#"if [ -n "$BASH_VERSION" ]; then
+    if [ -f "$HOME/.bashrc" ]; then
+        . "$HOME/.bashrc"
+    fi
+fi
+if [ -d "$HOME/.local/bin" ] ; then
+    PATH="$HOME/.local/bin:$PATH"
+fi
+"#;
+
+#[test]
+fn a_new_login_shell_has_gowarden_on_path_once_for_local_and_prefix_installs() {
+    // A fresh HOME: install.sh creates ~/.profile, and its snippet brings ~/.local/bin.
+    let sb = Sandbox::new();
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    // What /etc/profile makes of PATH, before anything of gowarden's.
+    let before = bash_login(&sb, "command -v gowarden || printf %s \"$PATH\"");
+    let base = before.stdout;
+    assert!(!base.contains("gowarden"), "{base}");
+    ok(&run(clean_sh(&install_sh(), &[], &env)));
+    let bin = sb.home.join(".local/bin");
+    let shims = sb.home.join(".local/share/gowarden/shims");
+    let r = bash_login(
+        &sb,
+        "command -v gowarden; command -v go; printf %s \"$PATH\"",
+    );
+    ok(&r);
+    let mut lines = r.stdout.lines();
+    assert_eq!(lines.next(), Some(bin.join("gowarden").to_str().unwrap()));
+    assert_eq!(lines.next(), Some(shims.join("go").to_str().unwrap()));
+    let path = lines.next().unwrap();
+    assert_eq!(
+        path,
+        format!("{}:{}:{base}", shims.display(), bin.display())
+    );
+
+    // Debian's skeleton files already put ~/.local/bin on PATH, and a bash login shell reads
+    // both ~/.profile and ~/.bashrc (each with the line): still once each.
+    let sb = Sandbox::new();
+    fs::write(sb.home.join(".profile"), SKEL_PROFILE).unwrap();
+    fs::write(sb.home.join(".bashrc"), "export EDITOR=vi\n").unwrap();
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    ok(&run(clean_sh(&install_sh(), &[], &env)));
+    let bin = sb.home.join(".local/bin");
+    let shims = sb.home.join(".local/share/gowarden/shims");
+    let r = bash_login(&sb, "command -v gowarden; printf %s \"$PATH\"");
+    ok(&r);
+    let (first, path) = r.stdout.split_once('\n').unwrap();
+    assert_eq!(first, bin.join("gowarden").to_str().unwrap());
+    assert_eq!(
+        (entries(path, &bin), entries(path, &shims)),
+        (1, 1),
+        "{path}"
+    );
+    assert!(path.starts_with(&format!("{}:", shims.display())), "{path}");
+
+    // --prefix: its bin dir, which nothing else puts on PATH.
+    let sb = Sandbox::new();
+    let prefix = sb.root.join("opt/gowarden");
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    ok(&run(clean_sh(
+        &install_sh(),
+        &["--prefix", prefix.to_str().unwrap()],
+        &env,
+    )));
+    let r = bash_login(
+        &sb,
+        ". \"$HOME/.profile\"; command -v gowarden; printf %s \"$PATH\"",
+    );
+    ok(&r);
+    let (first, path) = r.stdout.split_once('\n').unwrap();
+    assert_eq!(first, prefix.join("bin/gowarden").to_str().unwrap());
+    assert_eq!(
+        path,
+        format!(
+            "{}:{}:{base}",
+            prefix.join("share/gowarden/shims").display(),
+            prefix.join("bin").display()
+        ),
+        "sourced twice, each dir once"
+    );
+}
+
+#[test]
+fn install_sh_into_a_destdir_that_does_not_exist_creates_it_and_ends() {
+    let sb = Sandbox::new();
+    let root = sb.root.join("stage/not/yet");
+    // `timeout`: the walk up to a missing DESTDIR once looped forever.
+    let mut c = Command::new("timeout");
+    c.args(["60", "/bin/sh"])
+        .arg(install_sh())
+        .args(["--system"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &sb.home)
+        .env("GOWARDEN_BINARY", BIN)
+        .env("DESTDIR", &root);
+    let r = run(c);
+    ok(&r);
+    assert!(root.join("usr/local/bin/gowarden").is_file());
+    let manifest =
+        fs::read_to_string(root.join("usr/local/share/gowarden/install-manifest")).unwrap();
+    assert!(
+        manifest.contains("dir /usr/local/share/gowarden\n")
+            && !manifest
+                .lines()
+                .any(|l| l == "dir /" || l.contains("stage")),
+        "only paths inside the staged tree: {manifest}"
+    );
+    ok(&run(clean_sh(
+        &install_sh(),
+        &["--system", "--uninstall"],
+        &[
+            ("HOME", sb.home.as_path()),
+            ("DESTDIR", &root),
+            ("GOWARDEN_BINARY", Path::new(BIN)),
+        ],
+    )));
+    assert_eq!(tree(&root), BTreeSet::new());
+}
+
+#[test]
+fn install_sh_go_makes_that_version_the_default_where_no_file_pins_one() {
+    let sb = Sandbox::new();
+    let proxy = local_proxy_with_go1_23_12(&sb);
+    // A newer toolchain is installed: the default policy alone would pick it.
+    sb.fake_toolchain("go1.99.0");
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    ok(&run(clean_sh(&install_sh(), &[], &env)));
+    let r = login_shell(&sb, "go version");
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.99.0"),
+        "{}",
+        r.stderr
+    );
+
+    let mut c = clean_sh(&install_sh(), &["--go", "1.23.12"], &env);
+    c.env("GOPROXY", format!("file://{}", proxy.display()));
+    let r = run(c);
+    ok(&r);
+    let user_policy = sb.home.join(".config/gowarden/policy.toml");
+    let text = fs::read_to_string(&user_policy).unwrap();
+    assert!(
+        text.contains("[toolchains]\ndefault = \"1.23.12\"\n"),
+        "the embedded default policy with the version as its default: {text}"
+    );
+    assert!(
+        text.contains(
+            &fs::read_to_string(Path::new(REPO).join("policies/default.toml")).unwrap()[..40]
+        ),
+        "{text}"
+    );
+    let r = login_shell(&sb, "go version && gowarden which");
+    ok(&r);
+    assert!(
+        r.stdout
+            .starts_with(&format!("go version go1.23.12 linux/{}\n", go_arch())),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("policy default"), "{}", r.stdout);
+    // A project's pin still wins.
+    sb.write_project_file(".go-version", "1.99.0\n");
+    let r = login_shell(&sb, "go version");
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.99.0"),
+        "{}",
+        r.stderr
+    );
+
+    // Run again with another version: the policy it installed is its to change.
+    fs::remove_file(sb.project.join(".go-version")).unwrap();
+    sb.fake_toolchain("go1.22.3");
+    let r = run(clean_sh(&install_sh(), &["--go", "1.22.3"], &env));
+    ok(&r);
+    assert!(
+        r.stdout.contains("go1.22.3 is already installed"),
+        "{}",
+        r.stdout
+    );
+    let text = fs::read_to_string(&user_policy).unwrap();
+    assert_eq!(text.matches("\ndefault = ").count(), 1, "{text}");
+    assert!(text.contains("default = \"1.22.3\""), "{text}");
+    let r = login_shell(&sb, "go version");
+    assert_eq!(
+        r.stdout.lines().next(),
+        Some("fake go go1.22.3"),
+        "{}",
+        r.stderr
+    );
+
+    // Uninstall removes the policy it wrote; a policy of the user's own is never touched.
+    ok(&run(clean_sh(&install_sh(), &["--uninstall"], &env)));
+    assert!(!user_policy.exists());
+    fs::create_dir_all(user_policy.parent().unwrap()).unwrap();
+    fs::write(&user_policy, "[policy]\nname = \"mine\"\n").unwrap();
+    let mut c = clean_sh(&install_sh(), &["--go", "1.23.12"], &env);
+    c.env("GOPROXY", format!("file://{}", proxy.display()));
+    let r = run(c);
+    ok(&r);
+    assert_eq!(
+        fs::read_to_string(&user_policy).unwrap(),
+        "[policy]\nname = \"mine\"\n"
+    );
+    assert!(
+        r.stdout.contains("your own policy") && r.stdout.contains("default = \"1.23.12\""),
+        "{}",
+        r.stdout
+    );
 }

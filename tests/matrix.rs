@@ -50,7 +50,12 @@ fn policy_at(sb: &Sandbox, text: &str, needle: &str) -> String {
 }
 
 fn assert_refused(r: &common::FakeRun) {
-    assert_eq!(r.status(), 1, "{}", r.stderr);
+    assert_not_run(r, common::REFUSED);
+}
+
+/// go did not run and the shim exited with `status`: one message on stderr, nothing on stdout.
+fn assert_not_run(r: &common::FakeRun, status: i32) {
+    assert_eq!(r.status(), status, "{}", r.stderr);
     assert_eq!(r.ran(), None, "go must not run: {}", r.stdout);
     assert_eq!(r.stdout, "", "the shim prints nothing on stdout");
     // One message: a line, or a block whose further lines are indented (what, where, why,
@@ -536,7 +541,7 @@ fn an_invalid_matrix_refuses_every_go_command_with_file_line_and_column() {
     );
     sb.write_policy(&text);
     let r = run(sb.go(&["version"]));
-    assert_refused(&r);
+    assert_not_run(&r, common::CONFIG_ERROR);
     let p = sb.user_policy_path();
     let line = line_containing(&text, "corp.example/pay/...");
     assert_has(
@@ -583,7 +588,7 @@ fn audit_records_carry_the_tier_and_the_matrix_rule() {
     write_matrix(&sb, &day(30), "");
     sb.write_project_file("go.mod", "module corp.example/pay/api\n");
     sb.write_project_file(".go-version", "1.22.3\n");
-    assert_eq!(run(sb.go(&["build"])).status(), 1);
+    assert_eq!(run(sb.go(&["build"])).status(), common::REFUSED);
     sb.write_project_file(".go-version", "1.22.8\n");
     assert_eq!(run(sb.go(&["build"])).status(), 0);
     let recs = audit_records(&sb);

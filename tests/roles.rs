@@ -323,8 +323,11 @@ fn check_case(
             }
         }
         Refuse(rule, shows) => {
-            if r.status() != 1 {
-                return Err("should have been refused with status 1".into());
+            if r.status() != common::REFUSED {
+                return Err(format!(
+                    "should have been refused with status {}",
+                    common::REFUSED
+                ));
             }
             if !r.stdout.is_empty() {
                 return Err("go ran although refused".into());
@@ -376,7 +379,7 @@ fn goflags_from_the_chosen_toolchains_go_env() {
     )
     .unwrap();
     let r = run(sb.go(&["build", "."]));
-    assert_eq!(r.status(), 1, "{}", r.stderr);
+    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
     assert!(r.stdout.is_empty());
     assert!(
         r.stderr.contains(&format!(
@@ -415,7 +418,7 @@ fn bound(binding: &str, setup: impl FnOnce(&mut std::process::Command)) -> bool 
             assert_eq!(r.ran(), Some(format!("go {FAKE}").as_str()));
             false
         }
-        1 => {
+        common::REFUSED => {
             assert!(r.stdout.is_empty(), "go ran although refused");
             assert!(r.stderr.contains("rule: no-gen ("), "{}", r.stderr);
             assert!(
@@ -608,7 +611,7 @@ fn bad_roles_and_rules_are_policy_errors_with_file_and_line() {
     for (text, line, want) in cases {
         let sb = sandbox(text);
         let r = run(sb.go(&["version"]));
-        assert_eq!(r.status(), 1, "{text}");
+        assert_eq!(r.status(), common::CONFIG_ERROR, "{text}");
         assert!(r.stdout.is_empty(), "go ran with a bad policy");
         let at = format!("invalid policy {}:{line}", sb.user_policy_path().display());
         assert!(
@@ -854,7 +857,7 @@ fn real_go_refused_edits_do_not_happen_and_output_is_unchanged() {
         run(c)
     };
     let r = go(&["mod", "edit", "-replace", "example.com/x=../x"]);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert!(r.stderr.contains("rule: no-replace ("), "{}", r.stderr);
     assert_eq!(
         fs::read_to_string(&gomod).unwrap(),
@@ -894,7 +897,7 @@ fn a_goroot_in_the_go_env_file_cannot_bring_in_another_go_env() {
     fs::create_dir_all(env_file.parent().unwrap()).unwrap();
     fs::write(&env_file, format!("GOROOT={}\n", other.display())).unwrap();
     let r = run(sb.go(&["build", "./..."]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert_eq!(r.ran(), None, "go must not run");
     assert!(
         r.stderr
@@ -925,12 +928,17 @@ fn a_rule_on_a_bool_value_matches_every_spelling_go_accepts() {
         "-a", "-a=true", "-a=T", "-a=1", "--a=TRUE", "-a=True", "-a=t",
     ] {
         let r = run(sb.go(&["build", spelled, "./..."]));
-        assert_eq!(r.status(), 1, "{spelled} must be refused: {}", r.stderr);
+        assert_eq!(
+            r.status(),
+            common::REFUSED,
+            "{spelled} must be refused: {}",
+            r.stderr
+        );
         assert!(r.stderr.contains("no-rebuild-all"), "{}", r.stderr);
     }
     let mut c = sb.go(&["build", "./..."]);
     c.env("GOFLAGS", "-a=1");
-    assert_eq!(run(c).status(), 1, "from GOFLAGS too");
+    assert_eq!(run(c).status(), common::REFUSED, "from GOFLAGS too");
     for spelled in ["-a=false", "-a=0", "-a=F"] {
         let r = run(sb.go(&["build", spelled, "./..."]));
         assert_eq!(r.status(), 0, "{spelled} turns it off: {}", r.stderr);

@@ -40,7 +40,7 @@ fn malformed_go_version_names_file_line_and_forms() {
     sb.fake_toolchain("go1.22.3");
     let f = sb.write_project_file(".go-version", "# comment\n1.22.x\n");
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.ran(), None, "go must not run");
     assert!(
         r.stderr.contains(&format!("{}:2", f.display())),
@@ -56,7 +56,7 @@ fn two_versions_in_go_version_are_an_error() {
     sb.fake_toolchain("go1.22.3");
     let f = sb.write_project_file(".go-version", "1.22.3\n1.23.1\n");
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr.contains(&format!("{}:2", f.display())),
         "{}",
@@ -166,7 +166,7 @@ fn missing_toolchain_names_request_source_found_and_fix() {
     sb.fake_toolchain("go1.21.5");
     let f = sb.write_project_file(".go-version", "1.22.10\n");
     let r = run(sb.go(&["build"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.stdout, "");
     for want in [
         "go1.22.10",
@@ -245,7 +245,7 @@ fn a_toolchain_that_leads_back_to_the_shim_is_never_chosen() {
     std::os::unix::fs::symlink(common::BIN, loop_root.join("bin/go")).unwrap();
     sb.write_project_file(".go-version", "1.22.3\n");
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr.contains("no installed Go toolchain matches"),
         "{}",
@@ -257,7 +257,7 @@ fn a_toolchain_that_leads_back_to_the_shim_is_never_chosen() {
     let mut c = sb.go(&["version"]);
     c.env("GOWARDEN_DEPTH", "8");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(r.stderr.contains("called itself"), "{}", r.stderr);
 }
 
@@ -361,7 +361,7 @@ fn policy_with_unknown_key_is_an_error_with_line_and_column() {
     sb.fake_toolchain("go1.22.3");
     sb.write_policy("[toolchains]\npath = false\nauto_instal = true\n");
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     let want = format!("{}:3:1", sb.user_policy_path().display());
     assert!(r.stderr.contains(&want), "{}", r.stderr);
     assert!(r.stderr.contains("auto_instal"), "{}", r.stderr);
@@ -396,7 +396,7 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
 
     fs::set_permissions(&sb.system_policy, fs::Permissions::from_mode(0o666)).unwrap();
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr.contains("writable by group or others") && r.stderr.contains("chmod"),
         "{}",
@@ -407,7 +407,7 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
     let dir = sb.system_policy.parent().unwrap();
     fs::set_permissions(dir, fs::Permissions::from_mode(0o777)).unwrap();
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr
             .contains(&format!("its directory {}", dir.display())),
@@ -423,7 +423,7 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
     )
     .unwrap();
     let r = run(sb.go(&["version"]));
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(r.stderr.contains("owned by uid 65534"), "{}", r.stderr);
     nix::unistd::chown(&sb.system_policy, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
 
@@ -436,7 +436,7 @@ fn system_policy_is_trusted_only_when_root_owned_and_not_writable_by_others() {
     let mut c = sb.go(&["version"]);
     c.env("GOWARDEN_TEST_SYSTEM_POLICY", theirs.join("policy.toml"));
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr
             .contains(&format!("its directory {}", theirs.display()))

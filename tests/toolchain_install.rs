@@ -197,11 +197,15 @@ fn interrupted_install_is_invisible_and_cleaned_up_by_the_next() {
     let r = run(sb.go(&["version"]));
     assert_eq!(
         r.status(),
-        1,
+        common::CONFIG_ERROR,
         "a staged toolchain must not run: {}",
         r.stdout
     );
-    assert!(r.stderr.contains("found: none"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no Go toolchain is installed"),
+        "{}",
+        r.stderr
+    );
 
     let (archive, sha) = fake_archive(&sb, "go1.22.3", "0");
     assert_eq!(install_archive(&sb, "1.22.3", &archive, &sha).status(), 0);
@@ -278,7 +282,7 @@ fn proxy_route_installs_a_real_toolchain_with_the_command_the_shim_prints() {
     let sb = sandbox_with_bootstrap("");
     sb.write_project_file(".go-version", "1.21.13\n");
     let refused = run(sb.go(&["version"]));
-    assert_eq!(refused.status(), 1);
+    assert_eq!(refused.status(), common::CONFIG_ERROR);
     let printed = refused
         .stderr
         .split('`')
@@ -373,7 +377,7 @@ fn auto_install_installs_a_missing_exact_version_on_first_use() {
     c.env("GOPROXY", &proxy)
         .env("GONOSUMDB", "golang.org/toolchain");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert!(
         r.stderr
             .contains("no installed Go toolchain matches go1.22.x"),
@@ -421,7 +425,7 @@ fn auto_install_failure_is_one_refusal_naming_the_cause() {
     let mut c = sb.go(&["version"]);
     c.env("GOPROXY", "off");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.stdout, "");
     let last = r.stderr.lines().last().unwrap();
     assert!(
@@ -445,9 +449,18 @@ fn install_without_any_bootstrap_go_points_at_the_archive_route() {
         "{}",
         r.stderr
     );
+    // A language version needs a go to ask the proxy for its newest release: the archive
+    // route is what is left.
     let r = run(sb.gowarden(&["toolchain", "install", "1.22"]));
-    assert_eq!(r.status(), 2);
-    assert!(r.stderr.contains("exact release"), "{}", r.stderr);
+    assert_eq!(r.status(), 1);
+    assert_eq!(
+        r.stderr,
+        "gowarden: 1.22 is a language version, and finding its newest release needs a go ≥ \
+         1.21 to ask the module proxy, but there is none; install a release from its archive: \
+         `gowarden toolchain install 1.22.N --archive FILE --sha256 HEX` (go.dev/dl lists the \
+         releases, their archives and SHA-256s)\n"
+    );
+    assert_eq!(r.stdout, "");
     let r = run(sb.gowarden(&["toolchain", "install", "1.22.3", "--archive", "x.tgz"]));
     assert_eq!(r.status(), 2);
     assert!(r.stderr.contains("--sha256"), "{}", r.stderr);
@@ -542,7 +555,7 @@ fn a_release_the_matrix_refuses_is_never_installed() {
     let mut c = sb.go(&["version"]);
     c.env("GOPROXY", "off");
     let r = run(c);
-    assert_eq!(r.status(), 1);
+    assert_eq!(r.status(), common::REFUSED);
     assert!(
         r.stderr.contains("SEC-1") && !r.stderr.contains("installing"),
         "{}",
@@ -566,4 +579,63 @@ fn proxy_route_downloads_through_the_policys_goproxy_not_the_callers() {
     assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("installed go1.22.12"), "{}", r.stdout);
     assert!(sb.toolchains.join("go1.22.12/bin/go").is_file());
+}
+
+/// `toolchain install 1.22` names the release it will install before it fetches anything:
+/// the newest patch release the proxy serves for this platform (not a prerelease, not another
+/// family, not another platform).
+#[test]
+fn installing_a_language_version_names_its_newest_release_first() {
+    let sb = sandbox_with_bootstrap("");
+    let proxy = local_proxy(&sb, "go1.22.12");
+    let arch = common::go_arch();
+    let list = [
+        format!("v0.0.1-go1.22.1.linux-{arch}"),
+        format!("v0.0.1-go1.22.12.linux-{arch}"),
+        format!("v0.0.1-go1.22.9.linux-{arch}"),
+        format!("v0.0.1-go1.22rc1.linux-{arch}"),
+        "v0.0.1-go1.22.99.windows-amd64".to_string(),
+        format!("v0.0.1-go1.23.12.linux-{arch}"),
+    ];
+    let dir = sb.root.join("proxy/golang.org/toolchain/@v");
+    fs::write(dir.join("list"), list.join("\n") + "\n").unwrap();
+    // go reads the newest version's go.mod for retractions, as a real proxy serves it.
+    for v in &list {
+        fs::write(
+            dir.join(format!("{v}.info")),
+            format!("{{\"Version\":\"{v}\",\"Time\":\"2025-01-01T00:00:00Z\"}}\n"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(format!("{v}.mod")),
+            "module golang.org/toolchain\n",
+        )
+        .unwrap();
+    }
+    let install = |version: &str| {
+        let mut c = sb.gowarden(&["toolchain", "install", version]);
+        c.env("GOPROXY", &proxy)
+            .env("GONOSUMDB", "golang.org/toolchain");
+        run(c)
+    };
+    let r = install("1.22");
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let first = r.stdout.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "1.22 is a language version: installing its newest release, go1.22.12"
+    );
+    assert!(sb.toolchains.join("go1.22.12/bin/go").is_file());
+
+    // A family the proxy does not have: said so, nothing fetched.
+    let r = install("1.19");
+    assert_eq!(r.status(), 1);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: the module proxy has no release of 1.19 for linux-{arch} (asked with \
+             go1.23.12); name a release that exists (go.dev/dl lists them)\n"
+        )
+    );
 }

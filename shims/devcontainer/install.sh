@@ -4,7 +4,9 @@
 # Options arrive as environment variables, as the Dev Container spec passes them:
 #   POLICY   a policy file already in the image; empty: the policy embedded in gowarden
 #   SYSTEM   true: for every user (install.sh --system); false: for the remote user
-#            (_REMOTE_USER, _REMOTE_USER_HOME), who then owns what was installed
+#            (_REMOTE_USER, _REMOTE_USER_HOME), who then owns what was installed, with
+#            /usr/local/share/gowarden/shims (on PATH through containerEnv) a link to their
+#            ~/.local/share/gowarden/shims
 #
 # The feature dir is self-contained once shims/devcontainer/package.sh has filled it:
 # ./gowarden-src holds install.sh and shims/ (and the sources, to build from if the image has
@@ -43,6 +45,17 @@ if [ -z "$home" ] || [ ! -d "$home" ]; then
     die "cannot find the home dir of $user (set _REMOTE_USER_HOME)"
 fi
 HOME=$home sh "$repo/install.sh" "$@"
+
+# The feature's containerEnv puts /usr/local/share/gowarden/shims first on PATH for every
+# process in the container (login shells get the user's own dir from ~/.profile as well): a
+# link to the user's shims makes that name theirs.
+link=/usr/local/share/gowarden/shims
+if [ -d "$link" ] && [ ! -L "$link" ]; then
+    die "$link is a system-wide gowarden install: use system: true, or an image without one"
+fi
+mkdir -p "$(dirname "$link")"
+ln -sfn "$home/.local/share/gowarden/shims" "$link"
+printf 'gowarden feature: linked %s to %s\n' "$link" "$home/.local/share/gowarden/shims"
 [ "$(id -u "$user")" != 0 ] || exit 0
 
 # Root ran the install: hand the user every file it made in their home, and each dir above

@@ -5,8 +5,9 @@
 # Usage: shims/devcontainer/package.sh DIR [--binary FILE]
 #
 # DIR gets devcontainer-feature.json, install.sh and gowarden-src/ (install.sh, shims/ and
-# what cargo needs to build); with --binary FILE also gowarden-bin, so the image needs no
-# cargo. Build that binary for the image's C library (e.g. on the same Debian release).
+# what scripts/build-release.sh needs to build); with --binary FILE also gowarden-bin, so the
+# image needs no cargo. Build that binary for the image's C library (e.g. on the same Debian
+# release).
 set -eu
 
 die() {
@@ -29,8 +30,9 @@ repo=$(cd "$here/../.." && pwd -P)
 mkdir -p "$out/gowarden-src"
 cp "$here/devcontainer-feature.json" "$here/install.sh" "$out/"
 chmod 0755 "$out/install.sh"
-for f in install.sh Cargo.toml Cargo.lock README.md src shims policies; do
-    cp -R "$repo/$f" "$out/gowarden-src/"
+# Timestamps kept: cargo sees an unchanged copy as unchanged.
+for f in install.sh Cargo.toml Cargo.lock README.md src shims policies scripts; do
+    cp -pR "$repo/$f" "$out/gowarden-src/"
 done
 if [ -n "$binary" ]; then
     cp "$binary" "$out/gowarden-bin"

@@ -2,8 +2,9 @@
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::chain::{GENESIS_SHA256, JoinedHasher, chain_info, line_sha256};
 use super::config::{Durability, LogConfig};
@@ -16,6 +17,11 @@ use crate::error::{Error, Result};
 /// the longest record (a command line is at most a few MiB), so only a log whose end is
 /// megabytes of garbage hits it, and then the append fails loudly instead of reading on.
 const SCAN_BUDGET: u64 = 64 << 20;
+
+/// How long an append waits for another appender's lock before refusing. An append holds it
+/// for microseconds, so only a stopped (SIGSTOP) or wedged process holds it this long; the
+/// shim then refuses with a message instead of hanging the user's go forever.
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What [`append`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,14 +70,22 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
     let path = log.path.as_path();
     let name = file_name(path)?.to_owned();
     let lock_path = lock_path(path);
+    // Checked before anything is opened in the directory when it exists, and again once
+    // it surely does (another user could create it between the two).
+    let dir = parent_dir(path);
+    let dir_existed = std::fs::symlink_metadata(dir).is_ok();
+    if dir_existed {
+        check_dir(dir)?;
+    }
     let lock = open_creating_dir(&lock_path, path, false)?;
-    fs2::FileExt::lock_exclusive(&lock)
-        .map_err(|e| Error::io("cannot lock audit log", &lock_path, &e))?;
+    if !dir_existed {
+        check_dir(dir)?;
+    }
+    check_owner(&lock, &lock_path)?;
+    lock_bounded(&lock, &lock_path)?;
 
     let file = open_creating_dir(path, path, true)?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io("cannot stat audit log", path, &e))?;
+    let meta = check_owner(&file, path)?;
     if !meta.is_file() {
         return Err(Error::new(format!(
             "audit log {} is not a regular file",
@@ -174,6 +188,103 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
         rotated_to,
         repaired,
     })
+}
+
+/// Takes the exclusive lock, waiting at most [`LOCK_TIMEOUT`]. Uncontended, this is one
+/// `flock` call, as before; contended, it polls with a pause growing to 10 ms.
+fn lock_bounded(lock: &File, lock_path: &Path) -> Result<()> {
+    let start = Instant::now();
+    let mut pause = Duration::from_micros(50);
+    loop {
+        match fs2::FileExt::try_lock_exclusive(lock) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(nix::libc::EWOULDBLOCK) => {}
+            Err(e) => return Err(Error::io("cannot lock audit log", lock_path, &e)),
+        }
+        if start.elapsed() >= LOCK_TIMEOUT {
+            return Err(Error::new(format!(
+                "audit log lock {} has been held by another process for more than {}s \
+                 (a stopped or hung go call of yours?); not waiting longer",
+                lock_path.display(),
+                LOCK_TIMEOUT.as_secs()
+            )));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Refuses a log or lock file that the caller does not own: whoever owns it can read it,
+/// rewrite it or hold its lock, so a file another user created in advance (in a shared
+/// directory) must never receive this user's records.
+fn check_owner(file: &File, path: &Path) -> Result<std::fs::Metadata> {
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot stat audit log", path, &e))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Error::new(format!(
+            "refusing audit log file {}: it is owned by uid {}, not by you (uid {me}); another \
+             user may have created it to read or alter your records: ask an administrator to \
+             remove it",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    Ok(meta)
+}
+
+/// Refuses a log directory that someone else controls: one owned by another user (who could
+/// swap the files in it), or a root-owned one that others may write to without the sticky
+/// bit (where anyone could rename the log away). A symlinked directory is judged by its
+/// target, and the link itself must be the caller's or root's.
+fn check_dir(dir: &Path) -> Result<()> {
+    let me = nix::unistd::geteuid().as_raw();
+    let stat = |follow: bool| {
+        if follow {
+            std::fs::metadata(dir)
+        } else {
+            std::fs::symlink_metadata(dir)
+        }
+        .map_err(|e| Error::io("cannot stat audit log directory", dir, &e))
+    };
+    let link = stat(false)?;
+    let meta = if link.file_type().is_symlink() {
+        if link.uid() != me && link.uid() != 0 {
+            return Err(foreign_dir(
+                dir,
+                link.uid(),
+                me,
+                "is a symbolic link owned by",
+            ));
+        }
+        stat(true)?
+    } else {
+        link
+    };
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(foreign_dir(dir, meta.uid(), me, "is owned by"));
+    }
+    let others_write = meta.mode() & 0o022 != 0;
+    let sticky = meta.mode() & 0o1000 != 0;
+    if meta.uid() != me && others_write && !sticky {
+        return Err(Error::new(format!(
+            "refusing audit log directory {}: other users can write to it and it has no sticky \
+             bit, so they could replace your log; use mode 1733 (see `gowarden audit` in the \
+             README)",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn foreign_dir(dir: &Path, owner: u32, me: u32, what: &str) -> Error {
+    Error::new(format!(
+        "refusing audit log directory {}: it {what} uid {owner}, not by you (uid {me}) or \
+         root; another user may have created it to capture your records: ask an \
+         administrator to remove it",
+        dir.display()
+    ))
 }
 
 fn repair_record(junk: &JoinedHasher) -> Record {

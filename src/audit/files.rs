@@ -95,14 +95,33 @@ pub(crate) fn rotated_numbered(path: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// then never sees a half-written record, even while other processes keep appending. Files
 /// without a lock file (rotated ones, copies) are read as they are.
 pub(crate) fn stable_len(file: &File, log_path: &Path) -> io::Result<u64> {
-    match File::open(lock_path(log_path)) {
-        Ok(lock) => {
-            fs2::FileExt::lock_shared(&lock)?;
-            let len = file.metadata()?.len();
-            drop(lock);
-            Ok(len)
+    let _lock = shared_lock(log_path)?;
+    Ok(file.metadata()?.len())
+}
+
+/// The shared lock of the log at `log_path`, held while the result lives: no append,
+/// rotation or repair happens meanwhile. `None` when there is no lock file (rotated files,
+/// copies). Waits at most as long as an append would: a reader (verify, ship) must not hang
+/// behind a stopped appender either.
+pub(crate) fn shared_lock(log_path: &Path) -> io::Result<Option<File>> {
+    let Ok(lock) = File::open(lock_path(log_path)) else {
+        return Ok(None);
+    };
+    let start = std::time::Instant::now();
+    loop {
+        match fs2::FileExt::try_lock_shared(&lock) {
+            Ok(()) => return Ok(Some(lock)),
+            Err(e) if e.raw_os_error() == Some(nix::libc::EWOULDBLOCK) => {
+                if start.elapsed() >= super::append::LOCK_TIMEOUT {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "its lock has been held by an appender for too long",
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(e) => return Err(e),
         }
-        Err(_) => Ok(file.metadata()?.len()),
     }
 }
 

@@ -7,7 +7,10 @@
 //!   append rotated or repaired.
 //! * [`verify`] a chain ([`chain_files`] lists it) into a [`VerifyReport`];
 //!   [`VerifyReport::is_intact`] is what the CLI maps to its exit code.
-//! * [`tail`] / [`Follower`] for people, [`export_otlp_json`] for collectors,
+//! * [`tail`] / [`Follower`] for people; [`convert_line`] and [`Batcher`] (OTLP/JSON
+//!   requests under a size limit), [`ship_pending`] (OTLP/HTTP with a checkpoint) and
+//!   [`read_collected`] / [`compare_local`] (a Collector's copy) for collectors;
+//!   [`export_otlp_json`] (one request in memory),
 //!   [`LoggedRecord`] and [`decode_os`] to read fields back.
 //! * [`Durability`], [`OnFailure`], [`Commands`]: the `[audit]` policy settings.
 //!
@@ -39,9 +42,9 @@
 //!   `otlpjsonfile` receiver decode only has the object form. A line is a `LogRecord`, not a
 //!   whole `LogsData`, to keep lines short and fields at the top where people `grep`:
 //!   [`export_otlp_json`] wraps records into the `{"resourceLogs": ...}` envelope those
-//!   receivers read. The collector's `filelog` receiver can also tail the file itself, with a
-//!   `json_parser` operator mapping `timeUnixNano` and `severityText` (a configuration this
-//!   crate does not test).
+//!   receivers read. The collector's `filelog` receiver can also tail the file itself:
+//!   `collector/gowarden-filelog.yaml` maps each line onto the same LogRecord that
+//!   [`ship_pending`] sends (tested against a real Collector).
 //! * `attributes`: OTLP key/value list; `intValue` as a decimal string; argument lists as
 //!   `arrayValue`. Names are in [`attr`]. Environment changes are template attributes:
 //!   `gowarden.env_override.from.<NAME>` / `.to.<NAME>` and `gowarden.go_env.previous.<NAME>`
@@ -84,7 +87,11 @@
 //! an `O_APPEND` descriptor. Readers ([`verify`], [`tail`], [`Follower`]) take the shared
 //! lock for an instant to learn a length that ends on a line boundary, then read without it.
 //! The directory is created 0700 and the log 0600 when missing; a symlink at the log's path
-//! is refused.
+//! is refused, and so are a log or lock file the caller does not own and a directory owned by
+//! another user (or root-owned and writable by others without the sticky bit): in a shared
+//! directory another user may have created them to read or redirect the caller's records.
+//! The lock is waited for at most `LOCK_TIMEOUT` (5 s), by appenders and readers
+//! alike, then the call fails with a message instead of hanging.
 //!
 //! ## Rotation
 //!
@@ -113,34 +120,45 @@
 //! * The chain is tamper-*evident* against edits, deletions and reordering, not
 //!   tamper-proof: the hashes are not keyed, so whoever can write the file can rewrite it
 //!   from some point on with recomputed hashes; and removing the newest records whole leaves
-//!   nothing behind to disagree. Keeping [`Appended::sha256`] (or the verified
-//!   [`VerifyReport::last_sha256`]) somewhere the user cannot write closes the second gap;
-//!   a privileged log sink closes both.
-//! * The lock is a blocking `flock` without a timeout: a process stopped (SIGSTOP) inside
-//!   the few microseconds it holds the lock stalls other appenders until it continues or
-//!   dies.
+//!   nothing behind to disagree. A copy off the machine closes both gaps for every record
+//!   it holds: [`ship_pending`] sends each record with its line's hash, and
+//!   [`compare_local`] finds the first local record that differs from the collected copy, or
+//!   the collected records past the local end.
+//! * A process stopped (SIGSTOP) inside the few microseconds it holds the lock makes the
+//!   caller's other appends fail after the 5 s wait until it continues or dies.
 //! * Nothing deletes rotated files; retention is the caller's (use
 //!   [`VerifyOptions::allow_pruned_head`] to verify a pruned chain).
 
 mod append;
 mod chain;
+mod collected;
 mod config;
 mod escape;
 mod files;
+mod otlp;
 mod record;
 mod revlines;
+mod ship;
 mod verify;
 mod view;
 
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
+pub use collected::{
+    Collected, Comparison, Mismatch, Stream, compare_local, parse_request, read_collected,
+};
 pub use config::{Commands, Durability, LogConfig, OnFailure};
 pub use escape::{
     REDACTED, Redactor, decode_bytes, decode_os, encode_bytes, encode_os, glob_match,
     redact_url_userinfo, redact_url_userinfo_str,
 };
 pub use files::{chain_files, lock_path, rotated_files};
+pub use otlp::{Batcher, OtlpRecord, SHA256_ATTR, convert_line, machine_id, parse_time};
 pub use record::{Decision, EncodedRecord, Record, Severity, attr};
+pub use ship::{
+    Checkpoint, Endpoint, SendError, ShipConfig, ShipError, Shipped, checkpoint_path,
+    load_checkpoint, post, ship_pending,
+};
 pub use verify::{Problem, ProblemKind, VerifyOptions, VerifyReport, Warning, verify, verify_with};
 pub use view::{
     Follower, LoggedRecord, civil_from_days, export_otlp_json, format_unix_nanos, shell_quote,

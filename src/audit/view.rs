@@ -152,7 +152,11 @@ pub fn summarize_line(line: &[u8]) -> String {
     if let Some(rule) = record.str_attr(attr::GOWARDEN_RULE) {
         out.push_str(&format!(" [{}]", one_line(rule)));
     }
-    let uid = record.int_attr(attr::USER_ID);
+    // A string since `user.id` follows OpenTelemetry's conventions; older logs hold an int.
+    let uid = record
+        .str_attr(attr::USER_ID)
+        .map(str::to_string)
+        .or_else(|| record.int_attr(attr::USER_ID).map(|u| u.to_string()));
     match (record.str_attr(attr::USER_NAME), uid) {
         (Some(name), Some(uid)) => out.push_str(&format!(" {}({uid})", one_line(name))),
         (Some(name), None) => out.push_str(&format!(" {}", one_line(name))),

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use super::ExitStatus;
+use super::args::{CheckArgs, CheckFormat as Format};
 use crate::date::Date;
 use crate::error::Result;
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
@@ -24,13 +26,6 @@ use crate::version::GoVersion;
 pub const VERSION_MISSING: &str = "version.missing";
 pub const VERSION_INVALID: &str = "version.invalid";
 pub const NOT_INSTALLED: &str = "toolchain-not-installed";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-    Github,
-}
 
 /// What `check` found out about a project, and everything wrong with it.
 #[derive(Debug)]
@@ -59,48 +54,16 @@ impl Report {
     }
 }
 
-pub fn run(args: &[String]) -> i32 {
-    let mut format = Format::Text;
-    let mut dir: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let value = match a.as_str() {
-            "--format" => match it.next() {
-                Some(v) => Some(v.as_str()),
-                None => return super::usage_error("check", "--format needs text, json or github"),
-            },
-            s => s.strip_prefix("--format="),
-        };
-        if let Some(v) = value {
-            format = match v {
-                "text" => Format::Text,
-                "json" => Format::Json,
-                "github" => Format::Github,
-                other => {
-                    return super::usage_error(
-                        "check",
-                        &format!("unknown format {other:?}; use text, json or github"),
-                    );
-                }
-            };
-            continue;
-        }
-        match a.as_str() {
-            "-C" => match it.next() {
-                Some(d) => dir = Some(PathBuf::from(d)),
-                None => return super::usage_error("check", "-C needs a directory"),
-            },
-            other => return super::usage_error("check", &format!("unknown argument {other:?}")),
-        }
-    }
+pub fn run(a: &CheckArgs) -> ExitStatus {
+    let format = a.format;
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => return could_not_check(format, &format!("cannot read the working dir: {e}")),
     };
-    let dir = dir.map(|d| cwd.join(d)).unwrap_or_else(|| cwd.clone());
-    if !dir.is_dir() {
-        return could_not_check(format, &format!("{} is not a directory", dir.display()));
-    }
+    let dir = match super::resolve_dir(a.dir.dir.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return could_not_check(format, &e),
+    };
     let report = match check(&dir) {
         Ok(r) => r,
         Err(e) => return could_not_check(format, e.message()),
@@ -113,14 +76,10 @@ pub fn run(args: &[String]) -> i32 {
         ),
         Format::Github => print_github(&report, &cwd),
     }
-    if report.errors().next().is_some() {
-        1
-    } else {
-        0
-    }
+    ExitStatus::ok_if(report.errors().next().is_none())
 }
 
-fn could_not_check(format: Format, msg: &str) -> i32 {
+fn could_not_check(format: Format, msg: &str) -> ExitStatus {
     match format {
         Format::Json => println!(
             "{}",
@@ -136,7 +95,7 @@ fn could_not_check(format: Format, msg: &str) -> i32 {
         Format::Text => {}
     }
     eprintln!("gowarden check: could not check: {msg}");
-    2
+    ExitStatus::Error
 }
 
 /// Checks the project at `dir` under the policy in force. `Err` only where checking is not
@@ -232,7 +191,7 @@ pub fn check(dir: &Path) -> Result<Report> {
             findings.push(Finding {
                 rule: NOT_INSTALLED,
                 severity: Severity::Error,
-                message: not_installed(request, &installed).message,
+                message: not_installed(request, &installed, &policy).message,
                 file,
                 line,
             });

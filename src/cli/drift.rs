@@ -8,43 +8,21 @@
 
 use std::path::PathBuf;
 
+use super::ExitStatus;
+use super::args::{DriftArgs, DriftCommand, SnapshotArgs};
 use crate::drift::{self, Context, Options, baseline::Baseline};
 
-pub fn run(args: &[String]) -> i32 {
-    if args.first().map(String::as_str) == Some("snapshot") {
-        return snapshot(&args[1..]);
+pub fn run(a: DriftArgs) -> ExitStatus {
+    if let Some(DriftCommand::Snapshot(s)) = a.snapshot {
+        return snapshot(s);
     }
-    let mut json = false;
-    let mut fix = false;
-    let mut watch = false;
-    let mut dir: Option<PathBuf> = None;
-    let mut baseline: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => json = true,
-            "--fix" => fix = true,
-            "--watch" => watch = true,
-            "-C" => match it.next() {
-                Some(d) => dir = Some(PathBuf::from(d)),
-                None => return super::usage_error("drift", "-C needs a directory"),
-            },
-            "--baseline" => match it.next() {
-                Some(f) => baseline = Some(PathBuf::from(f)),
-                None => return super::usage_error("drift", "--baseline needs a file"),
-            },
-            other => return super::usage_error("drift", &format!("unknown argument {other:?}")),
-        }
-    }
-    if fix && watch {
-        return super::usage_error("drift", "--fix and --watch do not go together");
-    }
-    let Some(dir) = resolve_dir(dir) else {
-        return 2;
+    let (json, fix, watch, baseline) = (a.json, a.fix, a.watch, a.baseline);
+    let Some(dir) = resolve_dir(a.dir.dir.as_deref()) else {
+        return ExitStatus::Error;
     };
     let opts = Options { dir, baseline };
     if watch {
-        return drift::watch::run(&opts, json);
+        return status(drift::watch::run(&opts, json));
     }
     let mut report = drift::check(&opts);
     let mut fixed = None;
@@ -83,39 +61,28 @@ pub fn run(args: &[String]) -> i32 {
     for e in &report.errors {
         eprintln!("gowarden drift: {e}");
     }
-    report.exit_code()
+    status(report.exit_code())
 }
 
-fn snapshot(args: &[String]) -> i32 {
-    let mut out: Option<PathBuf> = None;
-    let mut dir: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-o" => match it.next() {
-                Some(f) => out = Some(PathBuf::from(f)),
-                None => return super::usage_error("drift snapshot", "-o needs a file"),
-            },
-            "-C" => match it.next() {
-                Some(d) => dir = Some(PathBuf::from(d)),
-                None => return super::usage_error("drift snapshot", "-C needs a directory"),
-            },
-            other => {
-                return super::usage_error(
-                    "drift snapshot",
-                    &format!("unknown argument {other:?}"),
-                );
-            }
-        }
+/// drift reports 0, 1 or 2 with the meanings of [`ExitStatus`].
+fn status(code: i32) -> ExitStatus {
+    match code {
+        0 => ExitStatus::Success,
+        1 => ExitStatus::Failure,
+        _ => ExitStatus::Error,
     }
-    let Some(dir) = resolve_dir(dir) else {
-        return 2;
+}
+
+fn snapshot(a: SnapshotArgs) -> ExitStatus {
+    let out = a.output;
+    let Some(dir) = resolve_dir(a.dir.dir.as_deref()) else {
+        return ExitStatus::Error;
     };
     let ctx = match Context::load(&dir) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("gowarden drift snapshot: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     // A baseline records a state that was fully known: refuse to write a partial one.
@@ -126,7 +93,7 @@ fn snapshot(args: &[String]) -> i32 {
                 "gowarden drift snapshot: no toolchain to record: {}",
                 r.message
             );
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let bypass = match drift::env::check(
@@ -138,7 +105,7 @@ fn snapshot(args: &[String]) -> i32 {
         Ok(b) => b,
         Err(e) => {
             eprintln!("gowarden drift snapshot: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let b = Baseline::capture(&ctx, Some(&bypass));
@@ -146,7 +113,7 @@ fn snapshot(args: &[String]) -> i32 {
         Ok(t) => t + "\n",
         Err(e) => {
             eprintln!("gowarden drift snapshot: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     match out {
@@ -156,24 +123,23 @@ fn snapshot(args: &[String]) -> i32 {
                     "gowarden drift snapshot: cannot write {}: {e}",
                     path.display()
                 );
-                return 2;
+                return ExitStatus::Error;
             }
             eprintln!("gowarden drift snapshot: wrote {}", path.display());
         }
         None => print!("{text}"),
     }
-    0
+    ExitStatus::Success
 }
 
-fn resolve_dir(dir: Option<PathBuf>) -> Option<PathBuf> {
-    let cwd = match std::env::current_dir() {
-        Ok(c) => c,
+fn resolve_dir(dir: Option<&std::path::Path>) -> Option<PathBuf> {
+    match super::resolve_dir(dir) {
+        Ok(d) => Some(d),
         Err(e) => {
-            eprintln!("gowarden drift: cannot read the working directory: {e}");
-            return None;
+            eprintln!("gowarden drift: {e}");
+            None
         }
-    };
-    Some(dir.map(|d| cwd.join(d)).unwrap_or(cwd))
+    }
 }
 
 /// One audit record for a `--fix`: each key of the go env file it changed, from → to.

@@ -13,55 +13,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::ExitStatus;
+use super::args::ExplainArgs;
 use crate::gocli::{EnvWrite, FlagOrigin, FlagUse, Invocation};
 use crate::goenv::Origin;
 use crate::identity::Identity;
 use crate::policy::rules::{self, Evaluation};
 use crate::policy::{self, LoadedPolicy};
 use crate::shim::{self, Tool};
-
-struct Options {
-    role: Option<String>,
-    json: bool,
-    go_args: Vec<OsString>,
-}
-
-fn parse_options(args: &[OsString]) -> Result<Options, String> {
-    let mut opts = Options {
-        role: None,
-        json: false,
-        go_args: Vec::new(),
-    };
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].to_string_lossy();
-        match a.as_ref() {
-            "--" => {
-                i += 1;
-                break;
-            }
-            "--json" => opts.json = true,
-            "--role" => {
-                i += 1;
-                match args.get(i) {
-                    Some(r) => opts.role = Some(r.to_string_lossy().into_owned()),
-                    None => return Err("--role needs a role name".into()),
-                }
-            }
-            s if s.starts_with("--role=") => opts.role = Some(s["--role=".len()..].to_string()),
-            s if s.starts_with('-') => {
-                return Err(format!(
-                    "unknown option {s:?}; put the go command line after `--`"
-                ));
-            }
-            // The go command line starts at its first word: `gowarden explain build ./...`.
-            _ => break,
-        }
-        i += 1;
-    }
-    opts.go_args = args[i..].to_vec();
-    Ok(opts)
-}
 
 /// What the shim would do with the command line.
 struct Decision {
@@ -73,23 +32,22 @@ struct Decision {
     message: Option<String>,
 }
 
-pub fn run(args: &[OsString]) -> i32 {
-    let opts = match parse_options(args) {
-        Ok(o) => o,
-        Err(e) => return super::usage_error("explain", &e),
-    };
+pub fn run(opts: ExplainArgs) -> ExitStatus {
+    // An option before the go command line that explain does not know is clap's usage error
+    // (`to pass '-x' as a value, use '-- -x'`); from the first go word on, or after `--`,
+    // everything is go's.
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("gowarden explain: cannot read the working directory: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let policy = match policy::load::load() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("gowarden explain: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let identity = Identity::current();
@@ -103,13 +61,20 @@ pub fn run(args: &[OsString]) -> i32 {
              see your own role's decision",
             policy.origin
         );
-        return 2;
+        return ExitStatus::Error;
     }
 
     // The toolchain go would run here decides which $GOROOT/go.env counts for GOFLAGS.
-    let start = crate::gocli::chdir_flag(&opts.go_args)
-        .map(|d| cwd.join(d))
-        .unwrap_or_else(|| cwd.clone());
+    let start = match crate::gocli::chdir_flag(&opts.go_args) {
+        Some(d) => match crate::project::resolve_chdir(&cwd, &d) {
+            Ok(real) => real,
+            Err(e) => {
+                eprintln!("gowarden explain: {e}");
+                return ExitStatus::Error;
+            }
+        },
+        None => cwd.clone(),
+    };
     let base = shim::plan(Tool::Go, Vec::new(), &start);
     let goroot: Option<PathBuf> = base.as_ref().ok().map(|p| p.toolchain.goroot.clone());
     let ctx = rules::Context {
@@ -125,7 +90,7 @@ pub fn run(args: &[OsString]) -> i32 {
         Ok(e) => e,
         Err(e) => {
             eprintln!("gowarden explain: {e}");
-            return 2;
+            return ExitStatus::Error;
         }
     };
 
@@ -136,7 +101,7 @@ pub fn run(args: &[OsString]) -> i32 {
     } else {
         print_text(&opts, &policy, &base, &eval, &decision);
     }
-    if decision.allow { 0 } else { 1 }
+    ExitStatus::ok_if(decision.allow)
 }
 
 /// The shim's decision: a missing toolchain first (as the shim finds it first), then the
@@ -145,7 +110,7 @@ pub fn run(args: &[OsString]) -> i32 {
 fn decide(
     base: &Result<shim::Plan, shim::Refusal>,
     eval: &Evaluation,
-    opts: &Options,
+    opts: &ExplainArgs,
     cwd: &Path,
 ) -> Decision {
     let refused_by = |r: &shim::Refusal| Decision {
@@ -250,7 +215,7 @@ fn invocation_json(inv: &Invocation) -> Value {
 }
 
 fn to_json(
-    opts: &Options,
+    opts: &ExplainArgs,
     policy: &LoadedPolicy,
     base: &Result<shim::Plan, shim::Refusal>,
     eval: &Evaluation,
@@ -284,7 +249,7 @@ fn to_json(
 }
 
 fn print_text(
-    opts: &Options,
+    opts: &ExplainArgs,
     policy: &LoadedPolicy,
     base: &Result<shim::Plan, shim::Refusal>,
     eval: &Evaluation,

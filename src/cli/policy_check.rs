@@ -6,29 +6,19 @@
 //! do not fail. Ownership and permissions are not checked: the file is being prepared, not yet
 //! installed. Exit 0 clean (warnings allowed), 1 problems, 2 the file cannot be read.
 
-use std::path::PathBuf;
-
+use super::ExitStatus;
+use super::args::PolicyCheckArgs;
 use crate::policy::lint::{self, Level};
 use crate::policy::load::{self, PolicyOrigin};
 use crate::policy::{matrix, validate};
 
-pub fn run(args: &[String]) -> i32 {
-    let (sub, rest) = match args.split_first() {
-        Some((s, r)) => (s.as_str(), r),
-        None => return super::usage_error("policy", "expected `policy check FILE`"),
-    };
-    if sub != "check" {
-        return super::usage_error("policy", &format!("unknown subcommand {sub:?}"));
-    }
-    let [file] = rest else {
-        return super::usage_error("policy check", "expected exactly one policy FILE");
-    };
-    let path = PathBuf::from(file);
+pub fn run(a: &PolicyCheckArgs) -> ExitStatus {
+    let path = a.file.clone();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("gowarden policy check: cannot read {}: {e}", path.display());
-            return 2;
+            return ExitStatus::Error;
         }
     };
     let problems = match load::parse_unvalidated(text, PolicyOrigin::File(path.clone())) {
@@ -46,12 +36,12 @@ pub fn run(args: &[String]) -> i32 {
             );
             let advice = lint::rollout(&loaded, crate::date::Date::today_utc());
             let mut warnings = 0;
-            for a in &advice {
-                match a.level {
-                    Level::Error => problems.push(format!("invalid policy {}", a.problem)),
+            for adv in &advice {
+                match adv.level {
+                    Level::Error => problems.push(format!("invalid policy {}", adv.problem)),
                     Level::Warning => {
                         warnings += 1;
-                        println!("warning: {}", a.problem);
+                        println!("warning: {}", adv.problem);
                     }
                 }
             }
@@ -70,7 +60,7 @@ pub fn run(args: &[String]) -> i32 {
                         n => format!(" with {n} warnings"),
                     }
                 );
-                return 0;
+                return ExitStatus::Success;
             }
             problems
         }
@@ -84,5 +74,5 @@ pub fn run(args: &[String]) -> i32 {
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
-    1
+    ExitStatus::Failure
 }

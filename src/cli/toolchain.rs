@@ -3,89 +3,49 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
+use super::ExitStatus;
+use super::args::{InstallArgs, RemoveArgs, ToolchainCommand, ToolchainListArgs};
 use crate::install::{self, RemoveError, Source, Verbosity};
 use crate::policy::{self, LoadedPolicy};
 use crate::toolchain::{self, DiscoveryEnv, Toolchain};
 
-const USAGE: &str = "\
-Usage:
-  gowarden toolchain list
-  gowarden toolchain install [--dir DIR] VERSION
-  gowarden toolchain install [--dir DIR] VERSION --archive FILE --sha256 HEX
-  gowarden toolchain remove [--dir DIR] VERSION
-";
-
-pub fn run(args: &[String]) -> i32 {
-    let Some((sub, rest)) = args.split_first() else {
-        eprint!("{USAGE}");
-        return 2;
-    };
-    let parsed = match Args::parse(rest) {
-        Ok(a) => a,
-        Err(msg) => return usage(sub, &msg),
-    };
-    match sub.as_str() {
-        "list" => list(&parsed),
-        "install" => install_cmd(&parsed),
-        "remove" => remove_cmd(&parsed),
-        other => {
-            eprintln!("gowarden toolchain: unknown command {other:?}\n\n{USAGE}");
-            2
-        }
+pub fn run(command: ToolchainCommand) -> ExitStatus {
+    match command {
+        ToolchainCommand::List(a) => list(&a),
+        ToolchainCommand::Install(a) => install_cmd(&a),
+        ToolchainCommand::Remove(a) => remove_cmd(&a),
     }
 }
 
-fn usage(sub: &str, msg: &str) -> i32 {
-    super::usage_error(&format!("toolchain {sub}"), msg)
+fn usage(sub: &str, msg: &str) -> ExitStatus {
+    eprintln!("gowarden toolchain {sub}: {msg} (see `gowarden toolchain {sub} --help`)");
+    ExitStatus::Error
 }
 
-#[derive(Default)]
-struct Args {
-    dir: Option<PathBuf>,
-    archive: Option<PathBuf>,
-    sha256: Option<String>,
-    version: Option<String>,
+/// `--dir`, absolute; else gowarden's own toolchains dir.
+fn target_dir(dir: Option<&Path>) -> crate::error::Result<PathBuf> {
+    match dir {
+        Some(d) => {
+            std::path::absolute(d).map_err(|e| crate::error::Error::io("cannot resolve", d, &e))
+        }
+        None => install::default_dir(),
+    }
 }
 
-impl Args {
-    fn parse(args: &[String]) -> Result<Args, String> {
-        let mut a = Args::default();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |name: &str| {
-                inline
-                    .clone()
-                    .or_else(|| it.next().cloned())
-                    .ok_or_else(|| format!("{name} needs a value"))
-            };
-            match flag {
-                "--dir" => a.dir = Some(PathBuf::from(value("--dir")?)),
-                "--archive" => {
-                    // Absolute, so the marker says where the archive was.
-                    let file = PathBuf::from(value("--archive")?);
-                    a.archive = Some(std::path::absolute(&file).unwrap_or(file));
-                }
-                "--sha256" => a.sha256 = Some(value("--sha256")?),
-                f if f.starts_with('-') => return Err(format!("unknown flag {f:?}")),
-                v if a.version.is_none() => a.version = Some(v.to_string()),
-                v => return Err(format!("unexpected argument {v:?}")),
-            }
-        }
-        Ok(a)
-    }
+/// `gowarden toolchain list --json`: docs/cli.md documents this shape.
+#[derive(Serialize)]
+struct ListJson<'a> {
+    toolchains: Vec<ListEntry<'a>>,
+}
 
-    fn dir(&self) -> crate::error::Result<PathBuf> {
-        match &self.dir {
-            Some(d) => {
-                std::path::absolute(d).map_err(|e| crate::error::Error::io("cannot resolve", d, &e))
-            }
-            None => install::default_dir(),
-        }
-    }
+#[derive(Serialize)]
+struct ListEntry<'a> {
+    version: &'a str,
+    goroot: &'a Path,
+    found_in: String,
+    installed_by_gowarden: bool,
 }
 
 fn discover(policy: &LoadedPolicy) -> Vec<Toolchain> {
@@ -95,22 +55,33 @@ fn discover(policy: &LoadedPolicy) -> Vec<Toolchain> {
     )
 }
 
-fn list(args: &Args) -> i32 {
-    if args.version.is_some()
-        || args.archive.is_some()
-        || args.sha256.is_some()
-        || args.dir.is_some()
-    {
-        return usage("list", "takes no arguments");
-    }
+fn list(a: &ToolchainListArgs) -> ExitStatus {
     let policy = match policy::load::load() {
         Ok(p) => p,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => {
+            eprintln!("gowarden toolchain list: {e}");
+            return ExitStatus::Error;
+        }
     };
     let found = discover(&policy);
+    if a.json {
+        let v = ListJson {
+            toolchains: found
+                .iter()
+                .map(|t| ListEntry {
+                    version: &t.name,
+                    goroot: &t.goroot,
+                    found_in: t.found_in.to_string(),
+                    installed_by_gowarden: install::read_marker(&t.goroot).is_some(),
+                })
+                .collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitStatus::Success;
+    }
     if found.is_empty() {
         println!("no Go toolchains found; install one with `gowarden toolchain install VERSION`");
-        return 0;
+        return ExitStatus::Success;
     }
     let width = found.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for t in &found {
@@ -126,18 +97,30 @@ fn list(args: &Args) -> i32 {
             t.found_in
         );
     }
-    0
+    ExitStatus::Success
 }
 
-fn install_cmd(args: &Args) -> i32 {
-    let Some(written) = &args.version else {
-        return usage("install", "needs a VERSION, e.g. 1.22.10");
+fn install_cmd(args: &InstallArgs) -> ExitStatus {
+    let written = &args.version;
+    let name = match crate::resolve::VersionSpec::parse(written) {
+        // `1.24`: the newest patch release, named before anything is fetched.
+        Some(crate::resolve::VersionSpec::Family(lang)) if args.archive.is_none() => {
+            match newest_release(&lang) {
+                Ok(name) => {
+                    println!(
+                        "{written} is a language version: installing its newest release, {name}"
+                    );
+                    name
+                }
+                Err(e) => return fail(&e.to_string()),
+            }
+        }
+        _ => match install::toolchain_name(written) {
+            Ok(n) => n,
+            Err(e) => return usage("install", e.message()),
+        },
     };
-    let name = match install::toolchain_name(written) {
-        Ok(n) => n,
-        Err(e) => return usage("install", e.message()),
-    };
-    let dir = match args.dir() {
+    let dir = match target_dir(args.dir.as_deref()) {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
@@ -146,24 +129,25 @@ fn install_cmd(args: &Args) -> i32 {
         Ok(Some(why)) => return fail(&format!("not installing {name}: {why}")),
         Err(e) => return fail(&e.to_string()),
     }
+    // clap has made sure --archive and --sha256 come together.
     let result = match (&args.archive, &args.sha256) {
         (Some(file), Some(hex)) => match install::parse_sha256(hex) {
-            Ok(sha256) => install::install(
-                &dir,
-                &name,
-                &Source::Archive { file, sha256 },
-                Verbosity::Cli,
-            ),
+            Ok(sha256) => {
+                // Absolute, so the marker says where the archive was.
+                let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+                install::install(
+                    &dir,
+                    &name,
+                    &Source::Archive {
+                        file: &file,
+                        sha256,
+                    },
+                    Verbosity::Cli,
+                )
+            }
             Err(e) => return usage("install", e.message()),
         },
-        (Some(_), None) => {
-            return usage(
-                "install",
-                "--archive needs --sha256 HEX (the SHA-256 go.dev/dl lists for the file)",
-            );
-        }
-        (None, Some(_)) => return usage("install", "--sha256 goes with --archive FILE"),
-        (None, None) => install_from_proxy(&dir, &name),
+        _ => install_from_proxy(&dir, &name),
     };
     match result {
         Ok(done) if done.fresh => {
@@ -173,7 +157,7 @@ fn install_cmd(args: &Args) -> i32 {
                 done.goroot.display(),
                 done.source
             );
-            0
+            ExitStatus::Success
         }
         Ok(done) => {
             println!(
@@ -182,7 +166,7 @@ fn install_cmd(args: &Args) -> i32 {
                 done.goroot.display(),
                 done.source
             );
-            0
+            ExitStatus::Success
         }
         Err(e) => fail(&e.to_string()),
     }
@@ -204,25 +188,20 @@ fn install_from_proxy(dir: &Path, name: &str) -> crate::error::Result<install::I
     )
 }
 
-fn remove_cmd(args: &Args) -> i32 {
-    let Some(written) = &args.version else {
-        return usage("remove", "needs a VERSION, e.g. 1.22.10");
-    };
-    if args.archive.is_some() || args.sha256.is_some() {
-        return usage("remove", "takes no --archive or --sha256");
-    }
+fn remove_cmd(args: &RemoveArgs) -> ExitStatus {
+    let written = &args.version;
     let name = match install::toolchain_name(written) {
         Ok(n) => n,
         Err(e) => return usage("remove", e.message()),
     };
-    let dir = match args.dir() {
+    let dir = match target_dir(args.dir.as_deref()) {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
     };
     match install::remove(&dir, &name) {
         Ok(path) => {
             println!("removed {name} ({})", path.display());
-            0
+            ExitStatus::Success
         }
         Err(RemoveError::Other(e)) => fail(&e.to_string()),
         Err(RemoveError::NotFound) => {
@@ -248,9 +227,9 @@ fn remove_cmd(args: &Args) -> i32 {
     }
 }
 
-fn fail(msg: &str) -> i32 {
+fn fail(msg: &str) -> ExitStatus {
     eprintln!("gowarden: {msg}");
-    1
+    ExitStatus::Failure
 }
 
 /// Why the version matrix would refuse `name` (`go1.22.3`): a blocked release anywhere, or a
@@ -286,4 +265,71 @@ fn matrix_refusal(name: &str) -> crate::error::Result<Option<String>> {
         .into_iter()
         .find(|f| f.severity == Severity::Error && f.rule != "matrix.deadline")
         .map(|f| f.message))
+}
+
+/// The newest release of language version `lang` (`1.24` → `go1.24.13`) that the module
+/// proxy serves as a `golang.org/toolchain` module for this platform, asked of the bootstrap
+/// go under the policy's `[env]` (its GOPROXY), as the install itself will fetch it.
+fn newest_release(lang: &crate::version::GoVersion) -> crate::error::Result<String> {
+    use crate::error::Error;
+    let family = format!("{}.{}", lang.major, lang.minor);
+    let policy = policy::load::load()?;
+    let found = discover(&policy);
+    let bootstrap = install::find_bootstrap(&found).ok_or_else(|| {
+        Error::new(format!(
+            "{family} is a language version, and finding its newest release needs a go ≥ 1.21 \
+             to ask the module proxy, but there is none; install a release from its archive: \
+             `gowarden toolchain install {family}.N --archive FILE --sha256 HEX` (go.dev/dl \
+             lists the releases, their archives and SHA-256s)"
+        ))
+    })?;
+    let env = install::policy_env(&policy, bootstrap)?;
+    let mut cmd = std::process::Command::new(bootstrap.go_binary("go"));
+    for c in &env {
+        match &c.to {
+            Some(v) => cmd.env(&c.key, v),
+            None => cmd.env_remove(&c.key),
+        };
+    }
+    let out = cmd
+        .args(["list", "-m", "-versions", "golang.org/toolchain"])
+        // Outside any module, and with nothing from GOFLAGS that could change the query.
+        .current_dir("/")
+        .env("GOFLAGS", "")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .env("GO111MODULE", "on")
+        .env_remove("GOROOT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot run {}: {e}",
+                bootstrap.go_binary("go").display()
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "cannot list the releases of {family} from the module proxy with {}: {}; name the \
+             release instead (e.g. {family}.0)",
+            bootstrap.name,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let platform = format!(".{}", toolchain::go_platform());
+    let newest = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|v| v.strip_prefix("v0.0.1-")?.strip_suffix(platform.as_str()))
+        .filter_map(|name| Some((crate::version::GoVersion::parse_go(name)?, name.to_string())))
+        .filter(|(v, _)| v.in_family(lang) && !v.is_prerelease() && !v.is_lang())
+        .max_by(|a, b| a.0.cmp_go(&b.0))
+        .map(|(_, name)| name);
+    newest.ok_or_else(|| {
+        Error::new(format!(
+            "the module proxy has no release of {family} for {} (asked with {}); name a \
+             release that exists (go.dev/dl lists them)",
+            toolchain::go_platform(),
+            bootstrap.name
+        ))
+    })
 }

@@ -1,36 +1,23 @@
 //! `gowarden which`: the toolchain `go` would run here and why, without running it.
 
-use std::path::PathBuf;
-
 use serde_json::json;
+
+use super::ExitStatus;
+use super::args::WhichArgs;
 
 use crate::shim::{self, Plan, Tool};
 
-pub fn run(args: &[String]) -> i32 {
-    let mut json_out = false;
-    let mut dir: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => json_out = true,
-            "-C" => match it.next() {
-                Some(d) => dir = Some(PathBuf::from(d)),
-                None => return super::usage_error("which", "-C needs a directory"),
-            },
-            other => return super::usage_error("which", &format!("unknown argument {other:?}")),
-        }
-    }
-    let cwd = match std::env::current_dir() {
-        Ok(c) => c,
+pub fn run(a: &WhichArgs) -> ExitStatus {
+    let dir = match super::resolve_dir(a.dir.dir.as_deref()) {
+        Ok(d) => d,
         Err(e) => {
-            eprintln!("gowarden which: cannot read the working directory: {e}");
-            return 2;
+            eprintln!("gowarden which: {e}");
+            return ExitStatus::Error;
         }
     };
-    let dir = dir.map(|d| cwd.join(d)).unwrap_or(cwd);
     match shim::plan(Tool::Go, Vec::new(), &dir) {
         Ok(plan) => {
-            if json_out {
+            if a.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&to_json(&plan)).unwrap_or_default()
@@ -38,29 +25,85 @@ pub fn run(args: &[String]) -> i32 {
             } else {
                 print_text(&plan);
             }
-            0
+            ExitStatus::Success
         }
         Err(r) => {
-            if json_out {
-                let v = json!({"error": r.message, "rule": r.rule});
+            // Show what is known before the refusal: it is what the fix has to change.
+            let known = shim::partial(Tool::Go, &[], &dir);
+            if a.json {
+                let v = json!({
+                    "error": r.message,
+                    "rule": r.rule,
+                    "policy": known.policy.as_ref().map(|p| json!({
+                        "origin": p.origin.kind(),
+                        "path": p.origin.path(),
+                    })),
+                    "requested": known.request.as_ref().map(|q| q.written.clone()),
+                    "spec": known.request.as_ref().map(|q| q.spec.to_string()),
+                    "source": known.request.as_ref().map(|q| source_json(&q.source)),
+                    "installed": toolchains_json(&known.installed),
+                });
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print_partial(&known);
             }
             eprintln!("gowarden: {}", r.message);
-            1
+            ExitStatus::Failure
         }
     }
+}
+
+/// The lines of [`print_text`] that a refused plan still has, under a `refused` heading.
+fn print_partial(known: &shim::Partial) {
+    println!("refused: `go` does not run here (why: see below)");
+    if let Some(p) = &known.policy {
+        println!("  policy:    {}", p.origin);
+    }
+    if let Some(q) = &known.request {
+        println!("  asked for: {}", asked(q));
+        println!("  by:        {}", q.source);
+    }
+    if known.policy.is_some() {
+        if known.installed.is_empty() {
+            println!("  found:     no Go toolchains");
+        }
+        for t in &known.installed {
+            println!(
+                "  found:     {} {} ({})",
+                t.name,
+                t.goroot.display(),
+                t.found_in
+            );
+        }
+    }
+}
+
+fn asked(q: &crate::resolve::Request) -> String {
+    if q.written.is_empty() {
+        q.spec.to_string()
+    } else {
+        format!("{} ({})", q.written, q.spec)
+    }
+}
+
+fn toolchains_json(found: &[crate::toolchain::Toolchain]) -> serde_json::Value {
+    found
+        .iter()
+        .map(|t| {
+            json!({
+                "version": t.name,
+                "goroot": t.goroot,
+                "found_in": t.found_in.to_string(),
+            })
+        })
+        .collect()
 }
 
 fn print_text(plan: &Plan) {
     let t = &plan.toolchain;
     println!("{} {}", t.name, t.goroot.display());
     println!("  found in:  {}", t.found_in);
-    let asked = if plan.request.written.is_empty() {
-        plan.request.spec.to_string()
-    } else {
-        format!("{} ({})", plan.request.written, plan.request.spec)
-    };
-    println!("  asked for: {asked}");
+    println!("  asked for: {}", asked(&plan.request));
     println!("  by:        {}", plan.request.source);
     println!("  policy:    {}", plan.policy.origin);
     for note in &plan.policy.notes {
@@ -91,13 +134,6 @@ fn print_text(plan: &Plan) {
 }
 
 fn to_json(plan: &Plan) -> serde_json::Value {
-    let (file, line) = match plan.request.source.location() {
-        Some(loc) => match loc.rsplit_once(':') {
-            Some((f, l)) if l.parse::<usize>().is_ok() => (Some(f.to_string()), l.parse().ok()),
-            _ => (Some(loc), None),
-        },
-        None => (None, None::<usize>),
-    };
     let env: serde_json::Map<String, serde_json::Value> = plan
         .env
         .iter()
@@ -115,12 +151,7 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         "found_in": plan.toolchain.found_in.to_string(),
         "requested": plan.request.written,
         "spec": plan.request.spec.to_string(),
-        "source": {
-            "kind": plan.request.source.kind(),
-            "description": plan.request.source.to_string(),
-            "file": file,
-            "line": line,
-        },
+        "source": source_json(&plan.request.source),
         "policy": {
             "origin": plan.policy.origin.kind(),
             "path": plan.policy.origin.path(),
@@ -137,6 +168,22 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         "role": role_json(plan.role.as_ref()),
         "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
         "confinement": crate::confine::json_for(plan, None),
+    })
+}
+
+fn source_json(source: &crate::resolve::Source) -> serde_json::Value {
+    let (file, line) = match source.location() {
+        Some(loc) => match loc.rsplit_once(':') {
+            Some((f, l)) if l.parse::<usize>().is_ok() => (Some(f.to_string()), l.parse().ok()),
+            _ => (Some(loc), None),
+        },
+        None => (None, None::<usize>),
+    };
+    json!({
+        "kind": source.kind(),
+        "description": source.to_string(),
+        "file": file,
+        "line": line,
     })
 }
 

@@ -182,7 +182,7 @@ fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
         let path = PathBuf::from(p);
         return Ok(Some((path.clone(), PolicyOrigin::EnvVar(path))));
     }
-    if let Some(dir) = dirs::config_dir() {
+    if let Some(dir) = crate::userdirs::config_dir() {
         let path = dir.join("gowarden").join("policy.toml");
         // The link itself, not its target: a dangling link is a broken user policy, which
         // must be an error rather than a silent fall-back to the embedded default.
@@ -214,7 +214,7 @@ fn user_policy_fix(origin: &PolicyOrigin) -> String {
 /// rules that apply to this user.
 fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
     let fix = user_policy_fix(&origin);
-    let mut file = File::open(path).map_err(|e| {
+    let file = File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound
             && let Ok(target) = std::fs::read_link(path)
         {
@@ -257,9 +257,8 @@ fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
             path.display()
         )));
     }
-    let mut text = String::new();
-    file.read_to_string(&mut text)
-        .map_err(|e| Error::io("cannot read policy", path, &e))?;
+    let text =
+        read_known_size(&file, &meta).map_err(|e| Error::io("cannot read policy", path, &e))?;
     parse(text, origin)
 }
 
@@ -285,7 +284,7 @@ fn open_if_exists(path: &Path) -> Result<Option<File>> {
 
 /// Checks ownership and modes on the opened file (so a swap after the check cannot matter)
 /// and on every directory above its real path, then reads it.
-fn read_trusted_system(path: &Path, mut file: File) -> Result<String> {
+fn read_trusted_system(path: &Path, file: File) -> Result<String> {
     let meta = file
         .metadata()
         .map_err(|e| Error::io("cannot stat the system policy", path, &e))?;
@@ -314,9 +313,16 @@ fn read_trusted_system(path: &Path, mut file: File) -> Result<String> {
         };
         check_root_only(path, dir, m.uid(), mode)?;
     }
-    let mut text = String::new();
-    file.read_to_string(&mut text)
-        .map_err(|e| Error::io("cannot read the system policy", path, &e))?;
+    read_known_size(&file, &meta).map_err(|e| Error::io("cannot read the system policy", path, &e))
+}
+
+/// The text of an opened file whose metadata was just read: one read of that size and one
+/// at EOF. std's `File::read_to_string` would ask the kernel again for the size (fstat) and
+/// the position (lseek) to size its buffer: two syscalls per policy read, on every go call.
+fn read_known_size(file: &File, meta: &std::fs::Metadata) -> std::io::Result<String> {
+    let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    // Through Take, std has no file to ask: the capacity reserved above is the buffer.
+    Read::take(file, u64::MAX).read_to_string(&mut text)?;
     Ok(text)
 }
 

@@ -7,7 +7,7 @@
 //! then share [`Matrix::choose_tier`], [`Matrix::allows`] and [`Matrix::judge`], so the CI
 //! gate and the shim can never disagree about a rule.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -271,7 +271,8 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
         });
     }
 
-    let mut first_at: HashMap<&str, usize> = HashMap::new();
+    // A BTreeMap: std's HashMap seeds itself from getrandom(2), a syscall on every call.
+    let mut first_at: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &p.tiers {
         let t = t.get_ref();
         let name = t.name.get_ref();

@@ -11,7 +11,7 @@
 //! any entry may: `users = ["a", "b"], groups = ["ci"]` means (a or b) and in group ci. Write
 //! two bindings for "user a, or anyone in group ci".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::ops::Range;
@@ -40,10 +40,10 @@ pub struct RolesTable {
 #[serde(deny_unknown_fields)]
 pub struct Binding {
     pub role: Spanned<String>,
-    /// User names (NSS), compared with the name of the real uid.
+    /// User names, compared with the name of the real uid (crate::identity).
     #[serde(default)]
     pub users: Vec<Spanned<String>>,
-    /// Group names (NSS): the primary group or any supplementary group.
+    /// Group names (crate::identity): the primary group or any supplementary group.
     #[serde(default)]
     pub groups: Vec<Spanned<String>>,
     #[serde(default)]
@@ -222,8 +222,9 @@ impl LoadedPolicy {
 }
 
 /// The caller's role: the first matching binding, else `[roles] default`; `None` for a
-/// policy without roles. `env` is the process environment. An NSS failure is an error, not a
-/// non-match: a caller must not slip into a laxer role because a directory server is down.
+/// policy without roles. `env` is the process environment. A name that cannot be resolved
+/// (getent failing or timing out) is an error naming the binding, not a non-match: a caller
+/// must not slip into a laxer role because a directory server is down.
 pub fn choose_role<E: Fn(&str) -> Option<OsString>>(
     loaded: &LoadedPolicy,
     identity: &Identity,
@@ -232,8 +233,17 @@ pub fn choose_role<E: Fn(&str) -> Option<OsString>>(
     if !loaded.has_roles() {
         return Ok(None);
     }
+    // Every name a binding may ask about, so the first question answers them all in one pass
+    // of /etc/passwd and /etc/group (and one getent, for names the files lack).
+    let bindings = loaded.policy.binding.iter().map(|b| b.get_ref());
+    identity.expect_names(
+        bindings.clone().any(|b| !b.users.is_empty()),
+        bindings.flat_map(|b| b.groups.iter().map(|g| g.get_ref().as_str())),
+    );
     for (index, b) in loaded.policy.binding.iter().enumerate() {
-        if let Some(matched) = binding_matches(b.get_ref(), identity, &env)? {
+        let matched = binding_matches(b.get_ref(), identity, &env)
+            .map_err(|e| e.context(format!("[[binding]] at {}", loaded.location(&b.span()))))?;
+        if let Some(matched) = matched {
             return Ok(Some(RoleChoice {
                 name: b.get_ref().role.get_ref().clone(),
                 chosen_by: ChosenBy::Binding {
@@ -260,7 +270,7 @@ pub fn choose_role<E: Fn(&str) -> Option<OsString>>(
 }
 
 /// `Some(what matched)` if every kind of condition in `b` holds. The conditions that need no
-/// NSS lookup are tried first, so a binding that fails on them costs no lookup.
+/// name lookup are tried first, so a binding that fails on them costs no lookup.
 fn binding_matches<E: Fn(&str) -> Option<OsString>>(
     b: &Binding,
     id: &Identity,
@@ -286,10 +296,16 @@ fn binding_matches<E: Fn(&str) -> Option<OsString>>(
         why.push(format!("env {key}={:?}", want.get_ref()));
     }
     if !b.users.is_empty() {
-        let Some(name) = id.user_name()? else {
+        let name = id.user_name().map_err(|e| {
+            Error::new(format!(
+                "{e}; bind by `uids = [{}]` instead of `users`, which needs no lookup",
+                id.uid()
+            ))
+        })?;
+        let Some(name) = name else {
             return Ok(None);
         };
-        match b.users.iter().find(|u| u.get_ref() == name) {
+        match b.users.iter().find(|u| *u.get_ref() == name) {
             Some(u) => why.push(format!("user {:?}", u.get_ref())),
             None => return Ok(None),
         }
@@ -297,7 +313,14 @@ fn binding_matches<E: Fn(&str) -> Option<OsString>>(
     if !b.groups.is_empty() {
         let mut found = None;
         for g in &b.groups {
-            if id.in_group_named(g.get_ref())? {
+            let member = id.in_group_named(g.get_ref()).map_err(|e| {
+                Error::new(format!(
+                    "{e}; bind by `gids` instead of `groups`, which needs no lookup (the gid is \
+                     what `getent group {}` prints third)",
+                    g.get_ref()
+                ))
+            })?;
+            if member {
                 found = Some(g.get_ref());
                 break;
             }
@@ -411,7 +434,8 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
             }
         }
     }
-    let mut ids: HashMap<&str, Range<usize>> = HashMap::new();
+    // A BTreeMap: std's HashMap seeds itself from getrandom(2), a syscall on every call.
+    let mut ids: BTreeMap<&str, Range<usize>> = BTreeMap::new();
     for role in p.role.values() {
         for rule in &role.get_ref().deny {
             let id = rule.id.get_ref().as_str();

@@ -91,8 +91,8 @@ impl Evaluation {
 }
 
 /// Chooses the role and judges `args` (the arguments after `go`); `args = None` (gofmt, or
-/// the role alone) only chooses the role. Errors are failures to find out (NSS, an unreadable
-/// go env file, an unknown `--role`), not refusals.
+/// the role alone) only chooses the role. Errors are failures to find out (a name getent
+/// cannot resolve, an unreadable go env file, an unknown `--role`), not refusals.
 pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluation> {
     let role = match ctx.role_override {
         Some(name) => {
@@ -409,7 +409,7 @@ impl Judge<'_> {
         let home = (self.ctx.env)("HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
-            .or_else(dirs::home_dir);
+            .or_else(crate::userdirs::home_dir);
         let mut dirs_out = Vec::new();
         let mut written = Vec::new();
         for d in list.get_ref() {

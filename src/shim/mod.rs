@@ -22,7 +22,7 @@ use crate::toolchain::Toolchain;
 mod plan;
 mod run;
 
-pub use plan::{PlanOptions, plan, plan_opts, plan_with};
+pub use plan::{Partial, PlanOptions, partial, plan, plan_opts, plan_with};
 pub(crate) use plan::{effective_gomodcache, not_installed};
 pub use run::run;
 
@@ -106,7 +106,37 @@ impl Plan {
     }
 }
 
-/// Why the shim will not run go: one message, the rule that refused, exit status 1.
+/// The ids of the refusals the shim makes itself; policy rules carry the policy's own ids.
+pub mod rule {
+    /// gowarden could not get as far as a decision: the policy cannot be loaded or trusted,
+    /// a version file is malformed, the working directory is unreadable.
+    pub const ERROR: &str = "error";
+    pub const NOT_INSTALLED: &str = "toolchain-not-installed";
+    pub const RECURSION: &str = "recursion";
+    pub const EXEC_FAILED: &str = "exec-failed";
+    pub const AUTO_INSTALL_FAILED: &str = "auto-install-failed";
+    /// `go -C DIR` names a directory that does not exist.
+    pub const CHDIR: &str = "chdir";
+}
+
+/// The shim's exit status when it did not run go, from sysexits.h so that scripts and CI can
+/// tell gowarden's "no" from go's own failures (go exits 1 or 2, and passes a test binary's
+/// status through). docs/cli.md, "Exit status", is the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RefusalStatus {
+    /// `EX_NOPERM`: the policy refuses this call (version matrix and the repository's
+    /// `.gowarden.toml` tier choice, role rules, `[env]`, an
+    /// audit log that cannot be written under `on_failure = "deny"`).
+    Refused = 77,
+    /// `EX_CONFIG`: gowarden cannot work out what to run: an unreadable, unsafe or invalid
+    /// policy, a malformed version file, no installed toolchain that matches, a
+    /// `-C` directory that does not exist, a toolchain that cannot be executed.
+    ConfigError = 78,
+}
+
+/// Why the shim will not run go: one message, the rule that refused, and (from the rule)
+/// the exit status.
 #[derive(Debug)]
 pub struct Refusal {
     /// A short identifier for the audit record (`toolchain-not-installed`, a policy rule id).
@@ -137,6 +167,20 @@ impl Refusal {
         }
     }
 
+    /// The exit status for this refusal: the shim's own rules that mean "cannot work out what
+    /// to run" are configuration errors; every other rule is the policy's and refuses.
+    pub fn status(&self) -> RefusalStatus {
+        match self.rule.as_str() {
+            rule::ERROR
+            | rule::NOT_INSTALLED
+            | rule::RECURSION
+            | rule::EXEC_FAILED
+            | rule::AUTO_INSTALL_FAILED
+            | rule::CHDIR => RefusalStatus::ConfigError,
+            _ => RefusalStatus::Refused,
+        }
+    }
+
     pub fn with_tier(mut self, tier: Option<&TierChoice>) -> Refusal {
         self.tier = tier.map(|t| t.name.clone());
         self
@@ -145,6 +189,6 @@ impl Refusal {
 
 impl From<Error> for Refusal {
     fn from(e: Error) -> Refusal {
-        Refusal::new("error", e.message())
+        Refusal::new(rule::ERROR, e.message())
     }
 }

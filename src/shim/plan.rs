@@ -46,51 +46,12 @@ pub fn plan_with(
     cwd: &Path,
     opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
-    let start = match tool {
-        Tool::Go => crate::gocli::chdir_flag(&args).map(|d| cwd.join(d)),
-        Tool::Gofmt => None,
-    }
-    .unwrap_or_else(|| cwd.to_path_buf());
-    let files = policy.policy.resolve.wanted();
     let matrix = matrix::compile(&policy).0;
-    let wanted = Wanted {
-        // The module line places the project in its tier even where go.mod may not choose
-        // the version.
-        go_mod: files.go_mod || matrix.has_tiers(),
-        ..files
-    };
-    let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
-    let module_only = if files.go_mod {
-        None
-    } else {
-        project.go_mod.take()
-    };
-    let module = project
-        .go_mod
-        .as_ref()
-        .or(module_only.as_ref())
-        .and_then(|m| m.module.as_ref());
-    let tier = matrix
-        .choose_tier(&project, module)
-        .map_err(|f| Refusal::new(f.rule, f.message))?;
-    let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
-    let env_override = std::env::var(resolve::VERSION_ENV).ok();
-    let default = policy.policy.toolchains.default.as_ref().map(|d| {
-        (
-            d.get_ref().as_str(),
-            policy.origin.file_name(),
-            policy.line_of(d.span().start),
-        )
-    });
-    let request = resolve::resolve(
-        &project,
-        &Inputs {
-            switch_version: switch.as_deref().filter(|s| !s.is_empty()),
-            env_override: env_override.as_deref(),
-            allow_env_override: policy.policy.resolve.allow_env_override,
-            policy_default: default,
-        },
-    )?;
+    let Resolved {
+        project,
+        tier,
+        request,
+    } = resolve_request(&policy, &matrix, tool, &args, cwd)?;
     let installed = toolchain::discover(
         &policy.policy.toolchains,
         &DiscoveryEnv::from_process(effective_gomodcache()),
@@ -120,7 +81,7 @@ pub fn plan_with(
                 return Err(Refusal::new(rule, message).with_tier(tier.as_ref()));
             }
         }
-        let mut refusal = not_installed(&request, &installed).with_tier(tier.as_ref());
+        let mut refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
         if let (true, resolve::VersionSpec::Exact(v)) =
             (policy.policy.toolchains.auto_install, &request.spec)
         {
@@ -163,6 +124,106 @@ pub fn plan_with(
         invocation,
         env_checks: env_plan.checks,
     })
+}
+
+/// The project, its tier and the version it asks for: the first half of [`plan_with`].
+struct Resolved {
+    project: Project,
+    tier: Option<TierChoice>,
+    request: Request,
+}
+
+fn resolve_request(
+    policy: &LoadedPolicy,
+    matrix: &Matrix,
+    tool: Tool,
+    args: &[OsString],
+    cwd: &Path,
+) -> Result<Resolved, Refusal> {
+    // go chdirs to `-C dir` before it looks for go.mod, so the version is the one there.
+    let start = match tool {
+        Tool::Go => crate::gocli::chdir_flag(args),
+        Tool::Gofmt => None,
+    };
+    let start = match start {
+        Some(d) => crate::project::resolve_chdir(cwd, &d)
+            .map_err(|e| Refusal::new(super::rule::CHDIR, e.message()))?,
+        None => cwd.to_path_buf(),
+    };
+    let files = policy.policy.resolve.wanted();
+    let wanted = Wanted {
+        // The module line places the project in its tier even where go.mod may not choose
+        // the version.
+        go_mod: files.go_mod || matrix.has_tiers(),
+        ..files
+    };
+    let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
+    let module_only = if files.go_mod {
+        None
+    } else {
+        project.go_mod.take()
+    };
+    let module = project
+        .go_mod
+        .as_ref()
+        .or(module_only.as_ref())
+        .and_then(|m| m.module.as_ref());
+    let tier = matrix
+        .choose_tier(&project, module)
+        .map_err(|f| Refusal::new(f.rule, f.message))?;
+    let switch = std::env::var(resolve::SWITCH_VERSION_ENV).ok();
+    let env_override = std::env::var(resolve::VERSION_ENV).ok();
+    let default = policy.policy.toolchains.default.as_ref().map(|d| {
+        (
+            d.get_ref().as_str(),
+            policy.origin.file_name(),
+            policy.line_of(d.span().start),
+        )
+    });
+    let request = resolve::resolve(
+        &project,
+        &Inputs {
+            switch_version: switch.as_deref().filter(|s| !s.is_empty()),
+            env_override: env_override.as_deref(),
+            allow_env_override: policy.policy.resolve.allow_env_override,
+            policy_default: default,
+        },
+    )?;
+    Ok(Resolved {
+        project,
+        tier,
+        request,
+    })
+}
+
+/// What the shim can still tell where it refuses, for `gowarden which`: the policy in force,
+/// the version asked for and by what, the toolchains found. `None` where that step itself
+/// failed (the refusal says why).
+#[derive(Debug, Default)]
+pub struct Partial {
+    pub policy: Option<Rc<LoadedPolicy>>,
+    pub request: Option<Request>,
+    pub installed: Vec<Toolchain>,
+}
+
+/// [`Partial`] for `tool args` in `cwd`: the steps of [`plan_with`] up to toolchain discovery.
+pub fn partial(tool: Tool, args: &[OsString], cwd: &Path) -> Partial {
+    let Ok(policy) = policy::load::load() else {
+        return Partial::default();
+    };
+    let matrix = matrix::compile(&policy).0;
+    let request = resolve_request(&policy, &matrix, tool, args, cwd)
+        .ok()
+        .map(|r| r.request);
+    let installed = toolchain::discover(
+        &policy.policy.toolchains,
+        &DiscoveryEnv::from_process(effective_gomodcache()),
+    );
+    Partial {
+        policy: Some(Rc::new(policy)),
+        request,
+        installed,
+    }
 }
 
 /// The matrix's verdict on the chosen toolchain: the first error refuses (rule
@@ -405,29 +466,47 @@ pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
     if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
         return Some(first.join("pkg").join("mod"));
     }
-    dirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
+    crate::userdirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
-pub(crate) fn not_installed(request: &Request, installed: &[Toolchain]) -> Refusal {
-    let found = if installed.is_empty() {
-        "none".to_string()
-    } else {
-        installed
-            .iter()
-            .map(|t| format!("{} ({})", t.name, t.goroot.display()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+pub(crate) fn not_installed(
+    request: &Request,
+    installed: &[Toolchain],
+    policy: &LoadedPolicy,
+) -> Refusal {
     let get = match &request.spec {
         resolve::VersionSpec::Exact(v) => format!("run `gowarden toolchain install {v}`"),
         resolve::VersionSpec::Family(v) | resolve::VersionSpec::AtLeast(v) => format!(
             "run `gowarden toolchain install <version>` with a release matching {v}, e.g. the \
              newest patch release"
         ),
-        resolve::VersionSpec::Newest => "run `gowarden toolchain install <version>`".to_string(),
+        resolve::VersionSpec::Newest => {
+            "run `gowarden toolchain install <version>` with a release such as 1.22.10".to_string()
+        }
     };
+    if installed.is_empty() {
+        // Nothing at all: say where gowarden looked, since that is what the fix changes.
+        let asked = match request.spec {
+            resolve::VersionSpec::Newest => String::new(),
+            _ => format!("{} asks for {}, but ", request.source, request.spec),
+        };
+        return Refusal::new(
+            super::rule::NOT_INSTALLED,
+            format!(
+                "{asked}no Go toolchain is installed: gowarden found none in its toolchains dir \
+                 nor where [toolchains] lets it look (policy: {}); to get one, {get}, or add \
+                 the GOROOT of a Go already on this machine to [toolchains] search",
+                policy.origin
+            ),
+        );
+    }
+    let found = installed
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.goroot.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
     Refusal::new(
-        "toolchain-not-installed",
+        super::rule::NOT_INSTALLED,
         format!(
             "no installed Go toolchain matches {} (asked for by {}); found: {found}; to get it, \
              {get}, or change the version file",

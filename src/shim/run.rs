@@ -17,7 +17,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         Ok(d) => d,
         Err(e) => {
             return refuse(&Refusal::new(
-                "error",
+                super::rule::ERROR,
                 format!("cannot read the working directory: {e}"),
             ));
         }
@@ -40,7 +40,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     };
     let result = if depth() >= MAX_DEPTH {
         Err(Refusal::new(
-            "recursion",
+            super::rule::RECURSION,
             format!(
                 "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
                  toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
@@ -70,7 +70,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 PlanOptions::default(),
             ),
             Err(e) => Err(Refusal::new(
-                "auto-install-failed",
+                super::rule::AUTO_INSTALL_FAILED,
                 format!("cannot install {name} ([toolchains] auto_install): {e}"),
             )),
         },
@@ -200,7 +200,7 @@ fn refuse(r: &Refusal) -> i32 {
         "gowarden: {}",
         crate::audit::redact_url_userinfo_str(&r.message)
     );
-    1
+    r.status() as i32
 }
 
 /// Replaces this process with the real tool: same argv[0] and arguments, the environment with
@@ -235,7 +235,10 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         }
     }
     let Some(path) = to_c(binary.as_os_str()) else {
-        return Refusal::new("exec-failed", "the toolchain path holds a NUL byte");
+        return Refusal::new(
+            super::rule::EXEC_FAILED,
+            "the toolchain path holds a NUL byte",
+        );
     };
     for c in &plan.env {
         tracing::debug!(key = %c.key, from = ?c.from, to = ?c.to, "env");
@@ -243,7 +246,7 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
     crate::diag::flush();
     let err = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
     Refusal::new(
-        "exec-failed",
+        super::rule::EXEC_FAILED,
         format!("cannot run {}: {err}", binary.display()),
     )
 }

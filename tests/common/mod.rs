@@ -296,9 +296,14 @@ pub fn assert_has(haystack: &str, wants: &[&str]) {
     }
 }
 
-/// The exit status of a call the shim refused (it never ran go). One name for it, so the
-/// tests follow the documented value.
-pub const REFUSED: i32 = 1;
+/// The exit status of a call the policy refused (the shim never ran go): sysexits.h
+/// `EX_NOPERM`, as docs/cli.md "Exit status" documents. One name for it, so the tests follow
+/// the documented value.
+pub const REFUSED: i32 = 77;
+
+/// The exit status of a call the shim could not work out (policy unreadable or invalid, a
+/// malformed version file, no matching toolchain, a missing `-C` dir): `EX_CONFIG`.
+pub const CONFIG_ERROR: i32 = 78;
 
 /// The binary exactly as install.sh builds it (`scripts/build-release.sh`), built once per
 /// target dir: concurrent test binaries wait on a lock instead of building twice.
@@ -322,4 +327,146 @@ pub fn shipped_binary() -> PathBuf {
             path
         })
         .clone()
+}
+
+/// Who a [`Host`] command runs as: real and effective uid and gid, and the supplementary gids
+/// (none: `--clear-groups`).
+pub struct RunAs {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// A host of its own for a command, as the release binary (which has no test hooks) would meet
+/// one: a private mount namespace (`unshare -m`, root only) in which an overlay puts the files
+/// written with [`Host::etc`] over the machine's `/etc` (`passwd`, `group`, `nsswitch.conf`,
+/// `gowarden/policy.toml`...), [`Host::bind`] files over any other path (a fake
+/// `/usr/bin/getent`, `/var/lib/extrausers/group`), and `setpriv` drops to a [`RunAs`]. Nothing
+/// outside the namespace changes.
+pub struct Host {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    /// The overlay's upper dir: what the command sees in /etc.
+    upper: PathBuf,
+    binds: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Host {
+    pub fn new() -> Host {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "tests of the shipped binary under other /etc files need root (unshare -m)"
+        );
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        fs::create_dir_all(&base).unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix("host-")
+            .tempdir_in(&base)
+            .unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let upper = root.join("etc");
+        for d in [&root, &upper, &root.join("work")] {
+            fs::create_dir_all(d).unwrap();
+            // /etc is world-readable; so is everything a dropped uid must reach here.
+            fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Host {
+            _tmp: tmp,
+            root,
+            upper,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Writes `/etc/REL` (root-owned, 0644, in 0755 dirs), e.g. `etc("group", "ci:x:3000:\n")`.
+    pub fn etc(&self, rel: &str, text: &str) -> &Self {
+        let p = self.upper.join(rel);
+        let mut dir = p.parent().unwrap().to_path_buf();
+        fs::create_dir_all(&dir).unwrap();
+        while dir != self.upper {
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+            dir = dir.parent().unwrap().to_path_buf();
+        }
+        fs::write(&p, text).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        self
+    }
+
+    /// The system policy: `/etc/gowarden/policy.toml`.
+    pub fn system_policy(&self, toml: &str) -> &Self {
+        self.etc("gowarden/policy.toml", toml)
+    }
+
+    /// Puts a file with `text` and `mode` over the existing file `target`.
+    pub fn bind(&mut self, target: &str, text: &str, mode: u32) -> &mut Self {
+        let src = self.root.join(format!("bind-{}", self.binds.len()));
+        fs::write(&src, text).unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(mode)).unwrap();
+        self.binds.push((src, PathBuf::from(target)));
+        self
+    }
+
+    /// Puts the directory `dir` (its files made world-readable) over the existing dir `target`.
+    pub fn bind_dir(&mut self, target: &str, files: &[(&str, &str)]) -> &mut Self {
+        let src = self.root.join(format!("bind-{}", self.binds.len()));
+        fs::create_dir_all(&src).unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o755)).unwrap();
+        for (name, text) in files {
+            fs::write(src.join(name), text).unwrap();
+            fs::set_permissions(src.join(name), fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        self.binds.push((src, PathBuf::from(target)));
+        self
+    }
+
+    /// `c` (program, arguments, working dir and exactly the environment set on it, as
+    /// [`Sandbox::command`] clears the rest) run on this host as `user` (`None`: root).
+    pub fn command(&self, user: Option<&RunAs>, c: &Command) -> Command {
+        let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\\''"));
+        let mut script = format!(
+            "set -e\nmount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc\n",
+            q(&self.upper),
+            q(&self.root.join("work"))
+        );
+        for (src, target) in &self.binds {
+            script.push_str(&format!("mount --bind {} {}\n", q(src), q(target)));
+        }
+        match user {
+            Some(u) => {
+                let groups = if u.groups.is_empty() {
+                    "--clear-groups".to_string()
+                } else {
+                    let list: Vec<String> = u.groups.iter().map(u32::to_string).collect();
+                    format!("--groups {}", list.join(","))
+                };
+                script.push_str(&format!(
+                    "exec setpriv --reuid {} --regid {} {groups} -- \"$@\"\n",
+                    u.uid, u.gid
+                ));
+            }
+            None => script.push_str("exec \"$@\"\n"),
+        }
+        let mut w = Command::new("unshare");
+        w.args([
+            "-m",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            &script,
+            "host",
+        ])
+        .arg(c.get_program())
+        .args(c.get_args())
+        .env_clear();
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                w.env(k, v);
+            }
+        }
+        if let Some(dir) = c.get_current_dir() {
+            w.current_dir(dir);
+        }
+        w
+    }
 }

@@ -1,0 +1,75 @@
+/* Interleaved pairs: runs each variant once per round, in an order that rotates every round,
+ * and prints per variant the median wall time of one run and the median of its per-round
+ * difference to the first variant (the direct exec), in milliseconds.
+ *
+ *   driver ROUNDS NAME [K=V...] PROGRAM [ARG...] ';;' NAME ...
+ *
+ * K=V words before PROGRAM are added to the driver's environment for that variant, as env(1)
+ * does. Each run is posix_spawn + waitpid; a run that does not exit 0 aborts the measurement. */
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+struct variant { const char *name; char **argv; char **envp; double *ms; double *diff; };
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) { fprintf(stderr, "usage: driver ROUNDS NAME [K=V...] PROG [ARG...] ';;' ...\n"); return 2; }
+    int rounds = atoi(argv[1]);
+    struct variant vs[16];
+    int nv = 0, nenv = 0;
+    while (environ[nenv]) nenv++;
+    for (int i = 2; i < argc && nv < 16;) {
+        struct variant *v = &vs[nv++];
+        v->name = argv[i++];
+        v->envp = calloc(nenv + argc, sizeof(char *));
+        int e = 0;
+        for (; i < argc && strchr(argv[i], '=') && argv[i][0] != '/'; i++) v->envp[e++] = argv[i];
+        memcpy(v->envp + e, environ, nenv * sizeof(char *));
+        v->argv = &argv[i];
+        while (i < argc && strcmp(argv[i], ";;")) i++;
+        if (i < argc) argv[i++] = NULL;
+        v->ms = calloc(rounds, sizeof(double));
+        v->diff = calloc(rounds, sizeof(double));
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < nv; k++) {
+            struct variant *v = &vs[(k + r) % nv];
+            pid_t pid;
+            int status;
+            double t0 = now_ms();
+            if (posix_spawn(&pid, v->argv[0], NULL, NULL, v->argv, v->envp)) { perror(v->argv[0]); return 1; }
+            if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+                fprintf(stderr, "driver: %s did not exit 0 (status %d)\n", v->name, status);
+                return 1;
+            }
+            v->ms[r] = now_ms() - t0;
+        }
+        for (int k = 0; k < nv; k++) vs[k].diff[r] = vs[k].ms[r] - vs[0].ms[r];
+    }
+    for (int k = 0; k < nv; k++) {
+        double d = median(vs[k].diff, rounds);
+        printf("%s\t%.3f\t%+.3f\n", vs[k].name, median(vs[k].ms, rounds), d);
+    }
+    return 0;
+}
