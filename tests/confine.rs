@@ -340,10 +340,8 @@ fn other_listener() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for c in l.incoming().take(50) {
-            if let Ok(mut c) = c {
-                let _ = c.write_all(b"hello");
-            }
+        for mut c in l.incoming().take(50).flatten() {
+            let _ = c.write_all(b"hello");
         }
     });
     port
