@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auditing;
 pub mod cli;
+pub mod confine;
 pub mod date;
 pub mod diag;
 pub mod drift;

@@ -27,6 +27,8 @@ struct Report {
     here: Option<Here>,
     /// Each problem once, with its fix.
     problems: Vec<String>,
+    /// The kernel's Landlock support, for roles with `[role.NAME.confine]`.
+    landlock: serde_json::Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,7 +74,10 @@ pub fn run(a: &DoctorArgs) -> ExitStatus {
 }
 
 fn examine() -> Report {
-    let mut r = Report::default();
+    let mut r = Report {
+        landlock: crate::confine::Kernel::current().to_json(),
+        ..Report::default()
+    };
     let self_id = toolchain::self_identity();
     for tool in ["go", "gofmt"] {
         let found = first_on_path(tool);
@@ -181,6 +186,7 @@ fn print_text(r: &Report) {
     if let Some(h) = &r.here {
         println!("ok: here `go` runs {} ({})", h.version, h.source);
     }
+    println!("{}", crate::confine::doctor_line());
     if r.problems.is_empty() {
         println!("no problems found");
         return;

@@ -244,6 +244,7 @@ fn to_json(
             "invocation": eval.invocation.as_ref().map(invocation_json),
         },
         "role": super::which::role_json(eval.role.as_ref()),
+        "confinement": base.as_ref().ok().map(|p| crate::confine::json_for(p, eval.role.as_ref().map(|r| r.name.as_str()))),
         "decision": if d.allow { "allow" } else { "refuse" },
         "rule": d.rule.as_ref().map(|id| json!({
             "id": id,
@@ -346,6 +347,11 @@ fn print_text(
     match &eval.role {
         Some(r) => println!("  role:        {}, {}", r.name, r.chosen_by),
         None => println!("  role:        none (the policy defines no roles: nothing is filtered)"),
+    }
+    if let (Ok(p), Some(r)) = (base, &eval.role) {
+        for line in crate::confine::describe_for(p, Some(&r.name)) {
+            println!("  {line}");
+        }
     }
     if d.allow {
         println!("  decision:    allow");

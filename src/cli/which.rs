@@ -128,6 +128,9 @@ fn print_text(plan: &Plan) {
     for line in crate::envpolicy::describe_checks(&plan.env_checks) {
         println!("  [env]:     {line}");
     }
+    for line in crate::confine::describe_for(plan, None) {
+        println!("  {line}");
+    }
 }
 
 /// The environment go would get, less the shim's nesting counter: its value names the process
@@ -168,6 +171,7 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         "warnings": plan.warnings,
         "role": role_json(plan.role.as_ref()),
         "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
+        "confinement": crate::confine::json_for(plan, None),
     })
 }
 

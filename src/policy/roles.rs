@@ -77,6 +77,9 @@ pub struct Role {
     /// What to do with a command line gowarden cannot read exactly. Default: `refuse` for a
     /// role with any rule, `allow` for a role without rules.
     pub unknown: Option<Spanned<Unknown>>,
+    /// `[role.NAME.confine]`: what the kernel holds go and everything it starts to
+    /// ([`crate::confine`]).
+    pub confine: Option<Spanned<crate::confine::ConfineTable>>,
 }
 
 /// One `[[role.NAME.deny]]` entry.
@@ -502,6 +505,9 @@ fn validate_role(loaded: &LoadedPolicy, name: &str, role: &Role) -> Result<()> {
             c.span(),
             "check_build_output = true needs install_dirs: the directories -o may write to".into(),
         );
+    }
+    if let Some(c) = &role.confine {
+        crate::confine::validate(loaded, name, c)?;
     }
     for rule in &role.deny {
         let id = rule.id.get_ref();

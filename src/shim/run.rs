@@ -85,10 +85,25 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             return refuse_noted(&r, note);
         }
     };
+    // The role's confinement, judged against this kernel before anything is recorded: a
+    // refusal under mode = "enforce" is recorded as such, and a run records what is enforced.
+    let confinement = match crate::confine::for_plan(&plan)
+        .and_then(|c| c.map(crate::confine::prepare).transpose())
+    {
+        Ok(c) => c,
+        Err(mut r) => {
+            r.role = r.role.or_else(|| plan.role.clone().map(Box::new));
+            let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
+            return refuse_noted(&r, note);
+        }
+    };
     match auditing::settings(&policy) {
         Ok(Some(s)) => {
             if !(s.commands == crate::audit::Commands::Mutating && auditing::is_read_only(&plan)) {
-                let record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
+                let mut record = auditing::record(tool, &argv0, &args, &cwd, Outcome::Run(&plan));
+                if let Some(c) = &confinement {
+                    record = crate::confine::audit_attrs(record, c);
+                }
                 if let Err(e) = crate::audit::append(&s.log, &record) {
                     match s.on_failure {
                         crate::audit::OnFailure::Deny => {
@@ -130,6 +145,18 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         "running"
     );
     crate::warn_once::warn_once_a_day(plan.project.root(), &plan.warnings);
+    // Confined just before exec: go inherits the domain; nothing it starts can leave it.
+    if let Some(c) = &confinement
+        && let Err(e) = c.apply()
+    {
+        let mut r = Refusal::new(
+            &format!("role.{}.confine", c.confinement.role),
+            format!("go was not run: its confinement could not be applied: {e}"),
+        );
+        r.role = plan.role.clone().map(Box::new);
+        let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
+        return refuse_noted(&r, note);
+    }
     // exec returns only when it failed: go did not run after all, which the log must say too.
     let r = exec(&plan, &argv0);
     let note = audit_refusal(&policy, tool, &argv0, &args, &cwd, &r);
