@@ -45,7 +45,8 @@ impl Sandbox {
         let shims = root.join("shims");
         let toolchains = home.join(".local/share/gowarden/toolchains");
         let project = root.join("project");
-        for d in [&home, &shims, &toolchains, &project] {
+        let tmp_dir = root.join("tmp");
+        for d in [&home, &shims, &toolchains, &project, &tmp_dir] {
             fs::create_dir_all(d).unwrap();
         }
         for name in ["go", "gofmt"] {
@@ -95,6 +96,10 @@ impl Sandbox {
             .env("XDG_STATE_HOME", self.home.join(".local/state"))
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
             .env("GOMODCACHE", self.home.join("go/pkg/mod"))
+            // go's temp dir beside HOME, never above it: a role confined with `deny_read` of a
+            // path in HOME cannot use a temp dir that holds that path (policies/README.md),
+            // which the machine's /tmp would be for a checkout under /tmp.
+            .env("TMPDIR", self.root.join("tmp"))
             .env("GOWARDEN_TEST_SYSTEM_POLICY", &self.system_policy)
             // Only the sandbox's toolchains, unless a test asks for more.
             .env("GOWARDEN_POLICY", self.user_policy_path());
