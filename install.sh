@@ -353,7 +353,7 @@ fi
 # 5b. The shared audit log directory (--system): root-owned, sticky, writable and searchable
 # by every user, readable (listable) by root alone. Each user's shim makes its own 0700
 # {uid}/ inside on its first call, for a policy with
-# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (README, "Audit log"). Left in
+# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (docs/audit.md, "A shared machine"). Left in
 # place by --uninstall unless empty: it holds the users' records.
 if [ "$system" = 1 ]; then
     make_dir /var/log/gowarden
