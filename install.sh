@@ -36,6 +36,10 @@
 #                                            after it unless PATH has it (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
 #   PREFIX/share/gowarden/install-manifest   what was installed (files, dirs, lines), for --uninstall
+#   PREFIX/share/man/man1/gowarden.1         the man page (`gowarden man`)
+#   PREFIX/share/bash-completion/completions/gowarden, PREFIX/share/zsh/site-functions/_gowarden,
+#   PREFIX/share/fish/vendor_completions.d/gowarden.fish
+#                                            completion scripts (`gowarden completion SHELL`)
 #   /var/log/gowarden                        the shared audit log dir, root:root 1733 (--system)
 # Toolchains (PREFIX/share/gowarden/toolchains for a ~/.local install) are never removed.
 #
@@ -286,6 +290,26 @@ for tool in go gofmt; do
 done
 say "linked $destdir$shims/go and gofmt to $bin"
 
+# 3b. The man page and the shell completion scripts, which the binary generates from the
+# definitions its --help comes from, where man and the shells look under PREFIX: man finds
+# PREFIX/share/man for PREFIX/bin on PATH, bash-completion PREFIX/share/bash-completion
+# (~/.local/share is its user dir; /usr/local/share is in its XDG_DATA_DIRS), fish
+# PREFIX/share/fish/vendor_completions.d (the same two), zsh PREFIX/share/zsh/site-functions
+# (in zsh's default fpath for /usr/local; a ~/.local install needs a line in ~/.zshrc).
+generated=$(mktemp)
+"$binary" man >"$generated" || die "$binary man failed (above)"
+put "$generated" "$prefix/share/man/man1/gowarden.1" 0644
+for shell in bash zsh fish; do
+    case $shell in
+        bash) dest=$prefix/share/bash-completion/completions/gowarden ;;
+        zsh) dest=$prefix/share/zsh/site-functions/_gowarden ;;
+        fish) dest=$prefix/share/fish/vendor_completions.d/gowarden.fish ;;
+    esac
+    "$binary" completion "$shell" >"$generated" || die "$binary completion $shell failed (above)"
+    put "$generated" "$dest" 0644
+done
+rm -f "$generated"
+
 # 4. The profile snippet.
 snippet=$(mktemp)
 {
@@ -329,7 +353,7 @@ fi
 # 5b. The shared audit log directory (--system): root-owned, sticky, writable and searchable
 # by every user, readable (listable) by root alone. Each user's shim makes its own 0700
 # {uid}/ inside on its first call, for a policy with
-# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (README, "Audit log"). Left in
+# `[audit] path = "/var/log/gowarden/{uid}/audit.jsonl"` (docs/audit.md, "A shared machine"). Left in
 # place by --uninstall unless empty: it holds the users' records.
 if [ "$system" = 1 ]; then
     make_dir /var/log/gowarden

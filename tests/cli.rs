@@ -127,7 +127,7 @@ Usage: gowarden which [OPTIONS]
 Options:
   -C <DIR>    Work as if started in DIR (relative to the working directory; `..` is resolved as go's
               chdir does, before the upward search for version files)
-      --json  Print one JSON object (README.md, \"gowarden which --json\")
+      --json  Print one JSON object (its shape: docs/cli.md)
   -h, --help  Print help
 "
     );

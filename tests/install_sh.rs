@@ -336,6 +336,48 @@ fn assert_system_install(root: &Path, policy: &Path) {
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (0, 0, 0o644));
     let d = fs::metadata(root.join("etc/gowarden")).unwrap();
     assert_eq!((d.uid(), d.mode() & 0o777), (0, 0o755));
+    // The man page and completions, where man (MANDATORY_MANPATH), bash-completion
+    // (XDG_DATA_DIRS), zsh (its default fpath) and fish (vendor_completions.d) look.
+    for (rel, args) in generated_files("usr/local") {
+        let path = root.join(&rel);
+        assert_eq!(
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}")),
+            generated(args),
+            "{rel}"
+        );
+        let m = fs::metadata(&path).unwrap();
+        assert_eq!((m.uid(), m.mode() & 0o777), (0, 0o644), "{rel}");
+    }
+}
+
+/// What install.sh puts under PREFIX (`prefix`, relative) from the binary's own output: the
+/// man page and the completion scripts, with the `gowarden` arguments that print each.
+fn generated_files(prefix: &str) -> Vec<(String, &'static [&'static str])> {
+    [
+        ("share/man/man1/gowarden.1", &["man"][..]),
+        (
+            "share/bash-completion/completions/gowarden",
+            &["completion", "bash"][..],
+        ),
+        (
+            "share/zsh/site-functions/_gowarden",
+            &["completion", "zsh"][..],
+        ),
+        (
+            "share/fish/vendor_completions.d/gowarden.fish",
+            &["completion", "fish"][..],
+        ),
+    ]
+    .into_iter()
+    .map(|(rel, args)| (format!("{prefix}/{rel}"), args))
+    .collect()
+}
+
+/// `gowarden ARGS`' stdout.
+fn generated(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert!(out.status.success(), "gowarden {args:?}");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -737,4 +779,117 @@ fn install_sh_go_makes_that_version_the_default_where_no_file_pins_one() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn install_sh_installs_the_man_page_and_completions_where_man_and_the_shells_look() {
+    let sb = Sandbox::new();
+    let before = tree(&sb.home);
+    let env = [
+        ("HOME", sb.home.as_path()),
+        ("GOWARDEN_BINARY", Path::new(BIN)),
+    ];
+    ok(&run(clean_sh(&install_sh(), &[], &env)));
+    for (rel, args) in generated_files(".local") {
+        assert_eq!(
+            fs::read_to_string(sb.home.join(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}")),
+            generated(args),
+            "{rel}"
+        );
+    }
+    // A new shell of the user's, gowarden on PATH from ~/.profile.
+    let user = |program: &str, args: &[&str]| {
+        let mut c = Command::new(program);
+        c.args(args)
+            .current_dir(&sb.project)
+            .env_clear()
+            .env("HOME", &sb.home)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", sb.home.join(".local/bin").display()),
+            );
+        c
+    };
+    // man finds PREFIX/share/man through PREFIX/bin on PATH, and the page renders.
+    let page = sb.home.join(".local/share/man/man1/gowarden.1");
+    let r = run(user("man", &["-w", "gowarden"]));
+    assert_eq!(r.stdout, format!("{}\n", page.display()), "{}", r.stderr);
+    let mut c = user("man", &["gowarden"]);
+    c.env("MANWIDTH", "100").env("LC_ALL", "C.UTF-8");
+    let r = run(c);
+    ok(&r);
+    let text = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "NAME gowarden - Governs the Go toolchain",
+        "SYNOPSIS gowarden",
+        "gowarden toolchain install",
+        "EXIT STATUS",
+        "77 (EX_NOPERM)",
+    ] {
+        assert!(
+            text.contains(want),
+            "no {want:?} in `man gowarden`:\n{}",
+            r.stdout
+        );
+    }
+    let mut c = user("man", &["-l"]);
+    c.arg(&page).env("MANWIDTH", "100").env("LC_ALL", "C.UTF-8");
+    let local = run(c);
+    assert_eq!(local.stdout, r.stdout, "man -l renders the same page");
+
+    // bash-completion loads ~/.local/share/bash-completion/completions/gowarden on demand.
+    let r = run(user(
+        "bash",
+        &[
+            "-c",
+            "source /usr/share/bash-completion/bash_completion && __load_completion gowarden \
+             && complete -p gowarden",
+        ],
+    ));
+    assert_eq!(
+        r.stdout, "complete -o bashdefault -o default -o nosort -F _gowarden gowarden\n",
+        "{}",
+        r.stderr
+    );
+    // fish reads ~/.local/share/fish/vendor_completions.d (its config dir kept out of HOME).
+    let mut c = user("fish", &["-c", "complete -C 'gowarden toolchain '"]);
+    c.env("XDG_CONFIG_HOME", sb.root.join("fish-config"));
+    let r = run(c);
+    ok(&r);
+    let words: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    for w in ["install", "list", "remove"] {
+        assert!(words.contains(&w), "{}", r.stdout);
+    }
+    // zsh, with the ~/.zshrc line docs/cli.md gives for a ~/.local install.
+    let r = run(user(
+        "zsh",
+        &[
+            "-fc",
+            &format!(
+                "fpath=(~/.local/share/zsh/site-functions $fpath); \
+                 autoload -Uz compinit && compinit -u -d {}/zcompdump; print -r -- $_comps[gowarden]",
+                sb.root.display()
+            ),
+        ],
+    ));
+    assert_eq!(r.stdout, "_gowarden\n", "{}", r.stderr);
+    // /usr/local/share/zsh/site-functions, where a --system install puts it, is in zsh's
+    // default fpath.
+    let r = run(user("zsh", &["-fc", "print -l $fpath"]));
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l == "/usr/local/share/zsh/site-functions"),
+        "{}",
+        r.stdout
+    );
+
+    ok(&run(clean_sh(&install_sh(), &["--uninstall"], &env)));
+    assert_eq!(tree(&sb.home), before, "uninstall removes them all");
+    let r = run(user("man", &["-w", "gowarden"]));
+    assert_ne!(r.status(), 0, "{}", r.stdout);
 }

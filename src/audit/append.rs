@@ -270,8 +270,8 @@ fn check_dir(dir: &Path) -> Result<()> {
     if meta.uid() != me && others_write && !sticky {
         return Err(Error::new(format!(
             "refusing audit log directory {}: other users can write to it and it has no sticky \
-             bit, so they could replace your log; use mode 1733 (see `gowarden audit` in the \
-             README)",
+             bit, so they could replace your log; use mode 1733 (see \
+             docs/audit.md, \"A shared machine\")",
             dir.display()
         )));
     }

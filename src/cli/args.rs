@@ -90,7 +90,7 @@ pub struct DirArg {
 pub struct WhichArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// Print one JSON object (README.md, "gowarden which --json")
+    /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
 }

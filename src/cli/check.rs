@@ -341,7 +341,7 @@ fn finding_json(f: &Finding) -> serde_json::Value {
     })
 }
 
-/// The JSON report; its shape is documented in README.md.
+/// The JSON report; its shape is documented in docs/matrix-and-check.md.
 pub fn to_json(r: &Report) -> serde_json::Value {
     let tier = r.tier.as_ref().map(|t| {
         let rules = r.tier_rules.as_ref();

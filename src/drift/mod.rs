@@ -273,7 +273,7 @@ impl Report {
         }
     }
 
-    /// The documented JSON shape (README.md, "gowarden drift").
+    /// The documented JSON shape (docs/env-and-drift.md, "gowarden drift").
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "dir": self.dir,
