@@ -165,12 +165,7 @@ fn resolve_request(
             .map_err(|e| Refusal::new(super::rule::CHDIR, e.message()))?,
         None => cwd.to_path_buf(),
     };
-    let project = Project::discover(
-        &start,
-        wanted(policy, matrix),
-        std::env::var_os("GOWORK").as_deref(),
-    )?;
-    let located = locate(policy, matrix, project);
+    let located = project_at(policy, matrix, &start)?;
     let tier = matrix
         .choose_tier(&located.project, located.module.as_ref())
         .map_err(|f| Refusal::new(f.rule, f.message))?;
@@ -240,6 +235,21 @@ pub(crate) fn locate(policy: &LoadedPolicy, matrix: &Matrix, mut project: Projec
         module_only,
         module,
     }
+}
+
+/// The project at `start` as the decision sees it: [`wanted`] found from `start` upward
+/// (`GOWORK` as go reads it), then [`locate`]d. An invalid version file is an error.
+pub(crate) fn project_at(
+    policy: &LoadedPolicy,
+    matrix: &Matrix,
+    start: &Path,
+) -> crate::error::Result<Located> {
+    let project = Project::discover(
+        start,
+        wanted(policy, matrix),
+        std::env::var_os("GOWORK").as_deref(),
+    )?;
+    Ok(locate(policy, matrix, project))
 }
 
 /// Whose one-command version choices count.
