@@ -102,7 +102,7 @@ impl Source {
                 path: path.clone(),
                 line: *line,
             },
-            Origin::GorootGoEnv { path, line } => Source::GorootGoEnv {
+            Origin::GorootGoEnv { path, line, .. } => Source::GorootGoEnv {
                 path: path.clone(),
                 line: *line,
             },
