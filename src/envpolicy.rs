@@ -527,14 +527,14 @@ pub fn describe(origin: &Origin) -> String {
             owner,
             stock,
         } => {
-            let whose = match (
-                owner.is_some_and(crate::goenv::FileOwner::caller_can_write),
-                stock,
-            ) {
-                (true, false) => "a file you can write: your setting, judged as the go env file's",
-                (true, true) => "a file you can write, holding the Go distribution's default",
-                (false, true) => "the Go distribution's default",
-                (false, false) => "the default of whoever installed the toolchain",
+            // Who owns the file matters only for a value other than the distribution's, and
+            // is asked only then: the effects describe go.env values on every call.
+            let whose = if *stock {
+                "the Go distribution's default"
+            } else if owner.is_some_and(crate::goenv::FileOwner::caller_can_write) {
+                "a file you can write: your setting, judged as the go env file's"
+            } else {
+                "the default of whoever installed the toolchain, which you cannot change"
             };
             format!(
                 "{}:{line} (the toolchain's go.env, {whose})",
