@@ -65,8 +65,8 @@ impl Origin {
 }
 
 /// The settings the Go distribution's own `go.env` holds (golang/go `go.env`, go1.21 to
-/// go1.26; GO_FACTS.md GOENVF). Such a value in a toolchain's go.env is the distribution's default, whoever owns
-/// the file.
+/// go1.26; GO_FACTS.md GOENVF). Such a value in a toolchain's go.env is the distribution's
+/// default, whoever owns the file.
 pub const DISTRIBUTION_GO_ENV: &[(&str, &str)] = &[
     ("GOPROXY", "https://proxy.golang.org,direct"),
     ("GOSUMDB", "sum.golang.org"),
@@ -320,7 +320,7 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
 
     /// The caller's own line for `key` in a go env file, whatever the environment says: the
     /// user go env file's, else a line of `$GOROOT/go.env` that is the caller's
-    /// ([`Origin::GorootGoEnv`]).
+    /// ([`Origin::is_callers`]).
     pub fn callers_entry(&self, key: &str) -> Option<(&Path, &EnvEntry)> {
         self.user_entry(key)
             .or_else(|| self.goroot_entry(key).filter(|(_, e)| self.is_callers(e)))
@@ -689,6 +689,40 @@ mod tests {
             uid: m.uid(),
             mode: m.mode(),
         })
+    }
+
+    #[test]
+    fn a_go_env_value_is_the_callers_where_they_can_write_the_file_and_it_is_not_stock() {
+        let me = nix::unistd::getuid().as_raw();
+        let other = if me == 65534 { 65533 } else { 65534 };
+        let origin = |uid, mode, stock| Origin::GorootGoEnv {
+            path: PathBuf::from("/g/go.env"),
+            line: 1,
+            owner: Some(FileOwner { uid, mode }),
+            stock,
+        };
+        assert!(origin(me, 0o100444, false).is_callers(), "owned: may chmod");
+        assert!(
+            origin(other, 0o100666, false).is_callers(),
+            "anyone may write"
+        );
+        assert!(
+            origin(other, 0o100664, false).is_callers(),
+            "a group may write"
+        );
+        assert!(!origin(other, 0o100644, false).is_callers());
+        assert!(
+            !origin(me, 0o100644, true).is_callers(),
+            "the distribution's"
+        );
+        assert!(Origin::ProcessEnv.is_callers());
+        let missing = Origin::GorootGoEnv {
+            path: PathBuf::from("/g/go.env"),
+            line: 1,
+            owner: None,
+            stock: false,
+        };
+        assert!(!missing.is_callers());
     }
 
     #[test]

@@ -619,7 +619,9 @@ fn check_which_and_shim(sb: &Sandbox, dir: &std::path::Path) -> (Value, Value, F
 /// The tier as both JSON reports give it (check adds the tier's rules).
 fn tier_of(v: &Value) -> Value {
     let t = &v["tier"];
-    serde_json::json!({"name": t["name"], "owner": t["owner"], "reason": t["reason"], "why": t["why"]})
+    serde_json::json!({
+        "name": t["name"], "owner": t["owner"], "reason": t["reason"], "why": t["why"],
+    })
 }
 
 #[test]
