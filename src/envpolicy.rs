@@ -5,8 +5,8 @@
 //! file, then `$GOROOT/go.env` (GO_FACTS.md §3, [`crate::goenv`]). So:
 //! - **enforce** `K = "v"`: the shim sets `K=v` in go's environment, which beats both files.
 //! - **defaults** `K = "v"`: set likewise, but only where neither the environment (non-empty)
-//!   nor the user's go env file sets `K`; a distribution default in `$GOROOT/go.env` does not
-//!   count as the user's choice, so the company default replaces it.
+//!   nor the user's go env file sets `K`; a default in `$GOROOT/go.env` does not count as the
+//!   user's choice, so the company default replaces it.
 //! - **forbid** `K`: the shim removes `K` from go's environment. That is not enough when the
 //!   user's go env file sets `K`: go reads the file whatever the environment says, and an empty
 //!   variable does not hide it. The shim then sets `K` to a *neutral* value, one go treats
@@ -26,8 +26,12 @@
 //! "refuse"` the shim refuses (rule `env.conflict`) instead of fixing it silently. A go env
 //! file value of an enforced key is overridden, never refused: it cannot reach go through the
 //! shim, and it is often what `gowarden drift --fix` wrote before the policy changed the value.
-//! Values from `$GOROOT/go.env` are the distribution's, never conflicts. Every fix a refusal
-//! prints is one the caller's role may run ([`env_file_fix`]).
+//! A `$GOROOT/go.env` value is a default, never a conflict, unless the caller can write that
+//! go.env (a toolchain unpacked in their home) and the value is not the Go distribution's
+//! own ([`crate::goenv::Origin::is_callers`]): such a line is the caller's setting and is
+//! judged exactly like one of the user's go env file (neutralised or refused when forbidden,
+//! kept over a default), since anyone who can write the file could have put any value there.
+//! Every fix a refusal prints is one the caller's role may run ([`env_file_fix`]).
 //! `go env -w`/`go env -u` are the repair path (go itself runs them before checking its
 //! configuration for the same reason), so they are never refused here.
 //!
@@ -278,7 +282,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
         return Ok(out);
     }
     let ge = GoEnv::load(&env, Some(goroot))?;
-    let caller_set = |key: &str| non_empty(env(key)).is_some() || ge.user_entry(key).is_some();
+    let caller_set = |key: &str| non_empty(env(key)).is_some() || ge.callers_entry(key).is_some();
     let mut conflicts: Vec<Problem> = Vec::new();
     let mut unremovable: Vec<Problem> = Vec::new();
 
@@ -354,7 +358,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
                 ),
             });
         }
-        if let Some((path, entry)) = ge.user_entry(key) {
+        if let Some((path, entry)) = ge.callers_entry(key) {
             match neutral_value(key, &ge, loaded) {
                 Some(n) => {
                     check.value = Some(n.clone());
@@ -374,15 +378,14 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
                             entry.line
                         ),
                         full: format!(
-                            "the go env file {}:{} sets {key}={}, which the policy forbids ({}); \
-                             go reads that file whatever its environment says (an empty variable \
-                             does not hide it) and no value of {key} means the same as unset, so \
-                             gowarden cannot remove it for this call; fix: {}",
-                            path.display(),
-                            entry.line,
+                            "{} sets {key}={}, which the policy forbids ({}); go reads that file \
+                             whatever its environment says (an empty variable does not hide it) \
+                             and no value of {key} means the same as unset, so gowarden cannot \
+                             remove it for this call; fix: {}",
+                            file_line(&ge, path, entry.line),
                             shown(&entry.value),
                             check.policy_at,
-                            env_file_fix(key, may_run)
+                            remove_fix(&ge, key, path, entry.line, may_run)
                         ),
                     });
                     check.value = Some(entry.value.clone());
@@ -398,7 +401,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
             }
         } else if process.is_some() {
             // Also an empty variable: go ignores it, but the programs go runs would see it.
-            check.value = ge.goroot_entry(key).map(|(_, e)| e.value.clone());
+            check.value = ge.default_entry(key).map(|(_, e)| e.value.clone());
             check.action = Action::Removed;
             out.changes.push(EnvChange {
                 key: key.clone(),
@@ -466,7 +469,7 @@ fn neutral_value<E: Fn(&str) -> Option<OsString>>(
     ge: &GoEnv<E>,
     loaded: &LoadedPolicy,
 ) -> Option<OsString> {
-    if let Some((_, e)) = ge.goroot_entry(key)
+    if let Some((_, e)) = ge.default_entry(key)
         && !e.value.is_empty()
     {
         return Some(e.value.clone());
@@ -496,7 +499,7 @@ fn private_after<E: Fn(&str) -> Option<OsString>>(
         return Some(v.get_ref().into());
     }
     if rules.forbid.iter().any(|k| k.get_ref() == "GOPRIVATE") {
-        return ge.goroot_entry("GOPRIVATE").map(|(_, e)| e.value.clone());
+        return ge.default_entry("GOPRIVATE").map(|(_, e)| e.value.clone());
     }
     let caller = ge.get("GOPRIVATE");
     if let Some(v) = rules.defaults.get("GOPRIVATE")
@@ -507,38 +510,103 @@ fn private_after<E: Fn(&str) -> Option<OsString>>(
     caller.map(|(c, _)| c)
 }
 
-/// Whether a value is the caller's own choice (not the distribution's go.env).
+/// Whether a value is the caller's own choice: not a default of the toolchain's go.env.
 fn is_callers(origin: &Origin) -> bool {
-    matches!(origin, Origin::ProcessEnv | Origin::EnvFile { .. })
+    origin.is_callers()
 }
 
-/// Where a value came from, for messages.
+/// Where a value came from, for messages. A toolchain's go.env line says whose it is: the
+/// caller's own where they can write the file, else the default of whoever installed it.
 pub fn describe(origin: &Origin) -> String {
     match origin {
         Origin::ProcessEnv => "the environment".into(),
         Origin::EnvFile { path, line } => format!("the go env file {}:{line}", path.display()),
-        Origin::GorootGoEnv { path, line } => format!("{}:{line}", path.display()),
+        Origin::GorootGoEnv {
+            path,
+            line,
+            owner,
+            stock,
+        } => {
+            // Who owns the file matters only for a value other than the distribution's, and
+            // is asked only then: the effects describe go.env values on every call.
+            let whose = if *stock {
+                "the Go distribution's default"
+            } else if owner.is_some_and(crate::goenv::FileOwner::caller_can_write) {
+                "a file you can write: your setting, judged as the go env file's"
+            } else {
+                "the default of whoever installed the toolchain, which you cannot change"
+            };
+            format!(
+                "{}:{line} (the toolchain's go.env, {whose})",
+                path.display()
+            )
+        }
     }
 }
 
-/// Where a value came from, as JSON: `{"kind": "env"|"env-file"|"go.env", "path", "line"}`.
+/// Where a value came from, as JSON: `{"kind": "env"|"env-file"|"go.env", "path", "line"}`,
+/// plus, for go.env, `writable` (the caller can write the file) and `distribution_default`
+/// (the value is the Go distribution's): a writable non-default value is the caller's own.
 pub fn origin_json(origin: &Origin) -> serde_json::Value {
     match origin {
         Origin::ProcessEnv => serde_json::json!({"kind": "env", "path": null, "line": null}),
         Origin::EnvFile { path, line } => {
             serde_json::json!({"kind": "env-file", "path": path, "line": line})
         }
-        Origin::GorootGoEnv { path, line } => {
-            serde_json::json!({"kind": "go.env", "path": path, "line": line})
-        }
+        Origin::GorootGoEnv {
+            path,
+            line,
+            owner,
+            stock,
+        } => serde_json::json!({
+            "kind": "go.env",
+            "path": path,
+            "line": line,
+            "writable": owner.is_some_and(crate::goenv::FileOwner::caller_can_write),
+            "distribution_default": stock,
+        }),
     }
 }
 
 fn fix_for(key: &str, origin: &Origin, may_run: &dyn Fn(&[&str]) -> bool) -> String {
     match origin {
         Origin::ProcessEnv => format!("unset {key} in the environment (e.g. your shell profile)"),
-        _ => env_file_fix(key, may_run),
+        Origin::GorootGoEnv { path, line, .. } => goroot_env_fix(key, path, *line),
+        Origin::EnvFile { .. } => env_file_fix(key, may_run),
     }
+}
+
+/// A go env file line for messages: the user's go env file, or a toolchain's go.env.
+fn file_line<E: Fn(&str) -> Option<OsString>>(ge: &GoEnv<E>, path: &Path, line: usize) -> String {
+    if ge.user_file() == Some(path) {
+        format!("the go env file {}:{line}", path.display())
+    } else {
+        format!(
+            "{}:{line}, the go.env of a toolchain you can write,",
+            path.display()
+        )
+    }
+}
+
+/// How to take `key` out of the go env file at `path` that sets it.
+fn remove_fix<E: Fn(&str) -> Option<OsString>>(
+    ge: &GoEnv<E>,
+    key: &str,
+    path: &Path,
+    line: usize,
+    may_run: &dyn Fn(&[&str]) -> bool,
+) -> String {
+    if ge.user_file() == Some(path) {
+        env_file_fix(key, may_run)
+    } else {
+        goroot_env_fix(key, path, line)
+    }
+}
+
+/// `go env -u` and `drift --fix` write the user's go env file only: a toolchain's go.env is
+/// edited by hand.
+fn goroot_env_fix(key: &str, path: &Path, line: usize) -> String {
+    format!("delete line {line} ({key}=…) from {}", path.display())
 }
 
 /// How to take `key` out of the user's go env file: `go env -u` where the caller's role may
@@ -587,8 +655,8 @@ fn describe_check(c: &EnvCheck) -> String {
         Action::Set => format!("set by the shim; without it: {caller}"),
         Action::Removed => format!("removed by the shim; without it: {caller}"),
         Action::Neutralised => format!(
-            "a value go treats as unset, because the go env file sets it; without the shim: \
-             {caller}"
+            "a value go treats as unset, because a file of yours that go reads sets it; \
+             without the shim: {caller}"
         ),
         Action::Unremovable => format!(
             "FORBIDDEN but set in the go env file, go runs only for `go env -w/-u`: {caller}"

@@ -34,8 +34,71 @@ pub struct EnvEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     ProcessEnv,
-    EnvFile { path: PathBuf, line: usize },
-    GorootGoEnv { path: PathBuf, line: usize },
+    EnvFile {
+        path: PathBuf,
+        line: usize,
+    },
+    GorootGoEnv {
+        path: PathBuf,
+        line: usize,
+        /// Who owns the file, from the read's own `fstat`.
+        owner: Option<FileOwner>,
+        /// The value is the one the Go distribution ships ([`DISTRIBUTION_GO_ENV`]).
+        stock: bool,
+    },
+}
+
+impl Origin {
+    /// Whether the value is the caller's own setting: from the environment, the user's go
+    /// env file, or a `$GOROOT/go.env` the caller can write (a toolchain unpacked in their
+    /// home) where it is not the distribution's value. Such a go.env line is judged like one
+    /// of the go env file; the distribution's values are decided without asking who owns the
+    /// file, so a stock go.env costs no system call here.
+    pub fn is_callers(&self) -> bool {
+        match self {
+            Origin::ProcessEnv | Origin::EnvFile { .. } => true,
+            Origin::GorootGoEnv { owner, stock, .. } => {
+                !stock && owner.is_some_and(FileOwner::caller_can_write)
+            }
+        }
+    }
+}
+
+/// The settings the Go distribution's own `go.env` holds (golang/go `go.env`, go1.21 to
+/// go1.26; GO_FACTS.md GOENVF). Such a value in a toolchain's go.env is the distribution's
+/// default, whoever owns the file.
+pub const DISTRIBUTION_GO_ENV: &[(&str, &str)] = &[
+    ("GOPROXY", "https://proxy.golang.org,direct"),
+    ("GOSUMDB", "sum.golang.org"),
+    ("GOTOOLCHAIN", "auto"),
+];
+
+/// The distribution's go.env value of `key` ([`DISTRIBUTION_GO_ENV`]).
+pub fn distribution_default(key: &str) -> Option<&'static str> {
+    DISTRIBUTION_GO_ENV
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+}
+
+fn is_stock(e: &EnvEntry) -> bool {
+    distribution_default(&e.key).is_some_and(|v| e.value == v)
+}
+
+/// Who can write a go env file, from the `fstat` its read already made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileOwner {
+    pub uid: u32,
+    pub mode: u32,
+}
+
+impl FileOwner {
+    /// Whether the calling user can change the file: they own it (and so may chmod it), or
+    /// its group or others may write it (then anyone, the caller included, may have).
+    pub fn caller_can_write(self) -> bool {
+        static UID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        self.mode & 0o022 != 0 || self.uid == *UID.get_or_init(|| nix::unistd::getuid().as_raw())
+    }
 }
 
 /// The process environment, for callers that do want it.
@@ -107,6 +170,11 @@ pub fn parse_env_file(text: &[u8]) -> Vec<EnvEntry> {
 /// Within a snapshot ([`begin_snapshot`]: the shim's whole call) each file is read once and
 /// every later caller gets the same entries, so every decision of one call sees one content.
 pub fn read_env_file(path: &Path) -> Result<Vec<EnvEntry>, Error> {
+    read_env_file_owned(path).map(|(entries, _)| entries)
+}
+
+/// [`read_env_file`], with who owns the file (`None` for a missing one).
+pub fn read_env_file_owned(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error> {
     if SNAPSHOT.load(std::sync::atomic::Ordering::Relaxed)
         && let Some(hit) = CACHE.with(|c| {
             c.borrow()
@@ -124,7 +192,7 @@ pub fn read_env_file(path: &Path) -> Result<Vec<EnvEntry>, Error> {
     result
 }
 
-fn read_regular(path: &Path) -> Result<Vec<EnvEntry>, Error> {
+fn read_regular(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is.
@@ -134,7 +202,7 @@ fn read_regular(path: &Path) -> Result<Vec<EnvEntry>, Error> {
         .open(path)
     {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
         Err(e) => return Err(Error::io("cannot read go env file", path, &e)),
     };
     let meta = f
@@ -155,13 +223,18 @@ fn read_regular(path: &Path) -> Result<Vec<EnvEntry>, Error> {
     let mut text = Vec::with_capacity(meta.len() as usize);
     f.read_to_end(&mut text)
         .map_err(|e| Error::io("cannot read go env file", path, &e))?;
-    Ok(parse_env_file(&text))
+    use std::os::unix::fs::MetadataExt;
+    let owner = FileOwner {
+        uid: meta.uid(),
+        mode: meta.mode(),
+    };
+    Ok((parse_env_file(&text), Some(owner)))
 }
 
 static SNAPSHOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// One read of one go env file: its path and what reading it gave.
-type CachedRead = (PathBuf, Result<Vec<EnvEntry>, Error>);
+type CachedRead = (PathBuf, Result<(Vec<EnvEntry>, Option<FileOwner>), Error>);
 
 thread_local! {
     static CACHE: std::cell::RefCell<Vec<CachedRead>> =
@@ -179,6 +252,7 @@ pub struct GoEnv<E> {
     env: E,
     user: Option<(PathBuf, Vec<EnvEntry>)>,
     goroot_env: Option<(PathBuf, Vec<EnvEntry>)>,
+    goroot_owner: Option<FileOwner>,
     goroot: Option<PathBuf>,
 }
 
@@ -193,10 +267,12 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
             }
             None => None,
         };
+        let mut goroot_owner = None;
         let goroot_env = match goroot {
             Some(root) => {
                 let path = root.join("go.env");
-                let entries = read_env_file(&path)?;
+                let (entries, owner) = read_env_file_owned(&path)?;
+                goroot_owner = owner;
                 Some((path, entries))
             }
             None => None,
@@ -205,6 +281,7 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
             env,
             user,
             goroot_env,
+            goroot_owner,
             goroot: goroot.map(Path::to_path_buf),
         })
     }
@@ -229,8 +306,30 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
         let origin = Origin::GorootGoEnv {
             path: path.to_path_buf(),
             line: e.line,
+            owner: self.goroot_owner,
+            stock: is_stock(e),
         };
         Some((e.value.clone(), origin))
+    }
+
+    /// Whether a line of `$GOROOT/go.env` is the caller's own setting
+    /// ([`Origin::is_callers`]).
+    fn is_callers(&self, e: &EnvEntry) -> bool {
+        !is_stock(e) && self.goroot_owner.is_some_and(FileOwner::caller_can_write)
+    }
+
+    /// The caller's own line for `key` in a go env file, whatever the environment says: the
+    /// user go env file's, else a line of `$GOROOT/go.env` that is the caller's
+    /// ([`Origin::is_callers`]).
+    pub fn callers_entry(&self, key: &str) -> Option<(&Path, &EnvEntry)> {
+        self.user_entry(key)
+            .or_else(|| self.goroot_entry(key).filter(|(_, e)| self.is_callers(e)))
+    }
+
+    /// `$GOROOT/go.env`'s line for `key` where it is not the caller's own: the default go
+    /// reads when nobody sets the key.
+    pub fn default_entry(&self, key: &str) -> Option<(&Path, &EnvEntry)> {
+        self.goroot_entry(key).filter(|(_, e)| !self.is_callers(e))
     }
 
     /// The user go env file's own line for `key`, whatever the environment says.
@@ -583,6 +682,49 @@ mod tests {
         }
     }
 
+    fn owner(goroot: &Path) -> Option<FileOwner> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(goroot.join("go.env")).unwrap();
+        Some(FileOwner {
+            uid: m.uid(),
+            mode: m.mode(),
+        })
+    }
+
+    #[test]
+    fn a_go_env_value_is_the_callers_where_they_can_write_the_file_and_it_is_not_stock() {
+        let me = nix::unistd::getuid().as_raw();
+        let other = if me == 65534 { 65533 } else { 65534 };
+        let origin = |uid, mode, stock| Origin::GorootGoEnv {
+            path: PathBuf::from("/g/go.env"),
+            line: 1,
+            owner: Some(FileOwner { uid, mode }),
+            stock,
+        };
+        assert!(origin(me, 0o100444, false).is_callers(), "owned: may chmod");
+        assert!(
+            origin(other, 0o100666, false).is_callers(),
+            "anyone may write"
+        );
+        assert!(
+            origin(other, 0o100664, false).is_callers(),
+            "a group may write"
+        );
+        assert!(!origin(other, 0o100644, false).is_callers());
+        assert!(
+            !origin(me, 0o100644, true).is_callers(),
+            "the distribution's"
+        );
+        assert!(Origin::ProcessEnv.is_callers());
+        let missing = Origin::GorootGoEnv {
+            path: PathBuf::from("/g/go.env"),
+            line: 1,
+            owner: None,
+            stock: false,
+        };
+        assert!(!missing.is_callers());
+    }
+
     #[test]
     fn precedence() {
         let fx = Fixture::new(
@@ -612,6 +754,8 @@ mod tests {
         let goenv = Origin::GorootGoEnv {
             path: goroot.join("go.env"),
             line: 1,
+            owner: owner(&goroot),
+            stock: true,
         };
         assert_eq!(ge.get("GOTOOLCHAIN"), Some(("auto".into(), goenv)));
         // GOROOT may come from the user file, never from go.env.
@@ -628,6 +772,8 @@ mod tests {
         let goenv = Origin::GorootGoEnv {
             path: goroot.join("go.env"),
             line: 5,
+            owner: owner(&goroot),
+            stock: false,
         };
         assert_eq!(ge.get("GOFLAGS"), Some(("-x".into(), goenv)));
         assert_eq!(ge.get("GOROOT"), None);

@@ -602,3 +602,109 @@ fn the_enterprise_example_gates_a_payments_repository() {
     assert_eq!(r.status(), common::REFUSED);
     assert_has(&r.stderr, &["below the minimum go1.25.0 of tier \"risk\""]);
 }
+
+/// `gowarden check`, `gowarden which` and the shim in `dir`: check's JSON, which's JSON, and
+/// the shim's run of `go build`.
+fn check_which_and_shim(sb: &Sandbox, dir: &std::path::Path) -> (Value, Value, FakeRun) {
+    let in_dir = |mut c: std::process::Command| {
+        c.current_dir(dir);
+        c
+    };
+    let check = json_of(&run(in_dir(sb.gowarden(&["check", "--format", "json"]))));
+    let which = run(in_dir(sb.gowarden(&["which", "--json"])));
+    let which: Value = serde_json::from_str(&which.stdout).unwrap_or_else(|e| panic!("{e}"));
+    (check, which, run(in_dir(sb.go(&["build", "./..."]))))
+}
+
+/// The tier as both JSON reports give it (check adds the tier's rules).
+fn tier_of(v: &Value) -> Value {
+    let t = &v["tier"];
+    serde_json::json!({
+        "name": t["name"], "owner": t["owner"], "reason": t["reason"], "why": t["why"],
+    })
+}
+
+#[test]
+fn check_and_the_shim_agree_on_a_workspace_tier() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.22.8");
+    write_matrix(&sb, &day(30), false);
+    // Built from tools/, whose own module is in "internal": go builds the workspace's modules,
+    // and pay's tier is the stricter.
+    sb.write_project_file("go.work", "go 1.22\n\nuse (\n\t./tools\n\t./pay\n)\n");
+    sb.write_project_file("tools/go.mod", "module corp.example/tools/x\n\ngo 1.22\n");
+    let pay = sb.write_project_file("pay/go.mod", "module corp.example/pay/api\n\ngo 1.22\n");
+    sb.write_project_file(".go-version", "1.22.8\n");
+    let tools = sb.project.join("tools");
+
+    let (check, which, shim) = check_which_and_shim(&sb, &tools);
+    assert_eq!(check["ok"], true, "{check}");
+    assert_eq!(
+        check["module"],
+        serde_json::json!({"path": "corp.example/pay/api", "file": pay, "line": 1})
+    );
+    assert_eq!(check["tier"]["name"], "payments", "{check}");
+    assert_eq!(tier_of(&check), tier_of(&which));
+    assert_eq!(check["version"]["toolchain"], which["version"]);
+    assert_eq!(shim.ran(), Some("go go1.22.8"), "{}", shim.stderr);
+
+    // Below the payments minimum: the shim refuses, and check fails, under the same tier.
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let (check, _, shim) = check_which_and_shim(&sb, &tools);
+    assert_eq!(shim.status(), common::REFUSED, "{}", shim.stderr);
+    assert!(shim.ran().is_none());
+    assert_has(
+        &shim.stderr,
+        &["go1.22.3: it is below the minimum go1.22.5 of tier \"payments\""],
+    );
+    assert_eq!(check["tier"]["name"], "payments", "{check}");
+    assert_eq!(rules(&check, "violations"), ["matrix.min"]);
+    assert_has(
+        check["violations"][0]["message"].as_str().unwrap(),
+        &["go1.22.3 is below the minimum go1.22.5 of tier \"payments\""],
+    );
+
+    // Without the workspace the tools module alone is built: both say "internal".
+    let mut c = sb.gowarden(&["check", "--format", "json"]);
+    c.current_dir(&tools).env("GOWORK", "off");
+    let v = json_of(&run(c));
+    assert_eq!(
+        (v["ok"].clone(), v["tier"]["name"].clone()),
+        (true.into(), "internal".into())
+    );
+    let mut c = sb.go(&["build", "./..."]);
+    c.current_dir(&tools).env("GOWORK", "off");
+    assert_eq!(run(c).ran(), Some("go go1.22.3"));
+}
+
+#[test]
+fn check_and_the_shim_agree_on_a_block_form_module_line() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.22.8");
+    write_matrix(&sb, &day(30), false);
+    // go reads this module as corp.example/pay/api, declared on line 3.
+    let gomod = sb.write_project_file(
+        "go.mod",
+        "// the payments API\nmodule (\n\t\"corp.example/pay/api\" // quoted\n)\n\ngo 1.22\n",
+    );
+    sb.write_project_file(".go-version", "1.22.8\n");
+
+    let (check, which, shim) = check_which_and_shim(&sb, &sb.project);
+    assert_eq!(check["ok"], true, "{check}");
+    assert_eq!(
+        check["module"],
+        serde_json::json!({"path": "corp.example/pay/api", "file": gomod, "line": 3})
+    );
+    assert_eq!(check["tier"]["name"], "payments");
+    assert_eq!(tier_of(&check), tier_of(&which));
+    assert_eq!(shim.ran(), Some("go go1.22.8"), "{}", shim.stderr);
+
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let (check, _, shim) = check_which_and_shim(&sb, &sb.project);
+    assert_eq!(shim.status(), common::REFUSED, "{}", shim.stderr);
+    assert_has(&shim.stderr, &["minimum go1.22.5 of tier \"payments\""]);
+    assert_eq!(check["tier"]["name"], "payments");
+    assert_eq!(rules(&check, "violations"), ["matrix.min"]);
+}

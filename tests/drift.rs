@@ -816,3 +816,50 @@ fn watch_never_calls_a_finding_resolved_when_the_check_could_not_run() {
         "nothing was fixed: {seen:#?}"
     );
 }
+
+#[test]
+fn drift_judges_the_pin_the_shims_decision_reads() {
+    // The policy lets .tool-versions choose the version, not .go-version: the shim runs
+    // go1.23.12, so go.mod's toolchain line is judged against .tool-versions.
+    let (sb, tcs) = real_sandbox("", "gotoolchain = \"inherit\"\n");
+    let policy = std::fs::read_to_string(sb.user_policy_path()).unwrap();
+    sb.write_policy(&format!(
+        "{policy}\n[resolve]\nfiles = [\".tool-versions\", \"go.mod\"]\n"
+    ));
+    let tv = sb.write_project_file(".tool-versions", "golang 1.23.12\n");
+    sb.write_project_file(
+        "go.mod",
+        "module example.com/hello\n\ngo 1.21\n\ntoolchain go1.22.12\n",
+    );
+    let go123 = &tcs.iter().find(|(v, _)| v == "go1.23.12").unwrap().1;
+
+    let which: Value =
+        serde_json::from_str(&run(sb.gowarden(&["which", "--json"])).stdout).unwrap();
+    assert_eq!(which["version"], "go1.23.12");
+    assert_eq!(which["source"]["file"], tv.to_str().unwrap());
+    let shim = run(sb.go(&["version"]));
+    assert!(
+        shim.stdout.starts_with("go version go1.23.12 "),
+        "{}{}",
+        shim.stdout,
+        shim.stderr
+    );
+
+    let (status, v) = drift_json(&sb, &[]);
+    assert_eq!(status, 1, "{v:#}");
+    assert_eq!(
+        v["toolchain"],
+        serde_json::json!({"name": "go1.23.12", "goroot": go123})
+    );
+    let t = findings(&v, "version", "toolchain");
+    assert_eq!(t.len(), 1, "{v:#}");
+    assert_eq!(t[0]["expected"], "go1.23.12");
+    assert_eq!(t[0]["actual"], "go1.22.12");
+    assert!(
+        t[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}:1 asks for 1.23.12", tv.display())),
+        "{v:#}"
+    );
+}

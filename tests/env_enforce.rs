@@ -421,3 +421,96 @@ fn role_rules_judge_goflags_as_go_will_get_them_after_env_changes() {
     assert_eq!(r.status(), common::REFUSED);
     assert!(r.stderr.contains("no-toolexec"), "{}", r.stderr);
 }
+
+/// `gowarden which` in the sandbox's project: its exit status, JSON and stderr.
+fn which_json(sb: &Sandbox) -> (i32, serde_json::Value, String) {
+    let r = run(sb.gowarden(&["which", "--json"]));
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    (r.status(), v, r.stderr)
+}
+
+/// A go.env the caller can write (here: theirs, as a toolchain unpacked in their home is) is
+/// their setting wherever it differs from the distribution's: `which` says so, and it and the
+/// shim judge it as a line of the user's go env file. One whose owner is someone else is a
+/// default, as before.
+#[test]
+fn a_go_env_the_caller_can_write_is_judged_as_theirs_by_which_and_the_shim_alike() {
+    let goenv = format!("{GO_ENV}GOPRIVATE=*\n");
+    let (sb, root) = sandbox("forbid = [\"GOPRIVATE\"]", &goenv);
+    let file = root.join("go.env");
+    let (status, v, stderr) = which_json(&sb);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        v["env_policy"],
+        serde_json::json!([{
+            "key": "GOPRIVATE",
+            "rule": "forbid",
+            "policy": format!("{}:8", sb.user_policy_path().display()),
+            "value": ",",
+            "action": "neutralised",
+            "caller": {"value": "*", "source": {
+                "kind": "go.env", "path": file, "line": 5,
+                "writable": true, "distribution_default": false,
+            }},
+        }])
+    );
+    let text = run(sb.gowarden(&["which"])).stdout;
+    let line = text.lines().find(|l| l.contains("[env]:")).unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "  [env]:     GOPRIVATE=\",\" (forbid {}:8; a value go treats as unset, because a \
+             file of yours that go reads sets it; without the shim: \"*\" from {}:5 (the \
+             toolchain's go.env, a file you can write: your setting, judged as the go env \
+             file's))",
+            sb.user_policy_path().display(),
+            file.display()
+        )
+    );
+    // The shim hands go what which said: GOPRIVATE neutralised, and with it the checksum and
+    // proxy exemptions it would have implied.
+    let r = go_env(&sb, &[], &["build"]);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOPRIVATE"), Some(","));
+    assert_eq!(r.env("GONOSUMDB"), Some(","));
+    assert_eq!(r.env("GONOPROXY"), Some(","));
+
+    // Under on_conflict = "refuse" both refuse, with the same message and the fix for go.env.
+    let policy = format!(
+        "{}\n[env]\nforbid = [\"GOPRIVATE\"]\non_conflict = \"refuse\"\n",
+        sb.isolated_policy("")
+    );
+    sb.write_policy(&policy);
+    let (status, v, stderr) = which_json(&sb);
+    assert_eq!(status, 1, "{v}");
+    assert_eq!(v["rule"], "env.conflict");
+    let message = format!(
+        "GOPRIVATE=*, set in {}:5 (the toolchain's go.env, a file you can write: your setting, \
+         judged as the go env file's), is forbidden by the policy ({}:8), which refuses to \
+         run go with it ([env] on_conflict = \"refuse\"); fix: delete line 5 (GOPRIVATE=…) \
+         from {}",
+        file.display(),
+        sb.user_policy_path().display(),
+        file.display()
+    );
+    assert_eq!(v["error"], message.as_str());
+    assert_eq!(stderr, format!("gowarden: {message}\n"));
+    let r = go_env(&sb, &[], &["build"]);
+    assert_eq!(r.status(), common::REFUSED, "{}", r.stderr);
+    assert!(r.ran().is_none());
+    assert_eq!(r.stderr, format!("gowarden: {message}\n"));
+
+    // Someone else's go.env (here: nobody's, 0644) is a default the caller cannot change: not
+    // a conflict, and go reads it as it is.
+    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+    let (status, v, stderr) = which_json(&sb);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(v["env_policy"][0]["action"], "kept");
+    assert_eq!(
+        v["env_policy"][0]["caller"]["source"]["writable"],
+        serde_json::json!(false)
+    );
+    let r = go_env(&sb, &[], &["build"]);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOPRIVATE"), None);
+}

@@ -13,14 +13,13 @@ use serde_json::json;
 
 use super::ExitStatus;
 use super::args::{CheckArgs, CheckFormat as Format};
-use crate::date::Date;
 use crate::error::Result;
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Declared, Nearest, Project, Scan, Wanted};
-use crate::resolve::{self, Inputs, Request, VersionSpec};
-use crate::shim::{Tool, effective_gomodcache, not_installed};
-use crate::toolchain::{self, DiscoveryEnv, Toolchain};
+use crate::resolve::{Request, VersionSpec};
+use crate::shim::{Tool, not_installed, plan};
+use crate::toolchain::Toolchain;
 use crate::version::GoVersion;
 
 pub const VERSION_MISSING: &str = "version.missing";
@@ -100,36 +99,44 @@ fn could_not_check(format: Format, msg: &str) -> ExitStatus {
 
 /// Checks the project at `dir` under the policy in force. `Err` only where checking is not
 /// possible at all; everything wrong with the project is a finding in the report.
+///
+/// Each step is the shim's own ([`crate::shim::plan`]): the files it reads, the main module
+/// whose tier applies (a workspace's strictest), the request, the toolchain it selects and
+/// the matrix's findings. What differs is only what check does with them: every broken
+/// version file and every finding is reported instead of the first refusing, and the caller's
+/// one-command overrides do not count.
 pub fn check(dir: &Path) -> Result<Report> {
     let policy = policy::load::load()?;
     let (matrix, _) = matrix::compile(&policy);
-    let files = policy.policy.resolve.wanted();
     let mut findings = Vec::new();
 
-    let gowork = std::env::var_os("GOWORK");
-    // The module line is read even where go.mod may not choose the version: it places the
-    // project in its tier.
+    // The module line is read even where nothing else needs go.mod: the report shows it.
     let wanted = Wanted {
         go_mod: true,
-        ..files
+        ..plan::wanted(&policy, &matrix)
     };
-    let found = Scan::walk(dir, wanted, gowork.as_deref())?;
+    let found = Scan::walk(dir, wanted, std::env::var_os("GOWORK").as_deref())?;
     let (go_version, gv_broken) = take_declared(found.go_version, &mut findings);
     let (tool_versions, tv_broken) = take_declared(found.tool_versions, &mut findings);
     // A broken `.tool-versions` hides the version only where no `.go-version` outranks it.
     let version_unknown = gv_broken || (go_version.is_none() && tv_broken);
     let broken_version_file = gv_broken || tv_broken;
 
-    let module = found.go_mod.as_ref().and_then(|m| m.module.clone());
-    let project = Project {
-        dir: dir.to_path_buf(),
-        go_version,
-        tool_versions,
-        go_work: found.go_work,
-        go_mod: found.go_mod.filter(|_| files.go_mod),
-    };
+    let located = plan::locate(
+        &policy,
+        &matrix,
+        Project {
+            dir: dir.to_path_buf(),
+            go_version,
+            tool_versions,
+            go_work: found.go_work,
+            go_mod: found.go_mod,
+        },
+    );
+    let project = &located.project;
+    let module = located.module.clone();
 
-    let tier = match matrix.choose_tier(&project, module.as_ref()) {
+    let tier = match matrix.choose_tier(project, module.as_ref()) {
         Ok(t) => t,
         Err(f) => {
             findings.push(f);
@@ -140,23 +147,10 @@ pub fn check(dir: &Path) -> Result<Report> {
     let mut request = None;
     let mut chosen = None;
     if !version_unknown {
-        let default = policy.policy.toolchains.default.as_ref().map(|d| {
-            (
-                d.get_ref().as_str(),
-                policy.origin.file_name(),
-                policy.line_of(d.span().start),
-            )
-        });
-        let inputs = Inputs {
-            switch_version: None,
-            env_override: None,
-            allow_env_override: false,
-            policy_default: default,
-        };
-        match resolve::resolve(&project, &inputs) {
+        match plan::request(&policy, project, plan::Overrides::Ignored) {
             Ok(r) => request = Some(r),
             Err(e) => {
-                let decl = invalid_mod_line(&project);
+                let decl = invalid_mod_line(project);
                 findings.push(Finding {
                     rule: VERSION_INVALID,
                     severity: Severity::Error,
@@ -169,17 +163,8 @@ pub fn check(dir: &Path) -> Result<Report> {
     }
 
     if let Some(request) = &request {
-        let installed = toolchain::discover(
-            &policy.policy.toolchains,
-            &DiscoveryEnv::from_process(effective_gomodcache()),
-        );
-        let self_id = toolchain::self_identity();
-        let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(Tool::Go.name()), self_id);
-        chosen = toolchain::select(request, &installed, |t| {
-            not_self(t) && matrix.allows(&t.version, tier.as_ref())
-        })
-        .or_else(|| toolchain::select(request, &installed, not_self))
-        .cloned();
+        let installed = plan::installed(&policy);
+        chosen = plan::select(&matrix, tier.as_ref(), request, &installed, Tool::Go);
         // Not installed: an exact request is still judged, so CI learns every problem at once.
         let judged: Option<(GoVersion, String)> = match (&chosen, &request.spec) {
             (Some(t), _) => Some((t.version.clone(), t.name.clone())),
@@ -197,18 +182,12 @@ pub fn check(dir: &Path) -> Result<Report> {
             });
         }
         if let Some((version, shown)) = judged {
-            findings.extend(matrix.judge(
-                &version,
-                &shown,
+            findings.extend(plan::matrix_findings(
+                &matrix,
+                project,
                 request,
+                (&version, &shown),
                 tier.as_ref(),
-                Date::today_utc(),
-            ));
-            findings.extend(matrix::consistency(
-                &project,
-                request,
-                &version,
-                &shown,
                 Severity::Error,
             ));
         }

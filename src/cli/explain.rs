@@ -165,7 +165,7 @@ fn origin_text(o: &Origin) -> String {
     match o {
         Origin::ProcessEnv => "the environment".into(),
         Origin::EnvFile { path, line } => format!("{}:{line}", path.display()),
-        Origin::GorootGoEnv { path, line } => format!("{}:{line}", path.display()),
+        Origin::GorootGoEnv { path, line, .. } => format!("{}:{line}", path.display()),
     }
 }
 
@@ -175,7 +175,7 @@ fn origin_json(o: &Origin) -> Value {
         Origin::EnvFile { path, line } => {
             json!({"kind": "go-env-file", "file": path, "line": line})
         }
-        Origin::GorootGoEnv { path, line } => {
+        Origin::GorootGoEnv { path, line, .. } => {
             json!({"kind": "goroot-go-env", "file": path, "line": line})
         }
     }

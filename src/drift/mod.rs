@@ -25,6 +25,7 @@ pub mod watch;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -101,7 +102,7 @@ impl Source {
                 path: path.clone(),
                 line: *line,
             },
-            Origin::GorootGoEnv { path, line } => Source::GorootGoEnv {
+            Origin::GorootGoEnv { path, line, .. } => Source::GorootGoEnv {
                 path: path.clone(),
                 line: *line,
             },
@@ -331,16 +332,21 @@ impl Report {
 /// Everything the checks share: the policy, the project, and the shim's decision.
 pub struct Context {
     pub dir: PathBuf,
-    pub policy: LoadedPolicy,
+    /// The policy, loaded once: the shim's decision below is made under this same one.
+    pub policy: Rc<LoadedPolicy>,
     /// Every version file from `dir` upward, whatever the policy's `[resolve] files` say.
     pub project: Project,
+    /// The project as the shim decides on it ([`shim::plan::project_at`]): only the version
+    /// files the policy lets choose the version. `None` where one of them is invalid (the
+    /// shim refuses; [`Context::plan`] says why).
+    pub decided: Option<Project>,
     /// What the shim decides here, reporting rather than refusing `[env]` conflicts.
     pub plan: Result<Plan, Refusal>,
 }
 
 impl Context {
     pub fn load(dir: &Path) -> Result<Context, String> {
-        let policy = crate::policy::load::load().map_err(|e| format!("policy: {e}"))?;
+        let policy = Rc::new(crate::policy::load::load().map_err(|e| format!("policy: {e}"))?);
         let all = Wanted {
             go_version: true,
             tool_versions: true,
@@ -349,7 +355,12 @@ impl Context {
         };
         let project = Project::discover(dir, all, std::env::var_os("GOWORK").as_deref())
             .map_err(|e| e.to_string())?;
-        let plan = shim::plan_opts(
+        let matrix = crate::policy::matrix::compile(&policy).0;
+        let decided = shim::plan::project_at(&policy, &matrix, dir)
+            .ok()
+            .map(|l| l.project);
+        let plan = shim::plan_with(
+            Rc::clone(&policy),
             Tool::Go,
             Vec::new(),
             dir,
@@ -361,6 +372,7 @@ impl Context {
             dir: dir.to_path_buf(),
             policy,
             project,
+            decided,
             plan,
         })
     }
@@ -397,7 +409,7 @@ pub fn check(opts: &Options) -> Report {
                 None
             }
         },
-        Err(r) if r.rule == "toolchain-not-installed" => {
+        Err(r) if r.rule == shim::rule::NOT_INSTALLED => {
             report.errors.push(format!(
                 "cannot check the environment: it is read from the toolchain the shim would \
                  run, and none is installed ({})",

@@ -15,14 +15,6 @@ use crate::version::GoVersion;
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let p = &ctx.project;
-    let allowed = |name: &str| {
-        ctx.policy
-            .policy
-            .resolve
-            .files
-            .iter()
-            .any(|f| f.get_ref() == name)
-    };
     let spec_of = |d: &Declared| VersionSpec::parse(&d.value);
 
     // Two pin files that disagree: asdf/mise follow one, gowarden and goenv the other.
@@ -52,18 +44,17 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         });
     }
 
-    // The pin the shim honours, as the policy reads the files.
-    let pin = p
-        .go_version
-        .as_ref()
-        .filter(|_| allowed(".go-version"))
-        .or(p
-            .tool_versions
-            .as_ref()
-            .filter(|_| allowed(".tool-versions")));
+    // The pin the shim honours: from the files its decision reads.
+    let decided = ctx.decided.as_ref();
+    let pin = decided.and_then(|d| d.go_version.as_ref().or(d.tool_versions.as_ref()));
+    // The go.work or go.mod go itself honours (go.work first), where the decision reads it.
     let mod_file = p.active_mod_file().filter(|m| {
-        let name = m.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        allowed(name)
+        decided.is_some_and(|d| {
+            [d.go_work.as_ref(), d.go_mod.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|read| read.path == m.path)
+        })
     });
 
     if let (Some(pin), Some(t)) = (pin, mod_file.and_then(|m| m.toolchain.as_ref()))
@@ -171,7 +162,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 });
             }
         }
-        Err(r) if r.rule == "toolchain-not-installed" => {
+        Err(r) if r.rule == crate::shim::rule::NOT_INSTALLED => {
             let asked = pin
                 .or(mod_file.and_then(|m| m.toolchain.as_ref()))
                 .or(go_line);

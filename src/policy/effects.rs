@@ -390,7 +390,7 @@ pub fn effects<E: Fn(&str) -> Option<OsString>>(
             let from_distribution = matches!(
                 goenv.get("GOPROXY"),
                 Some((ref value, Origin::GorootGoEnv { .. }))
-                    if value == DISTRIBUTION_GOPROXY
+                    if crate::goenv::distribution_default("GOPROXY").is_some_and(|d| value == d)
             );
             let allowed_proxies = allowed.proxies.clone().unwrap_or_else(|| {
                 goenv
@@ -594,9 +594,6 @@ pub fn prefix_glob(pattern: &str, path: &str) -> bool {
         })
         .unwrap_or(false)
 }
-
-/// GOPROXY as golang/go's `go.env` ships it (GO_FACTS.md GOENVF).
-const DISTRIBUTION_GOPROXY: &str = "https://proxy.golang.org,direct";
 
 fn origin(o: &Origin) -> String {
     crate::envpolicy::describe(o)

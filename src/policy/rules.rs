@@ -614,7 +614,7 @@ fn describe_origin(o: &Origin) -> String {
     match o {
         Origin::ProcessEnv => "the environment".into(),
         Origin::EnvFile { path, line } => format!("the go env file {}:{line}", path.display()),
-        Origin::GorootGoEnv { path, line } => format!("{}:{line}", path.display()),
+        Origin::GorootGoEnv { path, line, .. } => format!("{}:{line}", path.display()),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::resolve::Request;
 use crate::toolchain::Toolchain;
 
 mod overlay;
-mod plan;
+pub(crate) mod plan;
 mod run;
 
 pub use plan::{Partial, PlanOptions, partial, plan, plan_opts, plan_with};

@@ -55,25 +55,14 @@ pub fn plan_with(
         work_only,
         module_only,
     } = resolve_request(&policy, &matrix, tool, &args, cwd)?;
-    let installed = toolchain::discover(
-        &policy.policy.toolchains,
-        &DiscoveryEnv::from_process(effective_gomodcache()),
-    );
-    let self_id = toolchain::self_identity();
+    let installed = installed(&policy);
     tracing::debug!(
         request = %request.spec,
         source = %request.source,
         installed = installed.len(),
         "resolved"
     );
-    let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(tool.name()), self_id);
-    // The newest match the matrix allows; failing that, the plain match, which the matrix
-    // then refuses with its reason rather than a bare "not installed".
-    let chosen = toolchain::select(&request, &installed, |t| {
-        not_self(t) && matrix.allows(&t.version, tier.as_ref())
-    })
-    .or_else(|| toolchain::select(&request, &installed, not_self))
-    .cloned();
+    let chosen = select(&matrix, tier.as_ref(), &request, &installed, tool);
     let Some(toolchain) = chosen else {
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
@@ -176,16 +165,55 @@ fn resolve_request(
             .map_err(|e| Refusal::new(super::rule::CHDIR, e.message()))?,
         None => cwd.to_path_buf(),
     };
+    let located = project_at(policy, matrix, &start)?;
+    let tier = matrix
+        .choose_tier(&located.project, located.module.as_ref())
+        .map_err(|f| Refusal::new(f.rule, f.message))?;
+    let request = request(policy, &located.project, Overrides::Caller)?;
+    Ok(Resolved {
+        project: located.project,
+        tier,
+        request,
+        start,
+        work_only: located.work_only,
+        module_only: located.module_only,
+    })
+}
+
+// The steps below are the decision's own, shared with `gowarden check` and `drift`, which
+// report where the shim refuses: one copy of each, so the CLI can never judge a project
+// differently from the shim.
+
+/// The files the decision reads: the policy's `[resolve] files`, plus go.mod and go.work
+/// wherever tiers or role rules need them. Their module lines place the project in its tier
+/// even where they may not choose the version, and the effect rules read their replace and
+/// use lines.
+pub(crate) fn wanted(policy: &LoadedPolicy, matrix: &Matrix) -> Wanted {
     let files = policy.policy.resolve.wanted();
-    let wanted = Wanted {
-        // The module lines place the project in its tier even where go.mod and go.work may
-        // not choose the version.
-        // The role's effect rules read their replace and use lines too.
+    Wanted {
         go_mod: files.go_mod || matrix.has_tiers() || policy.has_roles(),
         go_work: files.go_work || matrix.has_tiers() || policy.has_roles(),
         ..files
-    };
-    let mut project = Project::discover(&start, wanted, std::env::var_os("GOWORK").as_deref())?;
+    }
+}
+
+/// A project as the decision sees it.
+pub(crate) struct Located {
+    /// The version files the policy lets choose the version.
+    pub project: Project,
+    /// go.work and go.mod read only for the tier and the effect rules, where the policy does
+    /// not let them choose the version.
+    pub work_only: Option<crate::project::ModFile>,
+    pub module_only: Option<crate::project::ModFile>,
+    /// The main module whose tier applies: go builds the workspace's modules when there is a
+    /// go.work, else the go.mod's, and the strictest of their tiers wins.
+    pub module: Option<crate::project::Declared>,
+}
+
+/// Splits what [`wanted`] found into what chooses the version and what only places the
+/// project, and finds the main module whose tier applies.
+pub(crate) fn locate(policy: &LoadedPolicy, matrix: &Matrix, mut project: Project) -> Located {
+    let files = policy.policy.resolve.wanted();
     let module_only = if files.go_mod {
         None
     } else {
@@ -196,23 +224,58 @@ fn resolve_request(
     } else {
         project.go_work.take()
     };
-    // go builds the workspace's modules when there is a go.work, else the go.mod's: the
-    // strictest of their tiers applies.
     let main_modules = crate::project::main_modules(
         project.go_work.as_ref().or(work_only.as_ref()),
         project.go_mod.as_ref().or(module_only.as_ref()),
     );
-    let module = matrix.strictest_module(&main_modules);
-    let tier = matrix
-        .choose_tier(&project, module)
-        .map_err(|f| Refusal::new(f.rule, f.message))?;
+    let module = matrix.strictest_module(&main_modules).cloned();
+    Located {
+        project,
+        work_only,
+        module_only,
+        module,
+    }
+}
+
+/// The project at `start` as the decision sees it: [`wanted`] found from `start` upward
+/// (`GOWORK` as go reads it), then [`locate`]d. An invalid version file is an error.
+pub(crate) fn project_at(
+    policy: &LoadedPolicy,
+    matrix: &Matrix,
+    start: &Path,
+) -> crate::error::Result<Located> {
+    let project = Project::discover(
+        start,
+        wanted(policy, matrix),
+        std::env::var_os("GOWORK").as_deref(),
+    )?;
+    Ok(locate(policy, matrix, project))
+}
+
+/// Whose one-command version choices count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overrides {
+    /// The shim's: `GOWARDEN_GO_VERSION` and go's switch handshake, as far as the policy
+    /// lets callers choose the version.
+    Caller,
+    /// `gowarden check`'s: none, the project is judged as its files declare it.
+    Ignored,
+}
+
+/// The version the project asks for, and what asks for it.
+pub(crate) fn request(
+    policy: &LoadedPolicy,
+    project: &Project,
+    overrides: Overrides,
+) -> crate::error::Result<Request> {
+    let caller = overrides == Overrides::Caller;
     // go's switch handshake names a version as surely as GOWARDEN_GO_VERSION does; anyone
     // can set it, so it counts only where the policy lets callers choose the version
     // (GO_FACTS.md: go1.26.8 honours a caller-set one). The shim never sets it itself.
     let switch = std::env::var(resolve::SWITCH_VERSION_ENV)
         .ok()
-        .filter(|_| policy.policy.resolve.allow_env_override);
-    let env_override = std::env::var(resolve::VERSION_ENV).ok();
+        .filter(|_| caller && policy.policy.resolve.allow_env_override);
+    let env_override = std::env::var(resolve::VERSION_ENV).ok().filter(|_| caller);
     let default = policy.policy.toolchains.default.as_ref().map(|d| {
         (
             d.get_ref().as_str(),
@@ -220,23 +283,65 @@ fn resolve_request(
             policy.line_of(d.span().start),
         )
     });
-    let request = resolve::resolve(
-        &project,
+    resolve::resolve(
+        project,
         &Inputs {
             switch_version: switch.as_deref().filter(|s| !s.is_empty()),
             env_override: env_override.as_deref(),
-            allow_env_override: policy.policy.resolve.allow_env_override,
+            allow_env_override: caller && policy.policy.resolve.allow_env_override,
             policy_default: default,
         },
-    )?;
-    Ok(Resolved {
-        project,
-        tier,
-        request,
-        start,
-        work_only,
-        module_only,
+    )
+}
+
+/// The toolchains the policy lets gowarden find on this machine.
+pub(crate) fn installed(policy: &LoadedPolicy) -> Vec<Toolchain> {
+    toolchain::discover(
+        &policy.policy.toolchains,
+        &DiscoveryEnv::from_process(effective_gomodcache()),
+    )
+}
+
+/// The toolchain for `request`: the newest match the matrix allows; failing that, the plain
+/// match, which the matrix then refuses with its reason rather than a bare "not installed".
+/// Never the shim itself.
+pub(crate) fn select(
+    matrix: &Matrix,
+    tier: Option<&TierChoice>,
+    request: &Request,
+    installed: &[Toolchain],
+    tool: Tool,
+) -> Option<Toolchain> {
+    let self_id = toolchain::self_identity();
+    let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(tool.name()), self_id);
+    toolchain::select(request, installed, |t| {
+        not_self(t) && matrix.allows(&t.version, tier)
     })
+    .or_else(|| toolchain::select(request, installed, not_self))
+    .cloned()
+}
+
+/// Everything the matrix says about running `version` (shown as `shown`) for this request:
+/// its tier and blocked-list findings, then whether the go.mod/go.work lines agree, at
+/// `consistency` severity (a warning for the shim, a violation for `gowarden check`).
+pub(crate) fn matrix_findings(
+    matrix: &Matrix,
+    project: &Project,
+    request: &Request,
+    (version, shown): (&crate::version::GoVersion, &str),
+    tier: Option<&TierChoice>,
+    consistency: Severity,
+) -> Vec<matrix::Finding> {
+    let today = crate::date::Date::today_utc();
+    let mut findings = matrix.judge(version, shown, request, tier, today);
+    findings.extend(matrix::consistency(
+        project,
+        request,
+        version,
+        shown,
+        consistency,
+    ));
+    findings
 }
 
 /// What the shim can still tell where it refuses, for `gowarden which`: the policy in force,
@@ -258,10 +363,7 @@ pub fn partial(tool: Tool, args: &[OsString], cwd: &Path) -> Partial {
     let request = resolve_request(&policy, &matrix, tool, args, cwd)
         .ok()
         .map(|r| r.request);
-    let installed = toolchain::discover(
-        &policy.policy.toolchains,
-        &DiscoveryEnv::from_process(effective_gomodcache()),
-    );
+    let installed = installed(&policy);
     Partial {
         policy: Some(Rc::new(policy)),
         request,
@@ -285,14 +387,14 @@ fn judge(
     {
         return Err(Refusal::new(rule, message).with_tier(tier));
     }
-    let mut findings = matrix.judge(&toolchain.version, &toolchain.name, request, tier, today);
-    findings.extend(matrix::consistency(
+    let findings = matrix_findings(
+        matrix,
         project,
         request,
-        &toolchain.version,
-        &toolchain.name,
+        (&toolchain.version, &toolchain.name),
+        tier,
         Severity::Warning,
-    ));
+    );
     Ok(findings.into_iter().map(|f| f.message).collect())
 }
 
