@@ -50,7 +50,11 @@ cc -O2 -nostdlib -static -o "$goroot/bin/go" "$src/noop.c"
 printf '%s\ntime 2024-01-01T00:00:00Z\n' "$version" >"$goroot/VERSION"
 ln -s "$binary" "$sb/shims/go"
 echo "${version#go}" >"$sb/project/.go-version"
-cp policies/examples/enterprise.toml "$sb/enterprise.toml"
+# The example pins its audit log to the shared /var/log/gowarden layout; the same pinned,
+# flushed append goes into the sandbox instead, so a bench never writes the machine's logs.
+mkdir -p "$sb/audit"
+chmod 1733 "$sb/audit"
+sed "s|/var/log/gowarden/|$sb/audit/|" policies/examples/enterprise.toml >"$sb/enterprise.toml"
 
 cd "$sb/project"
 # The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count.
