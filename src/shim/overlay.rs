@@ -27,7 +27,9 @@ use std::path::{Path, PathBuf};
 /// The overlay GOROOT for `real`, made if needed; `None` where it cannot be.
 pub fn goroot_for(real: &Path, gotoolchain: Option<&str>) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
-    let base = crate::userdirs::cache_dir()?.join("gowarden").join("goroot");
+    let base = crate::userdirs::cache_dir()?
+        .join("gowarden")
+        .join("goroot");
     let name = format!(
         "{}-{:016x}",
         real.file_name()

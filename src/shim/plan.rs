@@ -47,14 +47,33 @@ pub fn plan_with(
     opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
     let matrix = matrix::compile(&policy).0;
+    let resolved = resolve_request(&policy, &matrix, tool, &args, cwd)?;
+    let module = resolved.module.clone();
+    // Every refusal past this point knows the project: the report groups them by it.
+    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut r| {
+        r.module = module;
+        r
+    })
+}
+
+fn plan_resolved(
+    policy: Rc<LoadedPolicy>,
+    matrix: &Matrix,
+    resolved: Resolved,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
     let Resolved {
         project,
         tier,
+        module,
         request,
         start,
         work_only,
         module_only,
-    } = resolve_request(&policy, &matrix, tool, &args, cwd)?;
+    } = resolved;
     let installed = toolchain::discover(
         &policy.policy.toolchains,
         &DiscoveryEnv::from_process(effective_gomodcache()),
@@ -92,7 +111,7 @@ pub fn plan_with(
         }
         return Err(refusal);
     };
-    let mut warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    let mut warnings = judge(matrix, &project, &request, &toolchain, tier.as_ref())?;
     warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
     // Whether the caller's role may run a go command line gowarden would print as a fix.
     let may_run =
@@ -135,6 +154,7 @@ pub fn plan_with(
         installed,
         env,
         tier,
+        module,
         warnings,
         role,
         invocation,
@@ -150,6 +170,7 @@ pub fn plan_with(
 struct Resolved {
     project: Project,
     tier: Option<TierChoice>,
+    module: Option<String>,
     request: Request,
     /// Where go starts: the `-C` directory, resolved.
     start: PathBuf,
@@ -206,6 +227,7 @@ fn resolve_request(
     let tier = matrix
         .choose_tier(&project, module)
         .map_err(|f| Refusal::new(f.rule, f.message))?;
+    let module = module.or(main_modules.first()).map(|m| m.value.clone());
     // go's switch handshake names a version as surely as GOWARDEN_GO_VERSION does; anyone
     // can set it, so it counts only where the policy lets callers choose the version
     // (GO_FACTS.md: go1.26.8 honours a caller-set one). The shim never sets it itself.
@@ -232,6 +254,7 @@ fn resolve_request(
     Ok(Resolved {
         project,
         tier,
+        module,
         request,
         start,
         work_only,
@@ -334,6 +357,7 @@ fn check_role(
             rule: d.rule.clone(),
             message,
             tier: None,
+            module: None,
             role: eval.role.map(Box::new),
             install: None,
         }),
