@@ -856,3 +856,103 @@ fn bad_input_names_file_and_line() {
     // The records around it still count.
     assert_eq!(r["inputs"]["records"], 7);
 }
+
+/// The HTML page, opened in headless Chromium: it renders (a screenshot is taken, kept in the
+/// target dir to look at), logs no script or policy error, and fetches nothing.
+#[test]
+fn html_page_renders_in_headless_chromium() {
+    let f = fleet();
+    let html = f.sb.root.join("report.html");
+    let logs = f.sb.root.join("logs");
+    let out = run(f.sb.gowarden(&[
+        "audit",
+        "report",
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]));
+    assert_eq!(out.status(), 0, "{}", out.stderr);
+    let page = fs::read_to_string(&html).unwrap();
+    // Self-contained: no script, and nothing that would load (the one URL is SVG's namespace).
+    assert!(!page.contains("<script"));
+    for attr in ["src=", "href=", "url(", "@import"] {
+        assert!(!page.contains(attr), "{attr} in the page");
+    }
+    assert!(!page.contains("https:"));
+    assert_eq!(
+        page.matches("http:").count(),
+        page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+    // What a reader looks for first, in the page.
+    for want in [
+        "<h2>Go versions per tier</h2>",
+        "<h2>Refusals over time</h2>",
+        "<code>corp.example/tools/lint</code></td><td>internal</td><td>platform@corp.example</td><td>go1.22.3</td><td>go1.23.0</td>",
+        "5 overdue",
+        "<td class=\"broken\">broken</td>",
+        "2 h 55 min",
+    ] {
+        assert!(page.contains(want), "{want:?} not in the page");
+    }
+    assert_eq!(
+        page.matches("<svg").count(),
+        3,
+        "one chart per tier and the refusals"
+    );
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshot.png");
+    let _ = fs::remove_file(&shot);
+    let chromium = |extra: &[&str]| {
+        let mut c = Command::new("chromium");
+        c.args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            f.sb.root.join("chromium").display()
+        ))
+        .args(extra)
+        .arg(format!("file://{}", html.display()));
+        let out = c
+            .output()
+            .expect("chromium (apt-get install chromium; .ci/run does)");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, stderr) = chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1280,2200",
+        "--hide-scrollbars",
+    ]);
+    assert!(ok, "{stderr}");
+    let png = fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height as requested.
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1280);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 2200);
+    let (ok, dom, stderr) = chromium(&["--dump-dom"]);
+    assert!(ok, "{stderr}");
+    // Console messages (script errors, CSP violations) are logged as CONSOLE lines.
+    for bad in [
+        "CONSOLE",
+        "Uncaught",
+        "Content Security Policy",
+        "Refused to",
+    ] {
+        assert!(!stderr.contains(bad), "{bad}: {stderr}");
+    }
+    // The page Chromium built holds the charts' bars: internal 3 (one per version and day
+    // that ran go), payments 4, refusals 2.
+    assert_eq!(dom.matches("<rect").count(), 9, "{dom}");
+}
