@@ -226,7 +226,7 @@ pub fn record(
                 r = r.attr_str(attr::GOWARDEN_TIER, tier.as_str());
             }
             if let Some(module) = &refusal.module {
-                r = r.attr_str(attr::GOWARDEN_PROJECT, module.as_str());
+                r = r.attr_str(attr::GOWARDEN_PROJECT, &**module);
             }
         }
     }

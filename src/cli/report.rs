@@ -77,6 +77,11 @@ fn report(a: &ReportArgs) -> crate::error::Result<()> {
 /// textfile collector (and a web server) sees the old file or the new one, never a part.
 /// Hidden and without the `.prom` suffix, so the collector never reads the temporary one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> crate::error::Result<()> {
+    // A device or a pipe (`-o /dev/stdout`) is written to, never renamed over.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes)
+            .map_err(|e| crate::error::Error::io("cannot write the report", path, &e));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

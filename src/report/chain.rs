@@ -23,9 +23,9 @@ const MAX_PROBLEMS: usize = 8;
 pub type Hash = [u8; 32];
 
 /// Where a record was read: the file and its 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Loc {
-    pub file: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc<'a> {
+    pub file: &'a str,
     pub line: u64,
 }
 
@@ -135,9 +135,9 @@ impl ChainTrack {
     }
 
     /// One record: its seq, its line's hash, the hash it names for its predecessor.
-    pub fn record(&mut self, seq: u64, sha: Hash, prev: Hash, loc: &Loc) -> Seen {
+    pub fn record(&mut self, seq: u64, sha: Hash, prev: Hash, loc: &Loc<'_>) -> Seen {
         if self.last_file != loc.file {
-            self.last_file.clone_from(&loc.file);
+            self.last_file = loc.file.to_string();
         }
         if self.seen(seq) {
             match self.slot(seq) {
@@ -149,7 +149,7 @@ impl ChainTrack {
                         hex(&s.sha),
                         hex(&sha)
                     );
-                    self.problem(&loc.file, loc.line, message);
+                    self.problem(loc.file, loc.line, message);
                 }
                 None => self.unchecked_duplicates += 1,
             }
@@ -159,7 +159,7 @@ impl ChainTrack {
         if seq == 1 {
             if prev != [0; 32] {
                 self.problem(
-                    &loc.file,
+                    loc.file,
                     loc.line,
                     "the first record (seq 1) must have an all-zero gowarden.prev_sha256".into(),
                 );
@@ -168,7 +168,7 @@ impl ChainTrack {
             match self.slot(seq - 1) {
                 Some(p) if p.sha == prev => {}
                 Some(_) => self.problem(
-                    &loc.file,
+                    loc.file,
                     loc.line,
                     format!(
                         "seq {seq} does not link to seq {}: its gowarden.prev_sha256 is not that \
@@ -185,7 +185,7 @@ impl ChainTrack {
             match self.slot(next) {
                 Some(n) if n.prev == sha => {}
                 Some(_) => self.problem(
-                    &loc.file,
+                    loc.file,
                     loc.line,
                     format!(
                         "seq {next} does not link to seq {seq}: its gowarden.prev_sha256 is not \
@@ -267,11 +267,8 @@ mod tests {
     fn h(n: u8) -> Hash {
         [n; 32]
     }
-    fn loc() -> Loc {
-        Loc {
-            file: "f".into(),
-            line: 1,
-        }
+    fn loc() -> Loc<'static> {
+        Loc { file: "f", line: 1 }
     }
 
     #[test]

@@ -226,10 +226,10 @@ pub fn render(r: &Report) -> String {
         (Some(a), Some(b)) => format!("{} to {}", &a[..10.min(a.len())], &b[..10.min(b.len())]),
         _ => "no records".into(),
     };
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<h1>gowarden: how the Go policy holds</h1><div class=\"muted\">{} · {} records from {} \
-         file(s) · {} host(s), {} user(s) · as of {}{}</div>\n",
+         file(s) · {} host(s), {} user(s) · as of {}{}</div>",
         esc(&period),
         r.inputs.records,
         r.inputs.files.len(),

@@ -178,7 +178,8 @@ pub struct Refusal {
     /// The project's tier, where it was known when the refusal was made (audit record).
     pub tier: Option<String>,
     /// The project's module path, where it was known (audit record, as [`Plan::module`]).
-    pub module: Option<String>,
+    /// A boxed str: a Refusal travels in every `Result` of the hot path, kept small.
+    pub module: Option<Box<str>>,
     /// The caller's role, where one was chosen before the refusal (for the audit record).
     /// Boxed: a Refusal travels in every `Result` of the hot path.
     pub role: Option<Box<RoleChoice>>,

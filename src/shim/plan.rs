@@ -51,7 +51,7 @@ pub fn plan_with(
     let module = resolved.module.clone();
     // Every refusal past this point knows the project: the report groups them by it.
     plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut r| {
-        r.module = module;
+        r.module = module.map(String::into_boxed_str);
         r
     })
 }
