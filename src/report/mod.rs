@@ -896,8 +896,11 @@ impl Aggregator {
         }
         let p = self.projects.get_mut(project_name).expect("inserted above");
         p.calls.add(decision);
-        if time >= p.tier.0 && p.tier.1 != tier_name {
-            p.tier = (time, tier_name.to_string());
+        if time >= p.tier.0 {
+            p.tier.0 = time;
+            if p.tier.1 != tier_name {
+                p.tier.1 = tier_name.to_string();
+            }
         }
         if let Some(v) = version {
             match p.versions.get_mut(v) {
@@ -1415,6 +1418,33 @@ mod tests {
             c.first_after(edge),
             Some((c.width.div_ceil(60_000_000_000) * 60_000_000_000, true))
         );
+    }
+
+    fn line(seq: u64, t: u64, tier: &str) -> String {
+        format!(
+            r#"{{"timeUnixNano":"{t}","body":{{"stringValue":"go build"}},"attributes":[{{"key":"gowarden.seq","value":{{"intValue":"{seq}"}}}},{{"key":"gowarden.prev_sha256","value":{{"stringValue":"{}"}}}},{{"key":"gowarden.decision","value":{{"stringValue":"allow"}}}},{{"key":"gowarden.tier","value":{{"stringValue":"{tier}"}}}},{{"key":"gowarden.project","value":{{"stringValue":"m"}}}},{{"key":"host.name","value":{{"stringValue":"h{t}"}}}}]}}"#,
+            "0".repeat(64)
+        )
+    }
+
+    #[test]
+    fn a_project_is_in_the_tier_of_its_newest_record_whatever_the_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        // The newest (t=30) is read second, an older one in another tier last.
+        let text = [line(1, 10, "a"), line(1, 30, "a"), line(1, 20, "b")].join("\n");
+        std::fs::write(&path, text + "\n").unwrap();
+        let mut agg = Aggregator::new(Options {
+            top: 5,
+            today: Date::from_days(0),
+            tiers: Vec::new(),
+            policy: None,
+        });
+        agg.read_file(&path).unwrap();
+        let r = agg.finish();
+        assert_eq!(r.projects.len(), 1);
+        assert_eq!(r.projects[0].tier, "a");
+        assert_eq!(r.projects[0].calls.allowed, 3);
     }
 
     #[test]
