@@ -191,6 +191,9 @@ pub fn record(
             if let Some(tier) = plan.tier_name() {
                 r = r.attr_str(attr::GOWARDEN_TIER, tier);
             }
+            if let Some(module) = &plan.module {
+                r = r.attr_str(attr::GOWARDEN_PROJECT, module.as_str());
+            }
             if let Some(role) = &plan.role {
                 r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
             }
@@ -221,6 +224,9 @@ pub fn record(
             }
             if let Some(tier) = &refusal.tier {
                 r = r.attr_str(attr::GOWARDEN_TIER, tier.as_str());
+            }
+            if let Some(module) = &refusal.module {
+                r = r.attr_str(attr::GOWARDEN_PROJECT, &**module);
             }
         }
     }

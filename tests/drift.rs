@@ -735,6 +735,35 @@ fn watch_reports_a_change_made_while_it_runs_and_exits_0_on_sigterm() {
         drift_events.iter().any(|l| l.contains("GONOSUMDB")),
         "{log}"
     );
+    // Each carries its check's category, which `audit report` counts (a bypass is `path`);
+    // counted here from the one-line bodies (`error: env GONOSUMDB: …`).
+    let mut by_category: std::collections::BTreeMap<String, u64> = Default::default();
+    for l in &drift_events {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        // The filter above also matches `resolved` events (their argv holds "drift").
+        let decision = v["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|kv| kv["key"] == "gowarden.decision")
+            .map(|kv| kv["value"]["stringValue"].clone());
+        if decision != Some(Value::from("drift")) {
+            continue;
+        }
+        let body = v["body"]["stringValue"].as_str().unwrap();
+        *by_category
+            .entry(body.split(' ').nth(1).unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert!(by_category.contains_key("env") && by_category.contains_key("version"));
+    let out = run(sb.gowarden(&["audit", "report"]));
+    assert_eq!(out.status(), 0, "{}", out.stderr);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        r["drift"]["by_category"],
+        serde_json::to_value(&by_category).unwrap()
+    );
+    assert_eq!(r["drift"]["bypass_events"], 0);
 }
 
 #[test]

@@ -144,6 +144,8 @@ mod view;
 
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
+// For the report, which checks chains itself (one pass, any order: src/report/chain.rs).
+pub(crate) use chain::{JoinedHasher, hex as hex_of, parse_decimal};
 pub use collected::{
     Collected, Comparison, Mismatch, Stream, compare_local, parse_request, read_collected,
 };

@@ -26,6 +26,9 @@ pub mod attr {
     pub const GOWARDEN_RULE: &str = "gowarden.rule";
     pub const GOWARDEN_ROLE: &str = "gowarden.role";
     pub const GOWARDEN_TIER: &str = "gowarden.tier";
+    /// The project's module path (go.mod's `module` line; of a workspace, the main module
+    /// whose tier applies).
+    pub const GOWARDEN_PROJECT: &str = "gowarden.project";
 
     /// Prefix of `gowarden.env_override.from.<NAME>`: the value the caller's environment had
     /// before the shim overrode it. Absent when the variable was unset.

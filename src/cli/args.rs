@@ -191,8 +191,44 @@ pub enum AuditCommand {
 Exit status with --once: 0 everything delivered, 1 still failing after --retry-for seconds or
 refused by the receiver, 2 a usage error or unreadable log. Without --once it runs until killed.")]
     Ship(ShipArgs),
+    /// A fleet report from local logs and Collector exports: versions per tier, refusals,
+    /// projects behind the matrix, response times, drift, chain status
+    #[command(after_help = "\
+Reads each FILE (a local audit log or a Collector's file export) and each DIR (every file below \
+it) once; default: the configured log and its rotated files. docs/report.md describes the output.
+Exit status: 0 the report was written, 2 an input or the policy cannot be read.")]
+    Report(ReportArgs),
     /// Where the shim writes the audit log
     Path,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// json (every number), prom (Prometheus text exposition, for node_exporter's textfile
+    /// collector) or html (one self-contained page)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Json, value_name = "FORMAT")]
+    pub format: ReportFormat,
+    /// Write to FILE (atomically: a textfile collector never reads half a file) instead of
+    /// stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How many refused command lines each top list shows
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// The policy whose tiers (owner, recommended, upgrade_by) projects are compared with
+    /// (default: the policy in force)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Audit logs, Collector exports, or directories of them
+    #[arg(value_name = "FILE|DIR")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Prom,
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ pub fn run(command: AuditCommand) -> ExitStatus {
         AuditCommand::Tail(a) => tail(&a),
         AuditCommand::Export(a) => export(&a),
         AuditCommand::Ship(a) => ship(&a),
+        AuditCommand::Report(a) => super::report::run(&a),
         AuditCommand::Path => match configured_path() {
             Ok(p) => {
                 println!("{}", p.display());
@@ -41,7 +42,7 @@ fn configured_path() -> crate::error::Result<PathBuf> {
 }
 
 /// The files to read: those named, else the configured log and its rotated predecessors.
-fn files(named: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
+pub(super) fn files(named: &[PathBuf]) -> crate::error::Result<Vec<PathBuf>> {
     if !named.is_empty() {
         return Ok(named.to_vec());
     }

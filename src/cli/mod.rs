@@ -12,6 +12,7 @@ mod doctor;
 mod drift;
 mod explain;
 mod policy_check;
+mod report;
 mod toolchain;
 mod which;
 

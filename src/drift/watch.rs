@@ -121,6 +121,9 @@ fn emit(now: &Report, before: &Report, json: bool) {
         )
     {
         let r = crate::auditing::event(f.line(), event, severity)
+            // The category tells a bypass (`path`: a go that runs without the policy) from
+            // a setting that drifted, for `gowarden audit report`.
+            .attr_str("gowarden.drift.category", f.category.name())
             .attr_str("gowarden.drift.key", f.key.as_str())
             .attr_str("gowarden.drift.expected", f.expected.as_str())
             .attr_str("gowarden.drift.actual", f.actual.as_str());

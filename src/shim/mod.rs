@@ -84,6 +84,10 @@ pub struct Plan {
     pub env: Vec<EnvChange>,
     /// The project's tier in the version matrix, and why; `None` without tiers.
     pub tier: Option<TierChoice>,
+    /// The module path that stands for the project (the main module whose tier applies; of a
+    /// workspace without tiers, its first): `gowarden.project` in the audit record, which
+    /// `gowarden audit report` groups by.
+    pub module: Option<String>,
     /// One-line warnings (below the recommended version, inconsistent go.mod lines) that
     /// [`run`] shows at most once a day per project.
     pub warnings: Vec<String>,
@@ -173,6 +177,9 @@ pub struct Refusal {
     pub message: String,
     /// The project's tier, where it was known when the refusal was made (audit record).
     pub tier: Option<String>,
+    /// The project's module path, where it was known (audit record, as [`Plan::module`]).
+    /// A boxed str: a Refusal travels in every `Result` of the hot path, kept small.
+    pub module: Option<Box<str>>,
     /// The caller's role, where one was chosen before the refusal (for the audit record).
     /// Boxed: a Refusal travels in every `Result` of the hot path.
     pub role: Option<Box<RoleChoice>>,
@@ -191,6 +198,7 @@ impl Refusal {
             rule: rule.to_string(),
             message: crate::audit::redact_url_userinfo_str(&message).into_owned(),
             tier: None,
+            module: None,
             role: None,
             install: None,
         }

@@ -47,14 +47,33 @@ pub fn plan_with(
     opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
     let matrix = matrix::compile(&policy).0;
+    let resolved = resolve_request(&policy, &matrix, tool, &args, cwd)?;
+    let module = resolved.module.clone();
+    // Every refusal past this point knows the project: the report groups them by it.
+    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut r| {
+        r.module = module.map(String::into_boxed_str);
+        r
+    })
+}
+
+fn plan_resolved(
+    policy: Rc<LoadedPolicy>,
+    matrix: &Matrix,
+    resolved: Resolved,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Refusal> {
     let Resolved {
         project,
         tier,
+        module,
         request,
         start,
         work_only,
         module_only,
-    } = resolve_request(&policy, &matrix, tool, &args, cwd)?;
+    } = resolved;
     let installed = installed(&policy);
     tracing::debug!(
         request = %request.spec,
@@ -62,7 +81,7 @@ pub fn plan_with(
         installed = installed.len(),
         "resolved"
     );
-    let chosen = select(&matrix, tier.as_ref(), &request, &installed, tool);
+    let chosen = select(matrix, tier.as_ref(), &request, &installed, tool);
     let Some(toolchain) = chosen else {
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
@@ -81,7 +100,7 @@ pub fn plan_with(
         }
         return Err(refusal);
     };
-    let mut warnings = judge(&matrix, &project, &request, &toolchain, tier.as_ref())?;
+    let mut warnings = judge(matrix, &project, &request, &toolchain, tier.as_ref())?;
     warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
     // Whether the caller's role may run a go command line gowarden would print as a fix.
     let may_run =
@@ -124,6 +143,7 @@ pub fn plan_with(
         installed,
         env,
         tier,
+        module,
         warnings,
         role,
         invocation,
@@ -139,6 +159,8 @@ pub fn plan_with(
 struct Resolved {
     project: Project,
     tier: Option<TierChoice>,
+    /// The module path that stands for the project ([`Located::project_module`]).
+    module: Option<String>,
     request: Request,
     /// Where go starts: the `-C` directory, resolved.
     start: PathBuf,
@@ -173,6 +195,7 @@ fn resolve_request(
     Ok(Resolved {
         project: located.project,
         tier,
+        module: located.project_module,
         request,
         start,
         work_only: located.work_only,
@@ -208,6 +231,9 @@ pub(crate) struct Located {
     /// The main module whose tier applies: go builds the workspace's modules when there is a
     /// go.work, else the go.mod's, and the strictest of their tiers wins.
     pub module: Option<crate::project::Declared>,
+    /// The module path that stands for the project: that module, else (no tier claims any)
+    /// the first main module; `gowarden.project` in the audit record.
+    pub project_module: Option<String>,
 }
 
 /// Splits what [`wanted`] found into what chooses the version and what only places the
@@ -229,11 +255,16 @@ pub(crate) fn locate(policy: &LoadedPolicy, matrix: &Matrix, mut project: Projec
         project.go_mod.as_ref().or(module_only.as_ref()),
     );
     let module = matrix.strictest_module(&main_modules).cloned();
+    let project_module = module
+        .as_ref()
+        .or(main_modules.first())
+        .map(|m| m.value.clone());
     Located {
         project,
         work_only,
         module_only,
         module,
+        project_module,
     }
 }
 
@@ -436,6 +467,7 @@ fn check_role(
             rule: d.rule.clone(),
             message,
             tier: None,
+            module: None,
             role: eval.role.map(Box::new),
             install: None,
         }),
