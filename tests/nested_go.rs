@@ -168,3 +168,25 @@ fn the_overlay_is_made_once() {
         Some(sb.toolchains.join("go1.22.3").to_str().unwrap())
     );
 }
+
+/// The overlay's go.env is a copy of the toolchain's, trusted only while the original is
+/// unchanged: an edit of `$GOROOT/go.env` (an admin pointing GOPROXY at the company proxy)
+/// reaches the very next call, also within the same second and at the same size.
+#[test]
+fn an_edit_of_the_toolchains_go_env_reaches_the_next_call() {
+    let sb = Sandbox::new();
+    let root = sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    fs::write(root.join("go.env"), "GOPROXY=https://one.example\n").unwrap();
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let overlay = PathBuf::from(r.env("GOROOT").unwrap());
+    let copy = || fs::read_to_string(overlay.join("go.env")).unwrap();
+    assert_eq!(copy(), "GOPROXY=https://one.example\nGOTOOLCHAIN=local\n");
+    // Same length, written at once: only the nanosecond mtime (or the inode) tells.
+    fs::write(root.join("go.env"), "GOPROXY=https://two.example\n").unwrap();
+    let r = run(sb.go(&["build", "."]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(r.env("GOROOT"), Some(overlay.to_str().unwrap()));
+    assert_eq!(copy(), "GOPROXY=https://two.example\nGOTOOLCHAIN=local\n");
+}

@@ -18,7 +18,8 @@
 //!
 //! Overlays live in `$XDG_CACHE_HOME/gowarden/goroot/`, one per (toolchain, shim, gotoolchain),
 //! made once (in a temporary directory renamed into place, so concurrent shims never see half
-//! of one) and checked with two `readlink`s per call (`bin/go`, `VERSION`). Where none can be
+//! of one) and checked with three `readlink`s and one `stat` per call (`bin/go`, `VERSION`, the
+//! stamp of the toolchain's go.env its copy was made from). Where none can be
 //! made, go runs with the real GOROOT and nested calls are not governed.
 
 use std::os::unix::ffi::OsStrExt;
@@ -54,6 +55,28 @@ pub fn goroot_for(real: &Path, gotoolchain: Option<&str>) -> Option<PathBuf> {
 fn is_current(dir: &Path, real: &Path, exe: &Path) -> bool {
     std::fs::read_link(dir.join("bin/go")).is_ok_and(|t| t == exe)
         && std::fs::read_link(dir.join("VERSION")).is_ok_and(|t| t == real.join("VERSION"))
+        && std::fs::read_link(dir.join(STAMP)).is_ok_and(|t| t.as_os_str() == go_env_stamp(real))
+}
+
+/// Names the toolchain's go.env as the overlay's copy was made from it: the copy is only
+/// trusted while the original keeps its identity, size and nanosecond mtime, so an edit of
+/// `$GOROOT/go.env` (an admin's new GOPROXY) reaches the next call, even within a second.
+const STAMP: &str = ".gowarden-go.env";
+
+fn go_env_stamp(real: &Path) -> std::ffi::OsString {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(real.join("go.env")) {
+        Ok(m) => format!(
+            "{}:{}:{}:{}.{}",
+            m.dev(),
+            m.ino(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec()
+        )
+        .into(),
+        Err(_) => "none".into(),
+    }
 }
 
 fn build(
@@ -65,6 +88,9 @@ fn build(
 ) -> std::io::Result<()> {
     use std::os::unix::fs::symlink;
     std::fs::create_dir_all(base)?;
+    // Taken before the copy: an edit in between leaves a stamp older than the file, so the next
+    // call builds again rather than trusting a copy older than its stamp.
+    let stamp = go_env_stamp(real);
     let tmp = base.join(format!(".tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(tmp.join("bin"))?;
@@ -85,6 +111,7 @@ fn build(
     for tool in ["go", "gofmt"] {
         symlink(exe, tmp.join("bin").join(tool))?;
     }
+    symlink(&stamp, tmp.join(STAMP))?;
     // A stale overlay (the shim or toolchain moved) is replaced; a concurrent shim that won
     // the rename leaves an equivalent one, which is_current accepts.
     if dir.exists() && !is_current(dir, real, exe) {
