@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the shim adds to a go call, measured as issue 18 asks: interleaved pairs, medians.
 #
-#   benches/overhead.sh [--rounds N] [--binary FILE]
+#   benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY]
 #
 # A small driver (benches/overhead/driver.c) runs every variant once per round, in an order
 # that rotates each round, and prints per variant the median wall time of one run and the
@@ -16,18 +16,22 @@
 #                      (module cache, version managers, PATH, /usr/local/go) and its audit log
 #   gowarden enterprise  the shim with policies/examples/enterprise.toml (roles, matrix, [env],
 #                      audit with flush) as the user policy
-# The shim is the binary install.sh builds (scripts/build-release.sh), or --binary FILE.
+# The shim is the binary install.sh builds (scripts/build-release.sh), or --binary FILE; the
+# enterprise scenario's policy is policies/examples/enterprise.toml, or --enterprise POLICY (an
+# older binary measured with the example of its own day).
 # Default 1500 rounds (5 x 300, as issue 18 measured); the machine must be quiet for figures
 # worth recording.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=1500
 binary=""
+enterprise=policies/examples/enterprise.toml
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
-    *) echo "usage: benches/overhead.sh [--rounds N] [--binary FILE]" >&2; exit 2 ;;
+    --enterprise) enterprise="$2"; shift 2 ;;
+    *) echo "usage: benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY]" >&2; exit 2 ;;
   esac
 done
 command -v cc >/dev/null 2>&1 || { echo "bench: needs a C compiler (cc)" >&2; exit 1; }
@@ -54,7 +58,7 @@ echo "${version#go}" >"$sb/project/.go-version"
 # flushed append goes into the sandbox instead, so a bench never writes the machine's logs.
 mkdir -p "$sb/audit"
 chmod 1733 "$sb/audit"
-sed "s|/var/log/gowarden/|$sb/audit/|" policies/examples/enterprise.toml >"$sb/enterprise.toml"
+sed "s|/var/log/gowarden/|$sb/audit/|" "$enterprise" >"$sb/enterprise.toml"
 
 cd "$sb/project"
 # The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count.
