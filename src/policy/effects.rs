@@ -25,6 +25,20 @@ use crate::gocli::{EnvWrite, FlagOrigin, FlagUse, Invocation};
 use crate::goenv::{GoEnv, Origin};
 use crate::project::ModFile;
 
+/// The go settings that name a program go runs as a build tool, read through cfg.Getenv
+/// (environment, go env file, go.env): GOCACHEPROG (cache/default.go, GA in go1.24) runs on
+/// every build; CC, CXX, FC, AR, PKG_CONFIG, GCCGO (work/exec.go, gccgo.go) for cgo and gccgo
+/// builds. The shim pins each of these too (`shim::plan::pin_decided`).
+pub const BUILD_TOOL_KEYS: [&str; 7] = [
+    "GOCACHEPROG",
+    "CC",
+    "CXX",
+    "FC",
+    "AR",
+    "PKG_CONFIG",
+    "GCCGO",
+];
+
 /// The effects a policy may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -219,18 +233,8 @@ pub fn effects<E: Fn(&str) -> Option<OsString>>(
         }
     }
     if !loads_nothing(inv) {
-        // build-tool: settings read through cfg.Getenv (environment, go env file, go.env).
-        // GOCACHEPROG (cache/default.go, GA in go1.24) runs on every build; CC, CXX, FC, AR,
-        // PKG_CONFIG, GCCGO (work/exec.go, gccgo.go) run for cgo and gccgo builds.
-        for key in [
-            "GOCACHEPROG",
-            "CC",
-            "CXX",
-            "FC",
-            "AR",
-            "PKG_CONFIG",
-            "GCCGO",
-        ] {
+        // build-tool: a program named by a go setting (BUILD_TOOL_KEYS).
+        for key in BUILD_TOOL_KEYS {
             if let Some((_, input)) = described(key) {
                 out.push(Effect::new(Kind::BuildTool, input));
             }

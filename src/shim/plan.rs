@@ -618,6 +618,8 @@ fn pin_decided(
             || rules.defaults.contains_key(key)
             || rules.forbid.iter().any(|k| k.get_ref() == key)
     };
+    // What the rules and effects read from go's settings: flags, module sources and checks,
+    // the build-tool programs, and where installs land.
     const JUDGED: &[&str] = &[
         "GOFLAGS",
         "GOPROXY",
@@ -626,16 +628,12 @@ fn pin_decided(
         "GONOSUMDB",
         "GONOPROXY",
         "GOINSECURE",
-        "GOCACHEPROG",
-        "CC",
-        "CXX",
-        "FC",
-        "AR",
-        "PKG_CONFIG",
-        "GCCGO",
         "GOBIN",
         "GOPATH",
     ];
+    let judged = JUDGED
+        .iter()
+        .chain(crate::policy::effects::BUILD_TOOL_KEYS.iter());
     let lookup = |key: &str| match changes.iter().find(|c| c.key == key) {
         Some(c) => c.to.clone(),
         None => std::env::var_os(key),
@@ -646,7 +644,7 @@ fn pin_decided(
         .get("GOPRIVATE")
         .map(|(v, _)| v)
         .filter(|v| !v.is_empty());
-    for &key in JUDGED {
+    for &key in judged {
         if governed(key) || lookup(key).is_some_and(|v| !v.is_empty()) {
             continue;
         }
