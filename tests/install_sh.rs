@@ -112,15 +112,7 @@ fn install_sh_builds_with_cargo_from_a_clean_env_and_go_runs_through_the_shim() 
     let installed = prefix.join("bin/gowarden");
     // scripts/build-release.sh: on Linux x86_64/aarch64 a static, non-PIE musl build (.ci/run
     // installs the target, so the glibc fallback does not count as passing here).
-    let musl = cfg!(target_os = "linux") && matches!(std::env::consts::ARCH, "x86_64" | "aarch64");
-    let built = if musl {
-        target_dir.join(format!(
-            "{}-unknown-linux-musl/release/gowarden",
-            std::env::consts::ARCH
-        ))
-    } else {
-        target_dir.join("release/gowarden")
-    };
+    let (built, musl) = common::release_build_in(target_dir);
     let bytes = fs::read(&installed).unwrap();
     assert_eq!(
         bytes,

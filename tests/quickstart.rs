@@ -147,15 +147,7 @@ fn the_quick_start_runs_as_written_in_a_login_shell_with_a_fresh_home() {
 
     // The binary as install.sh builds it (scripts/build-release.sh: static musl on Linux
     // x86_64/aarch64, as .ci/run installs the target).
-    let musl = cfg!(target_os = "linux") && matches!(std::env::consts::ARCH, "x86_64" | "aarch64");
-    let built = if musl {
-        target_dir.join(format!(
-            "{}-unknown-linux-musl/release/gowarden",
-            std::env::consts::ARCH
-        ))
-    } else {
-        target_dir.join("release/gowarden")
-    };
+    let (built, _) = common::release_build_in(target_dir);
     assert_eq!(
         fs::read(home.join(".local/bin/gowarden")).unwrap(),
         fs::read(&built).unwrap(),

@@ -310,6 +310,22 @@ pub const REFUSED: i32 = 77;
 /// malformed version file, no matching toolchain, a missing `-C` dir): `EX_CONFIG`.
 pub const CONFIG_ERROR: i32 = 78;
 
+/// Where `scripts/build-release.sh` puts the binary in `target_dir`, and whether it is the
+/// static musl build: on Linux x86_64/aarch64 it must be (.ci/run installs the target, so the
+/// glibc fallback does not count as passing).
+pub fn release_build_in(target_dir: &Path) -> (PathBuf, bool) {
+    let musl = cfg!(target_os = "linux") && matches!(std::env::consts::ARCH, "x86_64" | "aarch64");
+    let path = if musl {
+        target_dir.join(format!(
+            "{}-unknown-linux-musl/release/gowarden",
+            std::env::consts::ARCH
+        ))
+    } else {
+        target_dir.join("release/gowarden")
+    };
+    (path, musl)
+}
+
 /// The binary exactly as install.sh builds it (`scripts/build-release.sh`), built once per
 /// target dir: concurrent test binaries wait on a lock instead of building twice.
 pub fn shipped_binary() -> PathBuf {
