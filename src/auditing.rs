@@ -329,3 +329,56 @@ fn go_env_writes(mut r: Record, plan: &Plan) -> Record {
     }
     r
 }
+
+/// The record of one tool call (`gopls`, `dlv`...: [`crate::tools`]): the tool, its version
+/// and what pinned it, the toolchain that built it, the role; or the refusal.
+pub fn tool_record(
+    name: &str,
+    argv0: &OsStr,
+    args: &[OsString],
+    cwd: &Path,
+    run: Option<(&Plan, &crate::tools::pins::Pin, &Path)>,
+    refusal: Option<&Refusal>,
+) -> Record {
+    let mut command_args: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);
+    command_args.push(argv0);
+    command_args.extend(args.iter().map(OsString::as_os_str));
+    let body = std::iter::once(name.to_string())
+        .chain(args.iter().map(|a| audit::shell_quote(a.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut r = base(body, cwd)
+        .attr_args(attr::PROCESS_COMMAND_ARGS, &command_args)
+        .attr_str("gowarden.tool", name);
+    if let Some((plan, pin, binary)) = run {
+        r = r
+            .decision(Decision::Allow)
+            .attr_path(attr::PROCESS_EXECUTABLE_PATH, binary)
+            .attr_str(attr::GO_VERSION, plan.toolchain.name.as_str())
+            .attr_str(attr::GO_VERSION_SOURCE, plan.request.source.to_string())
+            .attr_str("gowarden.policy", plan.policy.origin.to_string())
+            .attr_str("gowarden.tool.package", pin.package.as_str())
+            .attr_str("gowarden.tool.version", pin.version.as_str())
+            .attr_str("gowarden.tool.pin_source", pin.source.kind())
+            .attr_str("gowarden.tool.pinned_by", pin.source.to_string());
+        if let Some(module) = &plan.module {
+            r = r.attr_str(attr::GOWARDEN_PROJECT, module.as_str());
+        }
+        if let Some(role) = &plan.role {
+            r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
+        }
+    }
+    if let Some(refusal) = refusal {
+        r = r
+            .decision(Decision::Deny)
+            .attr_str(attr::GOWARDEN_RULE, refusal.rule.as_str())
+            .attr_str("gowarden.reason", refusal.message.as_str());
+        if let Some(role) = &refusal.role {
+            r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
+        }
+        if let Some(module) = &refusal.module {
+            r = r.attr_str(attr::GOWARDEN_PROJECT, &**module);
+        }
+    }
+    r
+}

@@ -31,6 +31,10 @@ pub struct ModSyntax {
     pub replaces: Vec<Replace>,
     /// `use dir` directives (go.work), as written (relative to the file's directory).
     pub uses: Vec<(String, usize)>,
+    /// `require path version` directives: (module path, version, line).
+    pub requires: Vec<(String, String, usize)>,
+    /// `tool pkg` directives (Go 1.24+): (package path, line).
+    pub tools: Vec<(String, usize)>,
     /// go's complaints, `line: message`; go refuses to run with such a file.
     pub errors: Vec<String>,
 }
@@ -218,6 +222,22 @@ pub fn parse(text: &str) -> ModSyntax {
                 },
                 _ => m.errors.push(format!("{line}: usage: use local/dir")),
             },
+            "tool" => match args {
+                [a] => match string_arg(a) {
+                    Ok(p) => m.tools.push((p, line)),
+                    Err(e) => m.errors.push(format!("{line}: {e}")),
+                },
+                _ => m.errors.push(format!("{line}: usage: tool module/path")),
+            },
+            "require" => match args {
+                [a, v] => match (string_arg(a), string_arg(v)) {
+                    (Ok(p), Ok(v)) => m.requires.push((p, v, line)),
+                    (Err(e), _) | (_, Err(e)) => m.errors.push(format!("{line}: {e}")),
+                },
+                _ => m
+                    .errors
+                    .push(format!("{line}: usage: require module/path v1.2.3")),
+            },
             "replace" => {
                 let arrow = args
                     .iter()
@@ -339,5 +359,29 @@ mod tests {
         assert_eq!(m.replaces[0].new, "../fork");
         assert!(m.replaces[0].new_is_dir);
         assert!(!m.replaces[1].new_is_dir);
+    }
+
+    #[test]
+    fn tool_and_require() {
+        let m = parse(
+            "module a\ngo 1.24\ntool golang.org/x/tools/cmd/stringer\ntool (\n\t\"x.y/z/cmd/q\" // c\n)\nrequire x.y/z v1.2.3 // indirect\nrequire (\n\tgolang.org/x/tools v0.30.0\n)\n",
+        );
+        assert_eq!(
+            m.tools,
+            vec![
+                ("golang.org/x/tools/cmd/stringer".into(), 3),
+                ("x.y/z/cmd/q".into(), 5)
+            ]
+        );
+        assert_eq!(
+            m.requires,
+            vec![
+                ("x.y/z".into(), "v1.2.3".into(), 7),
+                ("golang.org/x/tools".into(), "v0.30.0".into(), 9)
+            ]
+        );
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert!(!parse("tool a b\n").errors.is_empty());
+        assert!(!parse("require a\n").errors.is_empty());
     }
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod resolve;
 pub mod shim;
 pub mod toolchain;
+pub mod tools;
 pub mod userdirs;
 pub mod version;
 pub mod warn_once;

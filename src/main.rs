@@ -1,5 +1,6 @@
 //! Entry point: one binary, two parts, chosen by the name it was invoked as (as rustup does).
-//! `go` and `gofmt` run the shim; any other name runs the `gowarden` CLI.
+//! `go` and `gofmt` run the shim; `gowarden…` runs the CLI; any other name (`gopls`, `dlv`,
+//! a tool of the policy's `[tools]`) is a tool shim.
 //!
 //! `no_main` keeps Rust's runtime start-up out of the way: it would set SIGPIPE to "ignore",
 //! which the exec'd go would inherit, so a `go list | head` would behave differently through
@@ -28,8 +29,11 @@ pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int 
     });
     let argv0 = args.next().unwrap_or_else(|| OsString::from("gowarden"));
     let rest: Vec<OsString> = args.collect();
-    match gowarden::shim::Tool::from_argv0(&argv0) {
-        Some(tool) => gowarden::shim::run(tool, argv0, rest),
+    if let Some(tool) = gowarden::shim::Tool::from_argv0(&argv0) {
+        return gowarden::shim::run(tool, argv0, rest);
+    }
+    match gowarden::shim::tool::name_from_argv0(&argv0) {
+        Some(name) => gowarden::shim::tool::run(name, argv0, rest),
         None => gowarden::cli::main(rest),
     }
 }

@@ -37,6 +37,10 @@ pub struct ModFile {
     pub replaces: Vec<crate::gomod::Replace>,
     /// go.work `use` directories, as written (relative to the file's directory).
     pub uses: Vec<Declared>,
+    /// `require` directives: module path, version, line.
+    pub requires: Vec<(String, String, usize)>,
+    /// `tool` directives (Go 1.24+): the package path and its line.
+    pub tools: Vec<Declared>,
 }
 
 /// What the project directory and its parents declare.
@@ -345,6 +349,16 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
             line,
         }),
         replaces: syntax.replaces,
+        requires: syntax.requires,
+        tools: syntax
+            .tools
+            .into_iter()
+            .map(|(value, line)| Declared {
+                value,
+                path: path.to_path_buf(),
+                line,
+            })
+            .collect(),
         uses: syntax
             .uses
             .into_iter()

@@ -80,6 +80,14 @@ pub struct Role {
     /// `[role.NAME.confine]`: what the kernel holds go and everything it starts to
     /// ([`crate::confine`]).
     pub confine: Option<Spanned<crate::confine::ConfineTable>>,
+    /// If present, the only governed tools (`gopls`, `dlv`, ...) this role may run.
+    pub allow_tools: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Governed tools this role may not run.
+    #[serde(default)]
+    pub deny_tools: Vec<Spanned<String>>,
+    /// `go install`/`go run` of a governed tool only at the version the project (or the
+    /// policy's `[tools]`) pins: no `gopls@latest` in `~/go/bin`.
+    pub pinned_tools: Option<Spanned<bool>>,
 }
 
 /// One `[[role.NAME.deny]]` entry.
@@ -138,6 +146,24 @@ impl Role {
             Some(u) => *u.get_ref(),
             None if self.has_rules() => Unknown::Refuse,
             None => Unknown::Allow,
+        }
+    }
+
+    pub fn pinned_tools(&self) -> bool {
+        self.pinned_tools.as_ref().is_some_and(|p| *p.get_ref())
+    }
+
+    /// The rule that keeps this role from running tool `name`, if one does: the key that
+    /// refuses it and its span.
+    pub fn tool_denied(&self, name: &str) -> Option<(&'static str, Range<usize>)> {
+        if let Some(d) = self.deny_tools.iter().find(|d| d.get_ref() == name) {
+            return Some(("deny_tools", d.span()));
+        }
+        match &self.allow_tools {
+            Some(list) if !list.get_ref().iter().any(|a| a.get_ref() == name) => {
+                Some(("allow_tools", list.span()))
+            }
+            _ => None,
         }
     }
 
@@ -371,6 +397,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
             );
         }
         validate_role(loaded, name.get_ref(), role.get_ref())?;
+        crate::tools::policy::validate_role_tools(loaded, name.get_ref(), role.get_ref())?;
     }
     match &p.roles.default {
         Some(d) if !names.contains(&d.get_ref().as_str()) => {

@@ -38,6 +38,10 @@ pub struct Policy {
     pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
     #[serde(default)]
     pub env: Env,
+    /// `[tools]`: the company-wide pin of each governed tool, `NAME = "pkg/path@vX.Y.Z"`, used
+    /// where the project pins none ([`crate::tools`]).
+    #[serde(default)]
+    pub tools: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[policy]`: about the policy file itself.

@@ -69,6 +69,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
             )));
         }
     }
+    crate::tools::policy::validate(loaded)?;
     super::roles::validate(loaded)?;
     Ok(())
 }

@@ -22,6 +22,7 @@ use crate::toolchain::Toolchain;
 mod overlay;
 pub(crate) mod plan;
 mod run;
+pub mod tool;
 
 pub use plan::{Partial, PlanOptions, partial, plan, plan_opts, plan_with};
 pub(crate) use plan::{effective_gomodcache, not_installed};
@@ -150,6 +151,14 @@ pub mod rule {
     pub const AUTO_INSTALL_FAILED: &str = "auto-install-failed";
     /// `go -C DIR` names a directory that does not exist.
     pub const CHDIR: &str = "chdir";
+    /// A tool shim's name that the policy does not govern.
+    pub const TOOL_NOT_GOVERNED: &str = "tool.not-governed";
+    /// A tool pin that is there but cannot be used (no `require`, a `replace`).
+    pub const TOOL_PIN_INVALID: &str = "tool.pin-invalid";
+    /// Building the pinned tool failed (go's own error is printed above the refusal).
+    pub const TOOL_BUILD_FAILED: &str = "tool.build-failed";
+    /// Nothing pins the tool: the project must (refused, with the fix).
+    pub const TOOL_UNPINNED: &str = "tool.unpinned";
 }
 
 /// The shim's exit status when it did not run go, from sysexits.h so that scripts and CI can
@@ -213,7 +222,10 @@ impl Refusal {
             | rule::RECURSION
             | rule::EXEC_FAILED
             | rule::AUTO_INSTALL_FAILED
-            | rule::CHDIR => RefusalStatus::ConfigError,
+            | rule::CHDIR
+            | rule::TOOL_NOT_GOVERNED
+            | rule::TOOL_PIN_INVALID
+            | rule::TOOL_BUILD_FAILED => RefusalStatus::ConfigError,
             _ => RefusalStatus::Refused,
         }
     }
