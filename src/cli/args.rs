@@ -62,6 +62,9 @@ pub enum Command {
     /// The toolchains `go` can run; install and remove gowarden's own
     #[command(subcommand)]
     Toolchain(ToolchainCommand),
+    /// The project-pinned tools gowarden built (gopls, linters, debuggers)
+    #[command(subcommand)]
+    Tool(ToolCommand),
     /// Print a shell completion script
     #[command(after_help = "\
 Load it for the current shell, or install it where the shell looks:
@@ -93,6 +96,9 @@ pub struct WhichArgs {
     /// Print one JSON object (its shape: docs/cli.md)
     #[arg(long)]
     pub json: bool,
+    /// A tool shim (gopls, dlv, ...): the version it runs here and what pins it
+    #[arg(value_name = "TOOL")]
+    pub tool: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +342,33 @@ named before anything is fetched). --archive takes a go.dev .tar.gz or a module 
     Install(InstallArgs),
     /// Remove a toolchain gowarden installed
     Remove(RemoveArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
+    /// The tools in gowarden's tool cache: each version, the toolchain that built it, its pin
+    List(ToolListArgs),
+    /// Remove cached tools (the next run builds them again)
+    Remove(ToolRemoveArgs),
+    /// The names of the tools the policy governs, one a line (what install.sh links)
+    Names,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolListArgs {
+    /// Print one JSON object (its shape: docs/cli.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolRemoveArgs {
+    /// NAME (every cached version) or NAME@VERSION
+    #[arg(value_name = "TOOL", required_unless_present = "all")]
+    pub tools: Vec<String>,
+    /// Remove every cached tool
+    #[arg(long, conflicts_with = "tools")]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

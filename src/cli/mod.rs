@@ -13,8 +13,10 @@ mod drift;
 mod explain;
 mod policy_check;
 mod report;
+mod tool;
 mod toolchain;
 mod which;
+mod which_tool;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -80,6 +82,7 @@ fn run(command: Command) -> ExitStatus {
         Command::Audit(a) => audit::run(a),
         Command::Policy(args::PolicyCommand::Check(a)) => policy_check::run(&a),
         Command::Toolchain(a) => toolchain::run(a),
+        Command::Tool(a) => tool::run(a),
         Command::Completion(a) => {
             let mut cmd = args::command();
             clap_complete::generate(a.shell, &mut cmd, "gowarden", &mut std::io::stdout());

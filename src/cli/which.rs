@@ -15,6 +15,9 @@ pub fn run(a: &WhichArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    if let Some(tool) = &a.tool {
+        return super::which_tool::run(tool, &dir, a.json);
+    }
     match shim::plan(Tool::Go, Vec::new(), &dir) {
         Ok(plan) => {
             if a.json {

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::gocli::{self, EnvWrite, FlagOrigin, FlagUse, Invocation};
 use crate::goenv::{GoEnv, Origin};
 use crate::identity::Identity;
+use crate::project::ModFile;
 
 /// The environment lookup rules read (the process environment in the shim).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -310,6 +311,9 @@ impl Judge<'_> {
                 return Some(d);
             }
         }
+        if let Some(d) = self.pinned_tools(inv, &cmd) {
+            return Some(d);
+        }
         if let Some(d) = self.install(inv) {
             return Some(d);
         }
@@ -355,7 +359,10 @@ impl Judge<'_> {
             return None;
         }
         let (refused, default_reason) = if !rule.effects.is_empty() {
-            let e = self.effects.iter().find(|e| self.effect_denied(rule, e))?;
+            let e = self
+                .effects
+                .iter()
+                .find(|e| self.effect_denied(rule, e, inv))?;
             let refused = match e.kind {
                 // Names its command already: ``go env -w` of GOSUMDB`.
                 super::effects::Kind::GoEnvWrite => e.input.clone(),
@@ -430,7 +437,7 @@ impl Judge<'_> {
 
     /// Whether `rule` (with `effects`) refuses effect `e`: `install-outside` only outside the
     /// role's `install_dirs`, `go-env-write` only for its `env_keys` when it lists any.
-    fn effect_denied(&self, rule: &DenyRule, e: &super::effects::Effect) -> bool {
+    fn effect_denied(&self, rule: &DenyRule, e: &super::effects::Effect, inv: &Invocation) -> bool {
         use super::effects::Kind;
         if !rule.effects.iter().any(|n| n.get_ref() == e.kind.name()) {
             return false;
@@ -443,6 +450,7 @@ impl Judge<'_> {
                 let (allowed, _) = self.allowed_dirs();
                 let target = canonical_lenient(&self.ctx.cwd.join(target));
                 !allowed.iter().any(|d| target.starts_with(d))
+                    && !self.is_pinned_build(inv, &target)
             }
             Kind::GoEnvWrite if !rule.env_keys.is_empty() => e.key.as_deref().is_some_and(|k| {
                 rule.env_keys
@@ -495,6 +503,71 @@ impl Judge<'_> {
         (dirs_out, written)
     }
 
+    /// The files the project's tool pins come from.
+    fn project_files(&self) -> (Option<&ModFile>, Option<&ModFile>) {
+        match &self.ctx.files {
+            Some(f) => (f.go_work, f.go_mod),
+            None => (None, None),
+        }
+    }
+
+    /// `pinned_tools`: a governed tool is installed or run by `pkg@version` only at its pin.
+    fn pinned_tools(&self, inv: &Invocation, cmd: &str) -> Option<Denial> {
+        let key = self.role.pinned_tools.as_ref()?;
+        if !*key.get_ref() {
+            return None;
+        }
+        let (work, module) = self.project_files();
+        for g in crate::tools::installs::governed_installs(self.ctx.policy, inv) {
+            let (pinned, pin) =
+                crate::tools::installs::is_pinned(self.ctx.policy, work, module, &g);
+            if pinned {
+                continue;
+            }
+            let fix = match pin {
+                Some(p) => format!(
+                    "{} is pinned to {} here ({}): run `{}` itself, whose shim builds and runs \
+                     the pin, or change the pin with `go get -tool {}@VERSION`",
+                    g.tool,
+                    p.spec(),
+                    p.source,
+                    g.tool,
+                    g.package
+                ),
+                None => format!(
+                    "nothing pins {} here: pin it with `go get -tool {}@VERSION` and run `{}` \
+                     through its shim",
+                    g.tool, g.package, g.tool
+                ),
+            };
+            return Some(Denial {
+                rule: self.rule("pinned_tools"),
+                location: self.at(&key.span()),
+                refused: format!("`{}` in {cmd}", g.written),
+                reason: format!(
+                    "role {:?} runs governed tools only at the version the project pins; {fix}",
+                    self.name
+                ),
+            });
+        }
+        None
+    }
+
+    /// `go install` of exactly the project's pin into gowarden's tool cache: the tool shim's
+    /// own build (crate::tools::cache), which no install_dirs need to list.
+    fn is_pinned_build(&self, inv: &Invocation, target: &Path) -> bool {
+        let Some(root) = crate::tools::cache::root() else {
+            return false;
+        };
+        if !target.starts_with(canonical_lenient(&root)) || inv.positionals.len() != 1 {
+            return false;
+        }
+        let (work, module) = self.project_files();
+        let installs = crate::tools::installs::governed_installs(self.ctx.policy, inv);
+        installs.len() == 1
+            && crate::tools::installs::is_pinned(self.ctx.policy, work, module, &installs[0]).0
+    }
+
     fn install(&self, inv: &Invocation) -> Option<Denial> {
         let list = self.role.install_dirs.as_ref()?;
         if !inv.is(&["install"]) || inv.help {
@@ -539,7 +612,7 @@ impl Judge<'_> {
             ));
         }
         let target = canonical_lenient(&gobin);
-        if allowed.iter().any(|d| target.starts_with(d)) {
+        if allowed.iter().any(|d| target.starts_with(d)) || self.is_pinned_build(inv, &target) {
             return None;
         }
         Some(denial(

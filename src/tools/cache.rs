@@ -161,7 +161,8 @@ pub fn ensure(
         write_info(&tmp, key, pin_source)?;
         // A stale entry without its binary (removed by hand) is replaced.
         let _ = std::fs::remove_dir_all(&entry.dir);
-        std::fs::rename(&tmp, &entry.dir).map_err(|e| Error::io("cannot rename into", &entry.dir, &e))
+        std::fs::rename(&tmp, &entry.dir)
+            .map_err(|e| Error::io("cannot rename into", &entry.dir, &e))
     });
     if built.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -228,7 +229,9 @@ pub fn list(root: &Path) -> Result<Vec<Cached>> {
             };
             let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
             let name = s("name");
-            let bytes = std::fs::metadata(dir.join(&name)).map(|m| m.len()).unwrap_or(0);
+            let bytes = std::fs::metadata(dir.join(&name))
+                .map(|m| m.len())
+                .unwrap_or(0);
             out.push(Cached {
                 dir,
                 version: s("version"),

@@ -8,6 +8,7 @@
 //! execs the cached binary from then on.
 
 pub mod cache;
+pub mod installs;
 pub mod pins;
 pub mod policy;
 pub mod semver;

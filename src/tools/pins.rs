@@ -120,7 +120,8 @@ fn required(mods: &[ModFile], pkg: &str) -> Option<(String, String, PathBuf, usi
     for m in mods {
         for (path, version, line) in &m.requires {
             let provides = pkg == path
-                || (pkg.starts_with(path.as_str()) && pkg.as_bytes().get(path.len()) == Some(&b'/'));
+                || (pkg.starts_with(path.as_str())
+                    && pkg.as_bytes().get(path.len()) == Some(&b'/'));
             if !provides {
                 continue;
             }
@@ -128,8 +129,7 @@ fn required(mods: &[ModFile], pkg: &str) -> Option<(String, String, PathBuf, usi
                 None => true,
                 Some((bp, bv, ..)) => {
                     path.len() > bp.len()
-                        || (path.len() == bp.len()
-                            && super::semver::compare(version, bv).is_gt())
+                        || (path.len() == bp.len() && super::semver::compare(version, bv).is_gt())
                 }
             };
             if better {
@@ -390,7 +390,10 @@ mod tests {
             ..ModFile::default()
         };
         let r = required(std::slice::from_ref(&m), "golang.org/x/tools/gopls").unwrap();
-        assert_eq!((r.0.as_str(), r.1.as_str(), r.3), ("golang.org/x/tools/gopls", "v0.23.0", 5));
+        assert_eq!(
+            (r.0.as_str(), r.1.as_str(), r.3),
+            ("golang.org/x/tools/gopls", "v0.23.0", 5)
+        );
         let r = required(std::slice::from_ref(&m), "golang.org/x/tools/cmd/stringer").unwrap();
         assert_eq!(r.1, "v0.30.0");
         assert!(required(&[m], "golang.org/x/toolsy/a").is_none());

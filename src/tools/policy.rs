@@ -25,7 +25,11 @@ fn split(spec: &str) -> Option<(&str, &str)> {
 
 /// The company-wide pin of `name`, if `[tools]` has one (validated at load).
 pub fn policy_pin(loaded: &LoadedPolicy, name: &str) -> Option<PolicyPin> {
-    let (k, v) = loaded.policy.tools.iter().find(|(k, _)| k.get_ref() == name)?;
+    let (k, v) = loaded
+        .policy
+        .tools
+        .iter()
+        .find(|(k, _)| k.get_ref() == name)?;
     let (package, version) = split(v.get_ref())?;
     Some(PolicyPin {
         name: k.get_ref().clone(),

@@ -27,7 +27,10 @@ fn parse(v: &str) -> Option<Parsed<'_>> {
     let mut parts = core.split('.');
     for n in &mut nums {
         let p = parts.next()?;
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0')) {
+        if p.is_empty()
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || (p.len() > 1 && p.starts_with('0'))
+        {
             return None;
         }
         *n = p.parse().ok()?;

@@ -1,0 +1,120 @@
+//! `gowarden tool list|remove|names`: the tool cache ([`crate::tools::cache`]).
+
+use serde_json::json;
+
+use super::ExitStatus;
+use super::args::{ToolCommand, ToolListArgs, ToolRemoveArgs};
+use crate::tools::cache;
+
+pub fn run(c: ToolCommand) -> ExitStatus {
+    match c {
+        ToolCommand::List(a) => list(&a),
+        ToolCommand::Remove(a) => remove(&a),
+        ToolCommand::Names => names(),
+    }
+}
+
+fn cached() -> Result<Vec<cache::Cached>, String> {
+    let Some(root) = cache::root() else {
+        return Err("no cache dir: set HOME or XDG_CACHE_HOME".into());
+    };
+    cache::list(&root).map_err(|e| e.to_string())
+}
+
+fn list(a: &ToolListArgs) -> ExitStatus {
+    let entries = match cached() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("gowarden tool list: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    if a.json {
+        let tools: Vec<_> = entries
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name, "version": c.version, "package": c.package, "go": c.go,
+                    "platform": c.platform, "pinned_by": c.pinned_by, "dir": c.dir,
+                    "bytes": c.bytes,
+                })
+            })
+            .collect();
+        let v = json!({ "dir": cache::root(), "tools": tools });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitStatus::Success;
+    }
+    if entries.is_empty() {
+        println!("no tools are cached (each is built on its first run)");
+    }
+    for c in &entries {
+        println!(
+            "{} {} ({}, {} {}) {}",
+            c.name,
+            c.version,
+            c.package,
+            c.go,
+            c.platform,
+            c.dir.display()
+        );
+        println!("  pinned by: {}", c.pinned_by);
+    }
+    ExitStatus::Success
+}
+
+fn remove(a: &ToolRemoveArgs) -> ExitStatus {
+    let entries = match cached() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("gowarden tool remove: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let mut status = ExitStatus::Success;
+    let mut chosen: Vec<&cache::Cached> = Vec::new();
+    if a.all {
+        chosen.extend(&entries);
+    }
+    for t in &a.tools {
+        let (name, version) = match t.split_once('@') {
+            Some((n, v)) => (n, Some(v)),
+            None => (t.as_str(), None),
+        };
+        let matching: Vec<&cache::Cached> = entries
+            .iter()
+            .filter(|c| c.name == name && version.is_none_or(|v| c.version == v))
+            .collect();
+        if matching.is_empty() {
+            eprintln!(
+                "gowarden tool remove: {t} is not cached (`gowarden tool list` shows what is)"
+            );
+            status = ExitStatus::Failure;
+        }
+        chosen.extend(matching);
+    }
+    for c in chosen {
+        match cache::remove(c) {
+            Ok(()) => println!("removed {} {} ({})", c.name, c.version, c.dir.display()),
+            Err(e) => {
+                eprintln!("gowarden tool remove: {e}");
+                status = ExitStatus::Error;
+            }
+        }
+    }
+    status
+}
+
+fn names() -> ExitStatus {
+    match crate::policy::load::load() {
+        Ok(p) => {
+            for n in crate::tools::policy::governed(&p) {
+                println!("{n}");
+            }
+            ExitStatus::Success
+        }
+        Err(e) => {
+            eprintln!("gowarden tool names: {e}");
+            ExitStatus::Error
+        }
+    }
+}
