@@ -32,6 +32,7 @@
 #                                            (`cargo build --release --locked`; statically
 #                                            linked (musl) on Linux unless GOWARDEN_DYNAMIC=1)
 #   PREFIX/share/gowarden/shims/{go,gofmt}   links to it; this dir goes first on PATH
+#   PREFIX/share/gowarden/shims/{gopls,...}  tool shims, links to it (docs/tools.md)
 #   PREFIX/share/gowarden/profile.sh         the snippet that puts it there, and PREFIX/bin
 #                                            after it unless PATH has it (user install), or
 #   /etc/profile.d/gowarden.sh               the same for every login shell (--system)
@@ -281,14 +282,26 @@ put() {
 
 put "$binary" "$bin" 0755
 
-# 3. The shims: relative links, so a DESTDIR-staged tree works once moved into place.
+# 3. The shims: relative links, so a DESTDIR-staged tree works once moved into place. Beside
+# go and gofmt, the tool shims (docs/tools.md): gopls, staticcheck, golangci-lint, dlv, and
+# every tool the policy being installed pins in [tools] (`gowarden tool names`; names the
+# policy check has validated as file names).
+tools="gopls staticcheck golangci-lint dlv"
+if [ -n "$policy" ]; then
+    case $policy in
+        /*) policy_abs=$policy ;;
+        *) policy_abs=$PWD/$policy ;;
+    esac
+    tools=$(GOWARDEN_POLICY="$policy_abs" "$binary" tool names) ||
+        die "$binary tool names failed for $policy (above)"
+fi
 make_dir "$shims"
-for tool in go gofmt; do
+for tool in go gofmt $tools; do
     ln -s ../../../bin/gowarden "$destdir$shims/.$tool.tmp.$$"
     mv -f "$destdir$shims/.$tool.tmp.$$" "$destdir$shims/$tool"
     record "file $shims/$tool"
 done
-say "linked $destdir$shims/go and gofmt to $bin"
+say "linked $destdir$shims/go, gofmt and the tool shims to $bin"
 
 # 3b. The man page and the shell completion scripts, which the binary generates from the
 # definitions its --help comes from, where man and the shells look under PREFIX: man finds

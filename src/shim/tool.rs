@@ -44,19 +44,6 @@ pub struct ToolPlan {
 
 /// Decides what `name` runs in `cwd`, without side effects.
 pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPlan, Refusal> {
-    let governed = crate::tools::policy::governed(&policy);
-    if !governed.iter().any(|g| g == name) {
-        return Err(Refusal::new(
-            rule::TOOL_NOT_GOVERNED,
-            format!(
-                "`{name}` is not a tool the policy {} governs (governed: {}); the gowarden CLI \
-                 answers only to `gowarden`. To govern {name}, pin it in the policy's [tools] \
-                 ({name} = \"PACKAGE@VERSION\")",
-                policy.origin.file_name(),
-                governed.join(", ")
-            ),
-        ));
-    }
     let plan = plan_with(
         Rc::clone(&policy),
         Tool::Go,
@@ -89,6 +76,9 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
     }
     let pin = match pins::resolve(&policy, plan.go_work.as_ref(), plan.go_mod.as_ref(), name) {
         Ok(Some(p)) => p,
+        Ok(None) if !crate::tools::policy::governed(&policy).iter().any(|g| g == name) => {
+            return Err(refusal(rule::TOOL_NOT_GOVERNED, not_governed(&policy, name)));
+        }
         Ok(None) => {
             return Err(refusal(
                 rule::TOOL_UNPINNED,
@@ -112,6 +102,18 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         key,
         entry,
     })
+}
+
+/// A shim name that neither the policy nor the project knows as a tool.
+fn not_governed(policy: &LoadedPolicy, name: &str) -> String {
+    format!(
+        "`{name}` is not a tool the policy {} governs (governed: {}) nor one this project \
+         declares (a go.mod `tool` line); the gowarden CLI answers only to `gowarden`. To run \
+         {name} here, pin it: `go get -tool PACKAGE@VERSION`, or in the policy's [tools] \
+         ({name} = \"PACKAGE@VERSION\")",
+        policy.origin.file_name(),
+        crate::tools::policy::governed(policy).join(", ")
+    )
 }
 
 /// The cache key: the pin, the toolchain and the build settings as go will read them.
