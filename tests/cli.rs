@@ -26,6 +26,9 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["toolchain", "list"],
     &["toolchain", "install"],
     &["toolchain", "remove"],
+    &["tool", "list"],
+    &["tool", "remove"],
+    &["tool", "names"],
     &["completion"],
     &["man"],
 ];
@@ -123,7 +126,10 @@ fn every_subcommand_has_help_on_stdout_with_exit_0() {
         "\
 The toolchain `go` would run here, and why
 
-Usage: gowarden which [OPTIONS]
+Usage: gowarden which [OPTIONS] [TOOL]
+
+Arguments:
+  [TOOL]  A tool shim (gopls, dlv, ...): the version it runs here and what pins it
 
 Options:
   -C <DIR>    Work as if started in DIR (relative to the working directory; `..` is resolved as go's

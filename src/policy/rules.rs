@@ -11,7 +11,7 @@
 //! Rules are tried in this order; the first that refuses decides:
 //! 1. the command line is one go rejects (unknown = refuse only);
 //! 2. `allow_commands`;
-//! 3. each `deny` rule in file order;
+//! 3. each `deny` rule in file order, then `pinned_tools` (crate::tools::installs);
 //! 4. `install_dirs` for `go install`, then `check_build_output` for `go build/test -o`;
 //! 5. a command or flags gowarden does not know (unknown = refuse only).
 //!

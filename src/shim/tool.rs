@@ -13,7 +13,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 
 use super::{Plan, PlanOptions, Refusal, Tool, plan_with, rule};
@@ -76,8 +76,15 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
     }
     let pin = match pins::resolve(&policy, plan.go_work.as_ref(), plan.go_mod.as_ref(), name) {
         Ok(Some(p)) => p,
-        Ok(None) if !crate::tools::policy::governed(&policy).iter().any(|g| g == name) => {
-            return Err(refusal(rule::TOOL_NOT_GOVERNED, not_governed(&policy, name)));
+        Ok(None)
+            if !crate::tools::policy::governed(&policy)
+                .iter()
+                .any(|g| g == name) =>
+        {
+            return Err(refusal(
+                rule::TOOL_NOT_GOVERNED,
+                not_governed(&policy, name),
+            ));
         }
         Ok(None) => {
             return Err(refusal(
@@ -339,7 +346,7 @@ fn refuse(r: &Refusal) -> i32 {
 
 /// Replaces this process with the cached tool: same argv[0] and arguments, the caller's
 /// environment unchanged (the tool's own `go` calls go through the go shim on PATH).
-fn exec(binary: &PathBuf, argv0: &OsStr, args: &[OsString]) -> Refusal {
+fn exec(binary: &Path, argv0: &OsStr, args: &[OsString]) -> Refusal {
     let to_c = |s: &OsStr| CString::new(s.as_bytes()).ok();
     let mut argv = Vec::with_capacity(args.len() + 1);
     argv.extend(to_c(argv0));

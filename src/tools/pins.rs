@@ -216,11 +216,12 @@ pub fn blank_imports(text: &str) -> Vec<(String, usize)> {
             line
         } else if let Some(rest) = line.strip_prefix("import") {
             let rest = rest.trim_start();
-            if rest.starts_with('(') {
-                in_block = true;
-                rest[1..].trim()
-            } else {
-                rest
+            match rest.strip_prefix('(') {
+                Some(inner) => {
+                    in_block = true;
+                    inner.trim()
+                }
+                None => rest,
             }
         } else {
             continue;
@@ -294,10 +295,9 @@ pub fn unpinned_message(loaded: &LoadedPolicy, name: &str, dir: &Path, has_go_mo
             "run it in a module that pins it (`go get -tool {pkg}@VERSION`), or ask for a \
              company-wide pin in the policy's [tools] ({name} = \"{pkg}@VERSION\")"
         ),
-        (None, _) => format!(
-            "add a `tool` line for it to go.mod (`go get -tool PACKAGE@VERSION`), or a \
-             company-wide pin to the policy's [tools]"
-        ),
+        (None, _) => "add a `tool` line for it to go.mod (`go get -tool PACKAGE@VERSION`), or a \
+                      company-wide pin to the policy's [tools]"
+            .to_string(),
     };
     format!(
         "{name}: no version of {name} is pinned for {} (no go.mod `tool` directive, no \
