@@ -284,15 +284,11 @@ put "$binary" "$bin" 0755
 
 # 3. The shims: relative links, so a DESTDIR-staged tree works once moved into place. Beside
 # go and gofmt, the tool shims (docs/tools.md): gopls, staticcheck, golangci-lint, dlv, and
-# every tool the policy being installed pins in [tools] (`gowarden tool names`; names the
-# policy check has validated as file names).
+# every tool the policy being installed pins in [tools] (`gowarden tool names --policy`;
+# names its validation has checked as file names).
 tools="gopls staticcheck golangci-lint dlv"
 if [ -n "$policy" ]; then
-    case $policy in
-        /*) policy_abs=$policy ;;
-        *) policy_abs=$PWD/$policy ;;
-    esac
-    tools=$(GOWARDEN_POLICY="$policy_abs" "$binary" tool names) ||
+    tools=$("$binary" tool names --policy "$policy") ||
         die "$binary tool names failed for $policy (above)"
 fi
 make_dir "$shims"

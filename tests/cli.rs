@@ -78,6 +78,7 @@ Commands:
   audit       Read and check the audit log the shim writes
   policy      Lint a policy file before rolling it out
   toolchain   The toolchains `go` can run; install and remove gowarden's own
+  tool        The project-pinned tools gowarden built (gopls, linters, debuggers)
   completion  Print a shell completion script
   man         Print the man page (roff), generated from the same definitions as --help
   help        Print this message or the help of the given subcommand(s)
@@ -153,7 +154,7 @@ error: unexpected argument '--jsn' found
 
   tip: a similar argument exists: '--json'
 
-Usage: gowarden which --json
+Usage: gowarden which --json [TOOL]
 
 For more information, try '--help'.
 "
@@ -460,7 +461,7 @@ fn doctor_names_a_broken_policy_once_and_counts_it_once() {
         format!(
             "problem: policy: invalid policy {}:1:1: unknown field `bogus`, expected one of \
              `policy`, `toolchains`, `resolve`, `audit`, `matrix`, `tier`, `blocked`, `roles`, \
-             `binding`, `role`, `env`\n\
+             `binding`, `role`, `env`, `tools`\n\
              1 problem found\n",
             policy.display()
         )

@@ -223,7 +223,14 @@ fn install_sh_is_idempotent_and_uninstall_removes_exactly_what_it_installed() {
         "login shells read ~/.profile, so it is created"
     );
     let shims = sb.home.join(".local/share/gowarden/shims");
-    for tool in ["go", "gofmt"] {
+    for tool in [
+        "go",
+        "gofmt",
+        "gopls",
+        "staticcheck",
+        "golangci-lint",
+        "dlv",
+    ] {
         assert_eq!(
             fs::read_link(shims.join(tool)).unwrap(),
             Path::new("../../../bin/gowarden")
@@ -376,6 +383,10 @@ fn generated(args: &[&str]) -> String {
 fn install_sh_system_into_destdir_installs_a_root_owned_policy_and_uninstalls() {
     let sb = Sandbox::new();
     let policy = real_go_policy(&sb);
+    // A tool the policy pins gets a shim beside the built-in ones (docs/tools.md).
+    let mut text = fs::read_to_string(&policy).unwrap();
+    text.push_str("[tools]\nstringer = \"golang.org/x/tools/cmd/stringer@v0.30.0\"\n");
+    fs::write(&policy, text).unwrap();
     let root = sb.root.join("image");
     fs::create_dir(&root).unwrap();
     let system_policy = root.join("etc/gowarden/policy.toml");
@@ -393,6 +404,30 @@ fn install_sh_system_into_destdir_installs_a_root_owned_policy_and_uninstalls() 
     ));
     ok(&r);
     assert_system_install(&root, &policy);
+    let shims = root.join("usr/local/share/gowarden/shims");
+    let mut linked: Vec<String> = fs::read_dir(&shims)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    linked.sort();
+    assert_eq!(
+        linked,
+        [
+            "dlv",
+            "go",
+            "gofmt",
+            "golangci-lint",
+            "gopls",
+            "staticcheck",
+            "stringer"
+        ]
+    );
+    for tool in &linked {
+        assert_eq!(
+            fs::read_link(shims.join(tool)).unwrap(),
+            Path::new("../../../bin/gowarden")
+        );
+    }
     assert!(
         r.stdout.contains("(system policy) loads") && r.stdout.contains("no problems found"),
         "doctor checks the installed tree: {}",

@@ -663,3 +663,51 @@ fn gopls_pinned_by_a_tool_directive_answers_an_lsp_session_through_its_shim() {
         "no go list through the shim"
     );
 }
+
+#[test]
+fn a_tool_runs_under_its_roles_confinement() {
+    let go125 = cached_toolchain("go1.25.5");
+    let sb = tool_sandbox(
+        &[go125],
+        "[tools]\nstringer = \"golang.org/x/tools/cmd/stringer@v0.30.0\"\n\n[roles]\n\
+         default = \"dev\"\n\n[[binding]]\nrole = \"free\"\nenv = { GOWARDEN_TEST_ROLE = \
+         \"free\" }\n\n[role.free]\n\n[role.dev]\n\n[role.dev.confine]\nconnect = [443]\n",
+    );
+    sb.write_project_file("go.mod", "module example.com/c\n\ngo 1.25\n");
+    sb.write_project_file("pill.go", &PILL.replace("pill", "main"));
+    let outside = sb.root.join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    let target = outside.join("pill_string.go");
+    let output = format!("-output={}", target.display());
+    let args = ["-type=Pill", output.as_str(), "pill.go"];
+    // Built (and run) first as a role without confinement: the build is a go call of that
+    // role, and writing outside the project is its right.
+    let mut c = in_dir(&sb, "stringer", &sb.project);
+    c.args(args).env("GOWARDEN_TEST_ROLE", "free");
+    let r = run(c);
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert!(target.is_file());
+    fs::remove_file(&target).unwrap();
+    // Confined (the default role): the kernel keeps the cached stringer from writing there,
+    // while its own `go list` (through the go shim) still runs.
+    let r = run_in(&sb, "stringer", &sb.project, &args);
+    assert_eq!(r.status(), 1, "{}", r.stderr);
+    assert_has(
+        &r.stderr,
+        &["stringer: writing output:", "permission denied"],
+    );
+    assert!(!target.exists());
+    let runs: Vec<Value> = audit_records(&sb)
+        .into_iter()
+        .filter(|r| attr(r, "gowarden.tool") == Some("stringer"))
+        .collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(attr(&runs[0], "gowarden.role"), Some("free"));
+    assert_eq!(attr(&runs[0], "gowarden.confinement"), None);
+    assert_eq!(attr(&runs[1], "gowarden.role"), Some("dev"));
+    assert!(
+        attr(&runs[1], "gowarden.confinement").is_some_and(|c| c.contains("enforced: write")),
+        "{:?}",
+        runs[1]
+    );
+}

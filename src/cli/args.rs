@@ -351,7 +351,14 @@ pub enum ToolCommand {
     /// Remove cached tools (the next run builds them again)
     Remove(ToolRemoveArgs),
     /// The names of the tools the policy governs, one a line (what install.sh links)
-    Names,
+    Names(ToolNamesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ToolNamesArgs {
+    /// This policy file instead of the one in force
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,14 +3,14 @@
 use serde_json::json;
 
 use super::ExitStatus;
-use super::args::{ToolCommand, ToolListArgs, ToolRemoveArgs};
+use super::args::{ToolCommand, ToolListArgs, ToolNamesArgs, ToolRemoveArgs};
 use crate::tools::cache;
 
 pub fn run(c: ToolCommand) -> ExitStatus {
     match c {
         ToolCommand::List(a) => list(&a),
         ToolCommand::Remove(a) => remove(&a),
-        ToolCommand::Names => names(),
+        ToolCommand::Names(a) => names(&a),
     }
 }
 
@@ -104,8 +104,13 @@ fn remove(a: &ToolRemoveArgs) -> ExitStatus {
     status
 }
 
-fn names() -> ExitStatus {
-    match crate::policy::load::load() {
+fn names(a: &ToolNamesArgs) -> ExitStatus {
+    use crate::policy::{PolicyOrigin, load};
+    let loaded = match &a.policy {
+        Some(p) => load::load_file(p, PolicyOrigin::File(p.clone())),
+        None => load::load(),
+    };
+    match loaded {
         Ok(p) => {
             for n in crate::tools::policy::governed(&p) {
                 println!("{n}");
