@@ -711,3 +711,60 @@ fn a_tool_runs_under_its_roles_confinement() {
         runs[1]
     );
 }
+
+#[test]
+fn a_workspace_pins_through_its_modules_and_a_replaced_tool_is_refused() {
+    let sb = Sandbox::new();
+    std::os::unix::fs::symlink(BIN, sb.shims.join("stringer")).unwrap();
+    sb.fake_toolchain("go1.24.2");
+    sb.write_project_file("go.work", "go 1.24\n\nuse (\n\t./a\n\t./b\n)\n");
+    let a_mod = sb.write_project_file(
+        "a/go.mod",
+        "module example.com/a\n\ngo 1.24\n\ntool golang.org/x/tools/cmd/stringer\n\nrequire golang.org/x/tools v0.30.0\n",
+    );
+    let b_mod = sb.write_project_file(
+        "b/go.mod",
+        "module example.com/b\n\ngo 1.24\n\nrequire golang.org/x/tools v0.38.0\n",
+    );
+    // From module b's dir: the workspace is the project, and MVS gives the highest require.
+    let r = run_in(
+        &sb,
+        BIN,
+        &sb.project.join("b"),
+        &["which", "--json", "stringer"],
+    );
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["version"], "v0.38.0");
+    assert_eq!(
+        v["pin"]["source"],
+        format!(
+            "tool directive {}:5 (version: require {}:5)",
+            a_mod.display(),
+            b_mod.display()
+        )
+    );
+    // A replace of the tool's module: what go tool would build is not the pinned release.
+    fs::write(
+        &b_mod,
+        "module example.com/b\n\ngo 1.24\n\nrequire golang.org/x/tools v0.38.0\n\nreplace golang.org/x/tools => ../fork\n",
+    )
+    .unwrap();
+    let r = run_in(
+        &sb,
+        sb.shims.join("stringer"),
+        &sb.project.join("a"),
+        &["-help"],
+    );
+    assert_eq!(r.status(), CONFIG_ERROR, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: {}:7: a replace of golang.org/x/tools (which provides the tool stringer): \
+             gowarden builds tools from the module proxy at the pinned version, which is not \
+             what this replacement holds; remove the replace, or pin the version you mean to \
+             run\n",
+            b_mod.display()
+        )
+    );
+}

@@ -398,4 +398,38 @@ mod tests {
         assert_eq!(r.1, "v0.30.0");
         assert!(required(&[m], "golang.org/x/toolsy/a").is_none());
     }
+
+    #[test]
+    fn project_tools_for_check() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module a\n\ngo 1.24\n\ntool golang.org/x/tools/cmd/stringer\ntool example.com/q/cmd/gen\n\nrequire golang.org/x/tools v0.30.0\n",
+        )
+        .unwrap();
+        let policy = crate::policy::load::parse(
+            "[tools]\ngopls = \"golang.org/x/tools/gopls@v0.23.0\"\n".into(),
+            crate::policy::PolicyOrigin::Embedded,
+        )
+        .unwrap();
+        let t = project_tools(dir.path(), &policy).unwrap();
+        let pinned: Vec<(&str, &str, &str)> = t
+            .pins
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.source.kind()))
+            .collect();
+        assert_eq!(
+            pinned,
+            [
+                ("gopls", "v0.23.0", "policy"),
+                ("stringer", "v0.30.0", "tool-directive")
+            ]
+        );
+        assert_eq!(t.unpinned, ["staticcheck", "golangci-lint", "dlv"]);
+        assert!(t.is_unpinned("dlv") && !t.is_unpinned("gopls"));
+        assert_eq!(t.errors.len(), 1, "{:?}", t.errors);
+        assert!(
+            t.errors[0].contains("example.com/q/cmd/gen is declared as a tool but no `require`")
+        );
+    }
 }
