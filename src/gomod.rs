@@ -31,6 +31,8 @@ pub struct ModSyntax {
     pub replaces: Vec<Replace>,
     /// `use dir` directives (go.work), as written (relative to the file's directory).
     pub uses: Vec<(String, usize)>,
+    /// `require path version` directives: the modules of the build list go.mod names.
+    pub requires: Vec<Require>,
     /// go's complaints, `line: message`; go refuses to run with such a file.
     pub errors: Vec<String>,
 }
@@ -38,9 +40,20 @@ pub struct ModSyntax {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replace {
     pub old: String,
+    /// The version on the left, where the replacement is of that version only.
+    pub old_version: Option<String>,
     pub new: String,
+    /// The version on the right; `None` for a directory.
+    pub new_version: Option<String>,
     /// The new side has no version: a directory (modfile: it must then be a local path).
     pub new_is_dir: bool,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Require {
+    pub path: String,
+    pub version: String,
     pub line: usize,
 }
 
@@ -218,6 +231,19 @@ pub fn parse(text: &str) -> ModSyntax {
                 },
                 _ => m.errors.push(format!("{line}: usage: use local/dir")),
             },
+            "require" => match args {
+                [p, v] => match (string_arg(p), string_arg(v)) {
+                    (Ok(path), Ok(version)) => m.requires.push(Require {
+                        path,
+                        version,
+                        line,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => m.errors.push(format!("{line}: {e}")),
+                },
+                _ => m
+                    .errors
+                    .push(format!("{line}: usage: require module/path v1.2.3")),
+            },
             "replace" => {
                 let arrow = args
                     .iter()
@@ -238,7 +264,9 @@ pub fn parse(text: &str) -> ModSyntax {
                 match (string_arg(&old[0]), string_arg(&new[0])) {
                     (Ok(o), Ok(n)) => m.replaces.push(Replace {
                         old: o,
+                        old_version: old.get(1).and_then(|t| string_arg(t).ok()),
                         new: n,
+                        new_version: new.get(1).and_then(|t| string_arg(t).ok()),
                         new_is_dir: new.len() == 1,
                         line,
                     }),
@@ -339,5 +367,19 @@ mod tests {
         assert_eq!(m.replaces[0].new, "../fork");
         assert!(m.replaces[0].new_is_dir);
         assert!(!m.replaces[1].new_is_dir);
+    }
+
+    #[test]
+    fn requires_in_blocks_and_lines() {
+        let m = parse(
+            "module a\nrequire x.y/z v1.0.0 // indirect\nrequire (\n\t\"q.r/s\" v0.2.0\n\tbad\n)\n",
+        );
+        let got: Vec<(&str, &str, usize)> = m
+            .requires
+            .iter()
+            .map(|r| (r.path.as_str(), r.version.as_str(), r.line))
+            .collect();
+        assert_eq!(got, vec![("x.y/z", "v1.0.0", 2), ("q.r/s", "v0.2.0", 4)]);
+        assert_eq!(m.errors, vec!["5: usage: require module/path v1.2.3"]);
     }
 }

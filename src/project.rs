@@ -37,6 +37,10 @@ pub struct ModFile {
     pub replaces: Vec<crate::gomod::Replace>,
     /// go.work `use` directories, as written (relative to the file's directory).
     pub uses: Vec<Declared>,
+    /// `require` directives (go.mod).
+    pub requires: Vec<crate::gomod::Require>,
+    /// go's complaints about the file's directives ([`crate::gomod::ModSyntax::errors`]).
+    pub syntax_errors: Vec<String>,
 }
 
 /// What the project directory and its parents declare.
@@ -345,6 +349,8 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
             line,
         }),
         replaces: syntax.replaces,
+        requires: syntax.requires,
+        syntax_errors: syntax.errors,
         uses: syntax
             .uses
             .into_iter()

@@ -38,6 +38,9 @@ pub struct Policy {
     pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
     #[serde(default)]
     pub env: Env,
+    /// `[check]`: what `gowarden check` holds a repository to ([`super::checks`]).
+    #[serde(default)]
+    pub check: super::checks::CheckTable,
 }
 
 /// `[policy]`: about the policy file itself.
