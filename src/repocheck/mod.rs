@@ -8,7 +8,9 @@
 //! `replace`/`toolchain` allowances are `[check]` ([`crate::policy::checks`]). Every finding
 //! names its file, line and (in the lint) column.
 
+pub mod config;
 pub mod gorun;
+pub mod lint;
 pub mod modules;
 pub mod walk;
 
@@ -22,7 +24,7 @@ use crate::project::ModFile;
 use crate::version::GoVersion;
 
 /// A place in a file: 1-based line and column (column 0: the whole line).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Place {
     pub file: PathBuf,
     pub line: usize,
@@ -139,6 +141,12 @@ pub fn check(ctx: &Context<'_>) -> Result<Outcome> {
         out.modules.push(dir.clone());
     }
     modules::loose_go_files(&mut sink, &tree.loose_go_files);
+    let judge = lint::Judge::new(ctx);
+    for (format, path) in &tree.configs {
+        let read = config::read(*format, path)?;
+        judge.file(&mut sink, *format, path, &read);
+        out.commands.extend(read.commands);
+    }
     out.findings = sink.findings;
     Ok(out)
 }
