@@ -69,7 +69,7 @@ Usage: gowarden <COMMAND>
 Commands:
   which       The toolchain `go` would run here, and why
   doctor      Check PATH, policy and toolchains; list each problem with its fix
-  check       CI gate: every violation of the policy in one project
+  check       CI gate: every violation of the policy in the repository
   explain     How the shim reads a go command line and what decides it, without running go
   drift       Compare env, version files and PATH with the policy
   audit       Read and check the audit log the shim writes

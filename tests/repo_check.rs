@@ -249,3 +249,22 @@ fn severities_come_from_the_policy() {
     let r = run(sb.go(&["version"]));
     assert_eq!(r.status(), CONFIG_ERROR, "{}", r.stderr);
 }
+
+#[test]
+fn linked_directories_are_not_walked_and_linked_files_are_read() {
+    let sb = sandbox("");
+    sb.write_project_file("go.mod", "module corp.example/app\n\ngo 1.22.0\n");
+    // A link loop and a dangling link must not stop or break the walk.
+    std::os::unix::fs::symlink(&sb.project, sb.project.join("loop")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", sb.project.join("Makefile")).unwrap();
+    let real = sb.root.join("shared.sh");
+    std::fs::write(&real, "go install example.com/x@latest\n").unwrap();
+    std::fs::create_dir_all(sb.project.join("scripts")).unwrap();
+    std::os::unix::fs::symlink(&real, sb.project.join("scripts/shared.sh")).unwrap();
+    let (r, v) = check_json(&sb);
+    assert_eq!(r.status(), 1, "{v:#}");
+    assert_eq!(
+        rules_at(&sb, &v),
+        ["violation:config.unpinned-install scripts/shared.sh:1"]
+    );
+}

@@ -1,4 +1,7 @@
-//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for one project.
+//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for a repository.
+//!
+//! The project at DIR is judged as the shim judges it (below); the whole tree under DIR, every
+//! module and build configuration file in it, by [`crate::repocheck`].
 //!
 //! Applies the same rules as the shim (the version matrix, the project's version files, the
 //! installed toolchains) but reports every violation instead of refusing at the first, and

@@ -97,6 +97,7 @@ fn visit(root: &Path, dir: &Path, in_module: bool, hidden: bool, tree: &mut Tree
         names.push((e.file_name().to_string_lossy().into_owned(), ft));
     }
     names.sort_by(|a, b| a.0.cmp(&b.0));
+    // go takes any go.mod that is not a directory; project.rs refuses the odd kinds.
     let has_mod = !hidden && names.iter().any(|(n, ft)| n == "go.mod" && !ft.is_dir());
     if has_mod {
         tree.modules.push(dir.to_path_buf());
@@ -105,6 +106,10 @@ fn visit(root: &Path, dir: &Path, in_module: bool, hidden: bool, tree: &mut Tree
     let mut loose_recorded = false;
     for (name, ft) in &names {
         let path = dir.join(name);
+        // A link is followed to a file, never to a directory (go does not walk into linked
+        // directories for `./...`, and a link loop would never end); a dangling one is skipped.
+        let is_file = ft.is_file()
+            || (ft.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
         if ft.is_dir() {
             if matches!(
                 name.as_str(),
@@ -114,6 +119,9 @@ fn visit(root: &Path, dir: &Path, in_module: bool, hidden: bool, tree: &mut Tree
             }
             let hides = hidden || name.starts_with('.') || name.starts_with('_');
             visit(root, &path, in_module, hides, tree)?;
+            continue;
+        }
+        if !is_file {
             continue;
         }
         if !hidden && !in_module && !loose_recorded && name.ends_with(".go") {
