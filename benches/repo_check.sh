@@ -151,9 +151,10 @@ for n in $sizes; do
   opens="-"
   if command -v strace >/dev/null 2>&1; then
     env -i PATH=/usr/bin:/bin HOME="$work/home" GOWARDEN_POLICY="$work/policy.toml" \
-      strace -f -qq -e trace=openat -o "$work/trace" "$binary" check -C "$dir" --format json \
+      strace -f -qq -e trace=open,openat -o "$work/trace" "$binary" check -C "$dir" --format json \
       > /dev/null || true
-    opens=$(grep -o "\"$dir/[^\"]*\"" "$work/trace" | sort | uniq -c | sort -rn | awk 'NR==1 {print $1}')
+    opens=$({ grep -o "\"$dir/[^\"]*\"" "$work/trace" || true; } | sort | uniq -c | sort -rn \
+      | awk 'NR==1 {print $1}')
   fi
   awk -v n="$n" -v f="$files" -v us="$median_us" -v o="$opens" \
     'BEGIN { printf "%-8d %-8d %12.1f %16.3f %10s\n", n, f, us / 1000, us / 1000 / n, o }'
