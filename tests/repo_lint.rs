@@ -212,3 +212,28 @@ fn a_file_that_does_not_parse_is_a_finding() {
     );
     assert!(message(&v, "bad.yml", 3).contains("not valid YAML"));
 }
+
+#[test]
+fn a_fix_is_one_the_role_may_run() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.8");
+    sb.write_project_file(".go-version", "1.22.8\n");
+    sb.write_project_file("scripts/tools.sh", "go install example.com/lint@latest\n");
+    let fix_of = |sb: &Sandbox| {
+        let (_, _, v) = findings(sb);
+        let m = message(&v, "tools.sh", 1).to_string();
+        m[m.find("fix: ").unwrap()..].to_string()
+    };
+    let roles = |allow: &str| {
+        format!("[roles]\ndefault = \"dev\"\n\n[role.dev]\nallow_commands = [{allow}]\n")
+    };
+    sb.write_policy(&sb.isolated_policy(&roles("\"build\", \"install\", \"get\"")));
+    assert!(fix_of(&sb).starts_with("fix: pin a version (`go install example.com/lint@vX.Y.Z`)"));
+    sb.write_policy(&sb.isolated_policy(&roles("\"build\", \"get\"")));
+    assert_eq!(
+        fix_of(&sb),
+        "fix: track the tool in go.mod (`go get -tool example.com/lint`, go1.24) and run it with `go tool`"
+    );
+    sb.write_policy(&sb.isolated_policy(&roles("\"build\"")));
+    assert!(fix_of(&sb).starts_with("fix: use a tool installed at a reviewed version"));
+}

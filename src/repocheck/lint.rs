@@ -108,7 +108,46 @@ fn moving_query(q: &str) -> bool {
     !(semver || commit)
 }
 
+/// The environment a file's commands run with, as far as the lint knows it: the one setting
+/// judged, and the variables CI systems set (so the CI binding's role applies to CI files).
+fn runner_env<'s>(
+    runner: Runner,
+    setting: Option<(&'s str, &'s str)>,
+) -> impl Fn(&str) -> Option<OsString> + 's {
+    move |k: &str| {
+        if let Some((key, value)) = setting
+            && k == key
+        {
+            return Some(OsString::from(value));
+        }
+        match (runner, k) {
+            (Runner::GithubActions | Runner::GitlabCi, "CI") => Some("true".into()),
+            (Runner::GithubActions, "GITHUB_ACTIONS") => Some("true".into()),
+            (Runner::GitlabCi, "GITLAB_CI") => Some("true".into()),
+            _ => None,
+        }
+    }
+}
+
 impl<'a> Judge<'a> {
+    /// Whether the role that runs a file of `runner` may run `go ARGS`: a fix the lint prints
+    /// must be one the policy allows.
+    fn may_run(&self, runner: Runner, args: &[&str]) -> bool {
+        let env = runner_env(runner, None);
+        let rctx = rules::Context {
+            policy: self.ctx.policy,
+            identity: &self.identity,
+            env: &env,
+            goroot: None,
+            cwd: self.ctx.root,
+            role_override: None,
+            always_parse: false,
+            files: None,
+        };
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        matches!(rules::evaluate(&rctx, Some(&args)), Ok(e) if e.denial.is_none())
+    }
+
     pub fn new(ctx: &'a Context<'a>) -> Judge<'a> {
         Judge {
             ctx,
@@ -143,7 +182,7 @@ impl<'a> Judge<'a> {
         let mut cmds_seen = BTreeSet::new();
         for c in &read.commands {
             if cmds_seen.insert(c.at.clone()) {
-                self.command(sink, c);
+                self.command(sink, runner, c);
             }
         }
     }
@@ -194,17 +233,7 @@ impl<'a> Judge<'a> {
                 _ => {}
             }
         }
-        let env = |k: &str| -> Option<OsString> {
-            if k == key {
-                return Some(OsString::from(&s.value));
-            }
-            match (runner, k) {
-                (Runner::GithubActions | Runner::GitlabCi, "CI") => Some("true".into()),
-                (Runner::GithubActions, "GITHUB_ACTIONS") => Some("true".into()),
-                (Runner::GitlabCi, "GITLAB_CI") => Some("true".into()),
-                _ => None,
-            }
-        };
+        let env = runner_env(runner, Some((key, &s.value)));
         let rctx = rules::Context {
             policy: self.ctx.policy,
             identity: &self.identity,
@@ -364,7 +393,7 @@ impl<'a> Judge<'a> {
         }
     }
 
-    fn command(&self, sink: &mut Sink<'_>, c: &CommandUse) {
+    fn command(&self, sink: &mut Sink<'_>, runner: Runner, c: &CommandUse) {
         let word = c.word.rsplit('/').next().unwrap_or(&c.word);
         if word != "go" {
             return;
@@ -382,13 +411,27 @@ impl<'a> Judge<'a> {
             if pkg.starts_with('-') || !moving_query(q) {
                 continue;
             }
+            let pinned = format!("{pkg}@v1.2.3");
+            let fix = if self.may_run(runner, &[sub.as_str(), &pinned]) {
+                format!(
+                    "pin a version (`go {sub} {pkg}@vX.Y.Z`), or track the tool in go.mod \
+                     (`go get -tool {pkg}`, go1.24) and run it with `go tool`"
+                )
+            } else if self.may_run(runner, &["get", "-tool", pkg]) {
+                format!(
+                    "track the tool in go.mod (`go get -tool {pkg}`, go1.24) and run it with `go tool`"
+                )
+            } else {
+                "use a tool installed at a reviewed version (the policy lets this role neither \
+                 install tools nor add them to go.mod)"
+                    .to_string()
+            };
             sink.push(
                 UNPINNED,
                 Some(c.at.clone()),
                 format!(
                     "`go {sub} {a}` ({}): @{q} is whatever version is newest when the build \
-                     runs, a tool nobody reviewed; fix: pin a version (`{pkg}@vX.Y.Z`), or track \
-                     the tool in go.mod (`go get -tool {pkg}`, go1.24) and run it with `go tool`",
+                     runs, a tool nobody reviewed; fix: {fix}",
                     c.at
                 ),
             );

@@ -195,13 +195,21 @@ pub fn check_module(sink: &mut Sink<'_>, matrix: &Matrix, root: &Path, m: &ModFi
             }
         };
         if let Some(why) = why {
+            // Only a fix the caller's role may run.
+            let fix = if crate::policy::rules::caller_may_run(
+                sink.policy,
+                None,
+                dir,
+                &["mod", "edit", "-toolchain=none"],
+            ) {
+                "remove the line with `go mod edit -toolchain=none`"
+            } else {
+                "delete the toolchain line"
+            };
             sink.push(
                 TOOLCHAIN_LINE,
                 Some(Place::line(&t.path, t.line)),
-                format!(
-                    "toolchain {}: {why}; remove the line with `go mod edit -toolchain=none`",
-                    t.value
-                ),
+                format!("toolchain {}: {why}; {fix}", t.value),
             );
         }
     }
