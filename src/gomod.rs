@@ -31,8 +31,8 @@ pub struct ModSyntax {
     pub replaces: Vec<Replace>,
     /// `use dir` directives (go.work), as written (relative to the file's directory).
     pub uses: Vec<(String, usize)>,
-    /// `require path version` directives: (module path, version, line).
-    pub requires: Vec<(String, String, usize)>,
+    /// `require path version` directives: the modules of the build list go.mod names.
+    pub requires: Vec<Require>,
     /// `tool pkg` directives (Go 1.24+): (package path, line).
     pub tools: Vec<(String, usize)>,
     /// go's complaints, `line: message`; go refuses to run with such a file.
@@ -42,9 +42,20 @@ pub struct ModSyntax {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replace {
     pub old: String,
+    /// The version on the left, where the replacement is of that version only.
+    pub old_version: Option<String>,
     pub new: String,
+    /// The version on the right; `None` for a directory.
+    pub new_version: Option<String>,
     /// The new side has no version: a directory (modfile: it must then be a local path).
     pub new_is_dir: bool,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Require {
+    pub path: String,
+    pub version: String,
     pub line: usize,
 }
 
@@ -230,8 +241,12 @@ pub fn parse(text: &str) -> ModSyntax {
                 _ => m.errors.push(format!("{line}: usage: tool module/path")),
             },
             "require" => match args {
-                [a, v] => match (string_arg(a), string_arg(v)) {
-                    (Ok(p), Ok(v)) => m.requires.push((p, v, line)),
+                [p, v] => match (string_arg(p), string_arg(v)) {
+                    (Ok(path), Ok(version)) => m.requires.push(Require {
+                        path,
+                        version,
+                        line,
+                    }),
                     (Err(e), _) | (_, Err(e)) => m.errors.push(format!("{line}: {e}")),
                 },
                 _ => m
@@ -258,7 +273,9 @@ pub fn parse(text: &str) -> ModSyntax {
                 match (string_arg(&old[0]), string_arg(&new[0])) {
                     (Ok(o), Ok(n)) => m.replaces.push(Replace {
                         old: o,
+                        old_version: old.get(1).and_then(|t| string_arg(t).ok()),
                         new: n,
+                        new_version: new.get(1).and_then(|t| string_arg(t).ok()),
                         new_is_dir: new.len() == 1,
                         line,
                     }),
@@ -373,15 +390,31 @@ mod tests {
                 ("x.y/z/cmd/q".into(), 5)
             ]
         );
+        let requires: Vec<(&str, &str, usize)> = m
+            .requires
+            .iter()
+            .map(|r| (r.path.as_str(), r.version.as_str(), r.line))
+            .collect();
         assert_eq!(
-            m.requires,
-            vec![
-                ("x.y/z".into(), "v1.2.3".into(), 7),
-                ("golang.org/x/tools".into(), "v0.30.0".into(), 9)
-            ]
+            requires,
+            vec![("x.y/z", "v1.2.3", 7), ("golang.org/x/tools", "v0.30.0", 9)]
         );
         assert!(m.errors.is_empty(), "{:?}", m.errors);
         assert!(!parse("tool a b\n").errors.is_empty());
         assert!(!parse("require a\n").errors.is_empty());
+    }
+
+    #[test]
+    fn requires_in_blocks_and_lines() {
+        let m = parse(
+            "module a\nrequire x.y/z v1.0.0 // indirect\nrequire (\n\t\"q.r/s\" v0.2.0\n\tbad\n)\n",
+        );
+        let got: Vec<(&str, &str, usize)> = m
+            .requires
+            .iter()
+            .map(|r| (r.path.as_str(), r.version.as_str(), r.line))
+            .collect();
+        assert_eq!(got, vec![("x.y/z", "v1.0.0", 2), ("q.r/s", "v0.2.0", 4)]);
+        assert_eq!(m.errors, vec!["5: usage: require module/path v1.2.3"]);
     }
 }

@@ -37,8 +37,10 @@ pub struct ModFile {
     pub replaces: Vec<crate::gomod::Replace>,
     /// go.work `use` directories, as written (relative to the file's directory).
     pub uses: Vec<Declared>,
-    /// `require` directives: module path, version, line.
-    pub requires: Vec<(String, String, usize)>,
+    /// `require` directives (go.mod).
+    pub requires: Vec<crate::gomod::Require>,
+    /// go's complaints about the file's directives ([`crate::gomod::ModSyntax::errors`]).
+    pub syntax_errors: Vec<String>,
     /// `tool` directives (Go 1.24+): the package path and its line.
     pub tools: Vec<Declared>,
 }
@@ -359,6 +361,7 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
                 line,
             })
             .collect(),
+        syntax_errors: syntax.errors,
         uses: syntax
             .uses
             .into_iter()

@@ -72,7 +72,7 @@ Usage: gowarden <COMMAND>
 Commands:
   which       The toolchain `go` would run here, and why
   doctor      Check PATH, policy and toolchains; list each problem with its fix
-  check       CI gate: every violation of the policy in one project
+  check       CI gate: every violation of the policy in the repository
   explain     How the shim reads a go command line and what decides it, without running go
   drift       Compare env, version files and PATH with the policy
   audit       Read and check the audit log the shim writes
@@ -461,7 +461,7 @@ fn doctor_names_a_broken_policy_once_and_counts_it_once() {
         format!(
             "problem: policy: invalid policy {}:1:1: unknown field `bogus`, expected one of \
              `policy`, `toolchains`, `resolve`, `audit`, `matrix`, `tier`, `blocked`, `roles`, \
-             `binding`, `role`, `env`, `tools`\n\
+             `binding`, `role`, `env`, `tools`, `check`\n\
              1 problem found\n",
             policy.display()
         )

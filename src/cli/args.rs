@@ -47,7 +47,7 @@ pub enum Command {
     Which(WhichArgs),
     /// Check PATH, policy and toolchains; list each problem with its fix
     Doctor(DoctorArgs),
-    /// CI gate: every violation of the policy in one project
+    /// CI gate: every violation of the policy in the repository
     Check(CheckArgs),
     /// How the shim reads a go command line and what decides it, without running go
     Explain(ExplainArgs),

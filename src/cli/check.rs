@@ -1,4 +1,7 @@
-//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for one project.
+//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for a repository.
+//!
+//! The project at DIR is judged as the shim judges it (below); the whole tree under DIR, every
+//! module and build configuration file in it, by [`crate::repocheck`].
 //!
 //! Applies the same rules as the shim (the version matrix, the project's version files, the
 //! installed toolchains) but reports every violation instead of refusing at the first, and
@@ -37,6 +40,10 @@ pub struct Report {
     pub request: Option<Request>,
     pub toolchain: Option<Toolchain>,
     pub findings: Vec<Finding>,
+    /// Commands the repository's build files run ([`crate::repocheck::CommandUse`]).
+    pub commands: Vec<crate::repocheck::CommandUse>,
+    /// The modules found in the repository.
+    pub modules: Vec<PathBuf>,
 }
 
 impl Report {
@@ -152,6 +159,7 @@ pub fn check(dir: &Path) -> Result<Report> {
             Err(e) => {
                 let decl = invalid_mod_line(project);
                 findings.push(Finding {
+                    column: None,
                     rule: VERSION_INVALID,
                     severity: Severity::Error,
                     message: e.message().to_string(),
@@ -174,6 +182,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         if chosen.is_none() {
             let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
+                column: None,
                 rule: NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
@@ -205,6 +214,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         findings.insert(
             0,
             Finding {
+                column: None,
                 rule: VERSION_MISSING,
                 severity: Severity::Error,
                 message: format!(
@@ -221,8 +231,29 @@ pub fn check(dir: &Path) -> Result<Report> {
         );
     }
 
+    // The repository around the project: every module in it and its build configuration.
+    let declared = match (&request, &chosen) {
+        (Some(r), _) if matches!(r.spec, VersionSpec::Exact(_)) => match &r.spec {
+            VersionSpec::Exact(v) => Some((v.clone(), r.source.to_string())),
+            _ => None,
+        },
+        (Some(r), Some(t)) => Some((t.version.clone(), r.source.to_string())),
+        _ => None,
+    };
+    let repo = crate::repocheck::check(&crate::repocheck::Context {
+        policy: &policy,
+        matrix: &matrix,
+        root: dir,
+        declared,
+        tier: tier.as_ref(),
+        root_mod: project.go_mod.as_ref(),
+    })?;
+    findings.extend(repo.findings);
+
     let tier_rules = tier.as_ref().and_then(|c| matrix.tier(c).cloned());
     Ok(Report {
+        commands: repo.commands,
+        modules: repo.modules,
         project: dir.to_path_buf(),
         policy,
         module,
@@ -240,6 +271,7 @@ fn take_declared(found: Nearest, findings: &mut Vec<Finding>) -> (Option<Declare
         Some(Ok(d)) => (Some(d), false),
         Some(Err(invalid)) => {
             findings.push(Finding {
+                column: None,
                 rule: VERSION_INVALID,
                 severity: Severity::Error,
                 line: invalid.line,
@@ -317,6 +349,7 @@ fn finding_json(f: &Finding) -> serde_json::Value {
         "message": f.message,
         "file": f.file,
         "line": f.line,
+        "column": f.column,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct Policy {
     /// where the project pins none ([`crate::tools`]).
     #[serde(default)]
     pub tools: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// `[check]`: what `gowarden check` holds a repository to ([`super::checks`]).
+    #[serde(default)]
+    pub check: super::checks::CheckTable,
 }
 
 /// `[policy]`: about the policy file itself.

@@ -118,7 +118,12 @@ pub fn main_modules(go_work: Option<&ModFile>, go_mod: Option<&ModFile>) -> Resu
 fn required(mods: &[ModFile], pkg: &str) -> Option<(String, String, PathBuf, usize)> {
     let mut best: Option<(String, String, PathBuf, usize)> = None;
     for m in mods {
-        for (path, version, line) in &m.requires {
+        for crate::gomod::Require {
+            path,
+            version,
+            line,
+        } in &m.requires
+        {
             let provides = pkg == path
                 || (pkg.starts_with(path.as_str())
                     && pkg.as_bytes().get(path.len()) == Some(&b'/'));
@@ -384,8 +389,16 @@ mod tests {
         let m = ModFile {
             path: "/p/go.mod".into(),
             requires: vec![
-                ("golang.org/x/tools".into(), "v0.30.0".into(), 4),
-                ("golang.org/x/tools/gopls".into(), "v0.23.0".into(), 5),
+                crate::gomod::Require {
+                    path: "golang.org/x/tools".into(),
+                    version: "v0.30.0".into(),
+                    line: 4,
+                },
+                crate::gomod::Require {
+                    path: "golang.org/x/tools/gopls".into(),
+                    version: "v0.23.0".into(),
+                    line: 5,
+                },
             ],
             ..ModFile::default()
         };

@@ -1,0 +1,3 @@
+module corp.example/app
+
+go 1.22.0
