@@ -8,6 +8,7 @@
 pub mod args;
 mod audit;
 pub mod check;
+pub mod check_binary;
 mod doctor;
 mod drift;
 mod explain;
