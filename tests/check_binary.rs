@@ -194,9 +194,24 @@ fn built() -> &'static [Built] {
         git(&["init", "-q", "."]);
         git(&["add", "-A"]);
         git(&["commit", "-qm", "fixture"]);
+        let mut built = Vec::new();
+        let clean = out.join("clean-linux-amd64");
+        let mut e = e126.clone();
+        e.push(("GOOS".into(), "linux".into()));
+        e.push(("GOARCH".into(), "amd64".into()));
+        sh(
+            &app,
+            GO126,
+            &["build", "-trimpath", "-o", clean.to_str().unwrap(), "."],
+            &envs(&e),
+        );
+        built.push(Built {
+            go: toolchains().pop().unwrap().0,
+            target: "clean",
+            path: clean,
+        });
         fs::write(app.join("dirty.txt"), "a local change\n").unwrap();
 
-        let mut built = Vec::new();
         for (go, goroot) in toolchains() {
             let mut targets: Vec<(&'static str, Vec<&str>)> = vec![
                 (
@@ -270,9 +285,12 @@ fn check_json(sb: &Sandbox, paths: &[&Path]) -> (i32, Value, String) {
     )
 }
 
+/// Reading only: the replace and dirty tree every fixture has are not judged.
+const READ_ONLY: &str = "[check.binary]\nreplace = \"off\"\nvcs_modified = \"off\"\n";
+
 fn sandbox() -> Sandbox {
     let sb = Sandbox::new();
-    sb.write_policy("");
+    sb.write_policy(READ_ONLY);
     sb
 }
 
@@ -280,7 +298,7 @@ fn sandbox() -> Sandbox {
 fn reads_what_go_version_m_reads_from_every_release_and_format() {
     let sb = sandbox();
     let built = built();
-    assert_eq!(built.len(), 17);
+    assert_eq!(built.len(), 18);
     for b in built {
         let go = go_version_json(&b.path);
         let (_, ours, stderr) = check_json(&sb, &[&b.path]);
@@ -301,12 +319,16 @@ fn reads_what_go_version_m_reads_from_every_release_and_format() {
                 )
             })
             .collect();
+        let dirty = if b.target == "clean" { "false" } else { "true" };
         assert!(
-            settings.contains("vcs.modified=true"),
+            settings.contains(&format!("vcs.modified={dirty}")),
             "{b:?}: {settings:?}"
         );
         assert!(settings.contains("CGO_ENABLED=0"), "{b:?}");
-        let (goos, goarch) = b.target.trim_end_matches("-pie").split_once('/').unwrap();
+        let (goos, goarch) = match b.target {
+            "clean" => ("linux", "amd64"),
+            t => t.trim_end_matches("-pie").split_once('/').unwrap(),
+        };
         assert!(settings.contains(&format!("GOOS={goos}")), "{b:?}");
         assert!(settings.contains(&format!("GOARCH={goarch}")), "{b:?}");
         match b.target {
@@ -314,8 +336,17 @@ fn reads_what_go_version_m_reads_from_every_release_and_format() {
                 settings.contains("-ldflags=-s -w -X 'main.version=1 \"2'"),
                 "{b:?}: {settings:?}"
             ),
-            "darwin/arm64" | "windows/amd64" => assert!(settings.contains("-trimpath=true")),
-            "linux/amd64-pie" => assert!(settings.contains("-buildmode=pie")),
+            "darwin/arm64" | "windows/amd64" | "clean" => {
+                assert!(settings.contains("-trimpath=true"))
+            }
+            "linux/amd64-pie" => {
+                assert!(settings.contains("-buildmode=pie"));
+                // go does not record -mod: a policy cannot judge it from a binary.
+                assert!(
+                    !settings.iter().any(|s| s.starts_with("-mod=")),
+                    "{settings:?}"
+                );
+            }
             _ => {}
         }
         let deps = go["Deps"].as_array().unwrap();
@@ -541,4 +572,256 @@ fn an_unreadable_file_in_a_walk_is_named() {
         v["errors"][0]["message"].as_str().unwrap(),
         &["Permission denied"],
     );
+}
+
+fn rules(v: &Value) -> Vec<(String, String)> {
+    v["binaries"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["binaries"][0]["warnings"].as_array().unwrap())
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
+    want.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const MATRIX: &str = r#"
+[matrix]
+default_tier = "internal"
+
+[[tier]]
+name = "apps"
+modules = ["example.com/app/..."]
+min = "1.23.0"
+recommended = "1.25.5"
+upgrade_by = UPGRADE_BY
+owner = "apps-team@example.com"
+
+[[tier]]
+name = "internal"
+min = "1.21.0"
+owner = "platform@example.com"
+
+[[blocked]]
+version = "1.24.13"
+reason = "CVE-2099-0001 in net/http"
+"#;
+
+#[test]
+fn the_go_version_is_judged_against_the_main_modules_tier_and_the_blocked_list() {
+    let sb = Sandbox::new();
+    let policy = |upgrade_by: &str| {
+        format!(
+            "{READ_ONLY}{}",
+            MATRIX.replace("UPGRADE_BY", &format!("{upgrade_by:?}"))
+        )
+    };
+    sb.write_policy(&policy(&common::day(-1)));
+    type Case = (&'static str, i32, &'static [(&'static str, &'static str)]);
+    let cases: &[Case] = &[
+        ("go1.22", 1, &[("matrix.min", "error")]),
+        ("go1.23", 1, &[("matrix.deadline", "error")]),
+        (
+            "go1.24",
+            1,
+            &[("matrix.blocked", "error"), ("matrix.deadline", "error")],
+        ),
+        ("go1.25", 0, &[]),
+        ("go1.26", 0, &[]),
+    ];
+    for (go, code, want) in cases {
+        let b = find("windows/amd64", go);
+        let (c, v, stderr) = check_json(&sb, &[&b.path]);
+        assert_eq!(c, *code, "{go}: {v}\n{stderr}");
+        assert_eq!(rules(&v), pairs(want), "{go}: {v}");
+    }
+    // The whole message of one: what, which tier and why, the fix, the owner.
+    let policy_path = sb.user_policy_path().display().to_string();
+    let text = policy(&common::day(-1));
+    let b = find("linux/amd64", "go1.22");
+    let out = sb
+        .gowarden(&["check", "--binary"])
+        .arg(&b.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let p = b.path.display();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!(
+            "policy:    {policy_path} (from $GOWARDEN_POLICY)\n\
+             binary:    {p}: go1.22.12, module example.com/app (devel)\n\
+             error[matrix.min]: {p} was built by go1.22.12, below the minimum go1.23.0 of tier \
+             \"apps\" ({policy_path}:{min}); rebuild it with go1.25.5; tier \"apps\" applies \
+             because module example.com/app (the build information of {p}) matches \
+             \"example.com/app/...\" ({policy_path}:{pat}); tier owner: apps-team@example.com\n\
+             1 binary: 1 violation, 0 warnings\n",
+            min = common::line_containing(&text, "min = \"1.23.0\""),
+            pat = common::line_containing(&text, "modules = [\"example.com/app"),
+        )
+    );
+    // Before the deadline, below recommended is a warning; exit 0.
+    sb.write_policy(&policy(&common::day(30)));
+    let (c, v, _) = check_json(&sb, &[&find("darwin/arm64", "go1.23").path]);
+    assert_eq!(
+        (c, rules(&v)),
+        (0, pairs(&[("matrix.recommended", "warning")])),
+        "{v}"
+    );
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn replaced_dependencies_and_dirty_trees_are_findings_as_the_policy_says() {
+    let sb = Sandbox::new();
+    let dirty = find("linux/amd64", "go1.25");
+    let clean = find("clean", "go1.26");
+    // Default: both are errors.
+    sb.write_policy("");
+    let (c, v, _) = check_json(&sb, &[&dirty.path]);
+    assert_eq!(
+        (c, rules(&v)),
+        (
+            1,
+            pairs(&[
+                ("binary.replace", "error"),
+                ("binary.vcs-modified", "error")
+            ])
+        ),
+        "{v}"
+    );
+    let msg = v["violations"][0]["message"].as_str().unwrap();
+    assert_has(
+        msg,
+        &[
+            "built with example.com/dep v1.0.0 replaced by ./dep",
+            "allow_replace",
+        ],
+    );
+    assert_eq!(v["violations"][0]["file"], dirty.path.to_str().unwrap());
+    assert_has(
+        v["violations"][1]["message"].as_str().unwrap(),
+        &["vcs.modified=true at git revision "],
+    );
+    let (_, v, _) = check_json(&sb, &[&clean.path]);
+    assert_eq!(
+        rules(&v),
+        pairs(&[("binary.replace", "error")]),
+        "a clean tree is fine: {v}"
+    );
+    // Allowed by the module replaced, or by its replacement; a warning; off.
+    for (policy, want) in [
+        (
+            "[check.binary]\nallow_replace = [\"example.com/...\"]\nvcs_modified = \"warning\"\n",
+            &[("binary.vcs-modified", "warning")][..],
+        ),
+        (
+            "[check.binary]\nallow_replace = [\"./dep\"]\nvcs_modified = \"off\"\n",
+            &[],
+        ),
+        (
+            "[check.binary]\nreplace = \"warning\"\nvcs_modified = \"off\"\n",
+            &[("binary.replace", "warning")],
+        ),
+    ] {
+        sb.write_policy(policy);
+        let (c, v, _) = check_json(&sb, &[&dirty.path]);
+        assert_eq!((c, rules(&v)), (0, pairs(want)), "{policy}: {v}");
+    }
+}
+
+#[test]
+fn build_settings_the_policy_requires_or_forbids() {
+    let sb = Sandbox::new();
+    sb.write_policy(&format!(
+        "{READ_ONLY}require = {{ \"-trimpath\" = \"true\", CGO_ENABLED = \"0\", \"-buildmode\" = [\"exe\", \"c-shared\"] }}\n\
+         forbid = {{ \"-buildmode\" = \"pie\" }}\n"
+    ));
+    let (c, v, _) = check_json(&sb, &[&find("darwin/arm64", "go1.24").path]);
+    assert_eq!((c, rules(&v)), (0, vec![]), "{v}");
+    let (c, v, _) = check_json(&sb, &[&find("linux/amd64", "go1.24").path]);
+    assert_eq!(
+        (c, rules(&v)),
+        (1, pairs(&[("binary.setting", "error")])),
+        "{v}"
+    );
+    assert_has(
+        v["violations"][0]["message"].as_str().unwrap(),
+        &[
+            "was built without -trimpath; the policy requires -trimpath=true ([check.binary] require at ",
+        ],
+    );
+    let pie = find("linux/amd64-pie", "go1.26");
+    let (c, v, _) = check_json(&sb, &[&pie.path]);
+    assert_eq!(
+        (c, rules(&v)),
+        (1, pairs(&[("binary.setting", "error"); 3])),
+        "{v}"
+    );
+    assert_has(
+        v["violations"][2]["message"].as_str().unwrap(),
+        &["was built with -buildmode=pie, which the policy forbids"],
+    );
+    sb.write_policy(&format!(
+        "{READ_ONLY}require = {{ \"-buildmode\" = [\"exe\"] }}\n"
+    ));
+    let (_, v, _) = check_json(&sb, &[&pie.path]);
+    assert_has(
+        v["violations"][0]["message"].as_str().unwrap(),
+        &["was built with -buildmode=pie; the policy requires -buildmode=exe"],
+    );
+}
+
+#[test]
+fn a_broken_check_binary_table_is_an_error_naming_its_line() {
+    let sb = Sandbox::new();
+    let b = find("darwin/arm64", "go1.26");
+    let policy_path = sb.user_policy_path().display().to_string();
+    for (text, want) in [
+        (
+            "[check.binary]\nrequire = { \"bad key\" = \"1\" }\n",
+            ":2: [check.binary] require key \"bad key\" is not a build setting name",
+        ),
+        (
+            "[check.binary]\nforbid = { \"-mod\" = [] }\n",
+            ":2: [check.binary] forbid \"-mod\" lists no value",
+        ),
+        (
+            "[check.binary]\nrequire = { CGO_ENABLED = \"0\" }\nforbid = { CGO_ENABLED = [\"1\", \"0\"] }\n",
+            ":3: [check.binary] forbids CGO_ENABLED=\"0\", which require",
+        ),
+        (
+            "[check.binary]\nallow_replace = [\"\"]\n",
+            ":2: [check.binary] allow_replace entry \"\" is not a module path pattern",
+        ),
+        ("[check.binary]\nreplace = \"sometimes\"\n", ":2:"),
+        ("[check.binary]\nrequired = {}\n", ":2:"),
+    ] {
+        sb.write_policy(text);
+        let (c, v, stderr) = check_json(&sb, &[&b.path]);
+        assert_eq!(c, 2, "{text}: {v}");
+        assert_has(&stderr, &[&format!("{policy_path}{want}")]);
+        let out = sb
+            .gowarden(&["policy", "check"])
+            .arg(sb.user_policy_path())
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0), "{text}");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_has(&said, &[&format!("{policy_path}{want}")]);
+    }
 }

@@ -454,7 +454,7 @@ fn doctor_names_a_broken_policy_once_and_counts_it_once() {
         format!(
             "problem: policy: invalid policy {}:1:1: unknown field `bogus`, expected one of \
              `policy`, `toolchains`, `resolve`, `audit`, `matrix`, `tier`, `blocked`, `roles`, \
-             `binding`, `role`, `env`\n\
+             `binding`, `role`, `env`, `check`\n\
              1 problem found\n",
             policy.display()
         )

@@ -155,6 +155,7 @@ pub fn check(dir: &Path) -> Result<Report> {
             Err(e) => {
                 let decl = invalid_mod_line(project);
                 findings.push(Finding {
+                    column: None,
                     rule: VERSION_INVALID,
                     severity: Severity::Error,
                     message: e.message().to_string(),
@@ -177,6 +178,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         if chosen.is_none() {
             let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
+                column: None,
                 rule: NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
@@ -208,6 +210,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         findings.insert(
             0,
             Finding {
+                column: None,
                 rule: VERSION_MISSING,
                 severity: Severity::Error,
                 message: format!(
@@ -243,6 +246,7 @@ fn take_declared(found: Nearest, findings: &mut Vec<Finding>) -> (Option<Declare
         Some(Ok(d)) => (Some(d), false),
         Some(Err(invalid)) => {
             findings.push(Finding {
+                column: None,
                 rule: VERSION_INVALID,
                 severity: Severity::Error,
                 line: invalid.line,
@@ -320,6 +324,7 @@ fn finding_json(f: &Finding) -> serde_json::Value {
         "message": f.message,
         "file": f.file,
         "line": f.line,
+        "column": f.column,
     })
 }
 

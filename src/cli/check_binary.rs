@@ -48,13 +48,15 @@ pub fn check(paths: &[PathBuf]) -> crate::error::Result<BinaryReport> {
     let scan = buildinfo::scan(paths);
     let none_found =
         (scan.binaries.is_empty() && scan.unreadable.is_empty()).then(|| paths.to_vec());
+    let (matrix, _) = crate::policy::matrix::compile(&policy);
+    let today = crate::date::Date::today_utc();
     let binaries = scan
         .binaries
         .into_iter()
         .map(|(path, info)| Binary {
+            findings: crate::policy::binary::judge(&policy, &matrix, &path, &info, today),
             path,
             info,
-            findings: Vec::new(),
         })
         .collect();
     Ok(BinaryReport {
@@ -144,6 +146,7 @@ fn finding_json(f: &Finding) -> Value {
         "message": f.message,
         "file": f.file,
         "line": f.line,
+        "column": f.column,
     })
 }
 

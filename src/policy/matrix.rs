@@ -142,6 +142,8 @@ pub struct Finding {
     pub message: String,
     pub file: Option<PathBuf>,
     pub line: Option<usize>,
+    /// 1-based column, where the finding points into a line (the configuration lint).
+    pub column: Option<usize>,
 }
 
 /// Why a project is in its tier.
@@ -582,6 +584,7 @@ impl Matrix {
             return Ok(by_policy);
         };
         let tier_file_error = |line: Option<usize>, message: String| Finding {
+            column: None,
             rule: rule::TIER_FILE,
             severity: Severity::Error,
             message,
@@ -705,6 +708,7 @@ impl Matrix {
         let tier = choice.and_then(|c| self.tier(c).map(|t| (c, t)));
         let (file, line) = source_file_line(&request.source);
         let finding = |rule, severity, message| Finding {
+            column: None,
             rule,
             severity,
             message,
@@ -1034,6 +1038,7 @@ pub fn consistency(
         };
         if go_line.cmp_go(version).is_gt() {
             out.push(Finding {
+                column: None,
                 rule: rule::GO_LINE,
                 severity,
                 message: format!(
@@ -1066,6 +1071,7 @@ pub fn consistency(
         };
         if !agrees {
             out.push(Finding {
+                column: None,
                 rule: rule::TOOLCHAIN_LINE,
                 severity,
                 message: format!(

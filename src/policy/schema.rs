@@ -38,6 +38,9 @@ pub struct Policy {
     pub role: std::collections::BTreeMap<Spanned<String>, Spanned<super::roles::Role>>,
     #[serde(default)]
     pub env: Env,
+    /// `[check]`: what `gowarden check` holds binaries to ([`super::binary`]).
+    #[serde(default)]
+    pub check: super::binary::CheckTable,
 }
 
 /// `[policy]`: about the policy file itself.

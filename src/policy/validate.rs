@@ -70,6 +70,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
         }
     }
     super::roles::validate(loaded)?;
+    super::binary::validate(loaded)?;
     Ok(())
 }
 
