@@ -825,3 +825,44 @@ fn a_broken_check_binary_table_is_an_error_naming_its_line() {
         assert_has(&said, &[&format!("{policy_path}{want}")]);
     }
 }
+
+#[test]
+fn github_annotations_name_each_binary() {
+    let sb = Sandbox::new();
+    sb.write_policy("[check.binary]\nvcs_modified = \"off\"\n");
+    fs::create_dir_all(sb.project.join("dist")).unwrap();
+    fs::copy(
+        &find("linux/amd64", "go1.25").path,
+        sb.project.join("dist/app"),
+    )
+    .unwrap();
+    fs::write(
+        sb.project.join("dist/broken"),
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\0",
+    )
+    .unwrap();
+    let out = sb
+        .gowarden(&["check", "--format", "github", "--binary", "dist"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(
+            "::error file=dist/app,title=gowarden binary.replace::dist/app was built with example.com/dep v1.0.0 replaced by ./dep"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1],
+        "::error file=dist/broken,title=gowarden check::could not check: corrupt ELF file: the ELF \
+         header at offset 0x0 (64 bytes) runs past the end of the file (17 bytes): the file is \
+         truncated or corrupt"
+    );
+    assert_eq!(
+        lines[2],
+        "gowarden check: 1 binary, 1 violation, 0 warnings, 1 could not be checked"
+    );
+}

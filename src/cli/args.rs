@@ -106,7 +106,8 @@ pub struct DoctorArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// Output format: text for people, json for tools, github for workflow annotations
+    /// Output format: text for people, json for tools, github for workflow annotations,
+    /// sarif (2.1.0) for code scanning
     #[arg(long, value_enum, default_value_t = CheckFormat::Text, value_name = "FORMAT")]
     pub format: CheckFormat,
     /// Judge the Go binaries at PATH (files, or directories walked for them, e.g. an unpacked
@@ -120,6 +121,7 @@ pub enum CheckFormat {
     Text,
     Json,
     Github,
+    Sarif,
 }
 
 #[derive(Debug, Args)]

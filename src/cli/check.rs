@@ -1,4 +1,4 @@
-//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for one project.
+//! `gowarden check [-C DIR] [--format text|json|github|sarif]`: the CI gate for one project.
 //!
 //! Applies the same rules as the shim (the version matrix, the project's version files, the
 //! installed toolchains) but reports every violation instead of refusing at the first, and
@@ -77,6 +77,9 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
             serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
         ),
         Format::Github => print_github(&report, &cwd),
+        Format::Sarif => {
+            super::check_sarif::print(&report.findings.iter().collect::<Vec<_>>(), &[], &cwd)
+        }
     }
     ExitStatus::ok_if(report.errors().next().is_none())
 }
@@ -94,6 +97,10 @@ pub(super) fn could_not_check(format: Format, msg: &str) -> ExitStatus {
             .unwrap_or_default()
         ),
         Format::Github => println!("::error title=gowarden check::{}", escape_data(msg)),
+        Format::Sarif => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            super::check_sarif::print(&[], &[(None, msg.to_string())], &cwd)
+        }
         Format::Text => {}
     }
     eprintln!("gowarden check: could not check: {msg}");

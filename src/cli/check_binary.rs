@@ -80,6 +80,23 @@ pub fn run(paths: &[PathBuf], format: Format) -> ExitStatus {
             serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
         ),
         Format::Github => print_github(&report, &cwd),
+        Format::Sarif => {
+            let mut failures: Vec<(Option<PathBuf>, String)> = report
+                .unreadable
+                .iter()
+                .map(|(p, e)| {
+                    (
+                        Some(p.clone()),
+                        format!("could not check {}: {e}", p.display()),
+                    )
+                })
+                .collect();
+            if let Some(paths) = &report.none_found {
+                failures.push((None, none_found_message(paths)));
+            }
+            let findings: Vec<&Finding> = report.findings().collect();
+            super::check_sarif::print(&findings, &failures, &cwd)
+        }
     }
     for (path, e) in &report.unreadable {
         eprintln!("gowarden check: could not check {}: {e}", path.display());
@@ -207,4 +224,20 @@ fn print_github(r: &BinaryReport, cwd: &Path) {
             super::check::escape_data(&none_found_message(paths))
         );
     }
+    let e = r
+        .findings()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let w = r.findings().count() - e;
+    println!(
+        "gowarden check: {} binar{}, {e} violation{}, {w} warning{}{}",
+        r.binaries.len(),
+        if r.binaries.len() == 1 { "y" } else { "ies" },
+        if e == 1 { "" } else { "s" },
+        if w == 1 { "" } else { "s" },
+        match r.unreadable.len() + usize::from(r.none_found.is_some()) {
+            0 => String::new(),
+            n => format!(", {n} could not be checked"),
+        }
+    );
 }
