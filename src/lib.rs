@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auditing;
+pub mod buildinfo;
 pub mod cli;
 pub mod confine;
 pub mod date;

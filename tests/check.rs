@@ -380,7 +380,7 @@ fn could_not_check_exits_2() {
         &r.stderr,
         &[
             "invalid value 'yaml' for '--format <FORMAT>'",
-            "[possible values: text, json, github]",
+            "[possible values: text, json, github, sarif]",
         ],
     );
 }

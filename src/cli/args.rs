@@ -112,9 +112,14 @@ pub struct DoctorArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// Output format: text for people, json for tools, github for workflow annotations
+    /// Output format: text for people, json for tools, github for workflow annotations,
+    /// sarif (2.1.0) for code scanning
     #[arg(long, value_enum, default_value_t = CheckFormat::Text, value_name = "FORMAT")]
     pub format: CheckFormat,
+    /// Judge the Go binaries at PATH (files, or directories walked for them, e.g. an unpacked
+    /// container image) by the build information go embedded, instead of the project
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with = "dir")]
+    pub binary: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,6 +127,7 @@ pub enum CheckFormat {
     Text,
     Json,
     Github,
+    Sarif,
 }
 
 #[derive(Debug, Args)]

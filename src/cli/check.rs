@@ -1,4 +1,4 @@
-//! `gowarden check [-C DIR] [--format text|json|github]`: the CI gate for a repository.
+//! `gowarden check [-C DIR] [--format text|json|github|sarif] [--binary PATH…]`: the CI gate for a repository.
 //!
 //! The project at DIR is judged as the shim judges it (below); the whole tree under DIR, every
 //! module and build configuration file in it, by [`crate::repocheck`].
@@ -70,6 +70,9 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
         Ok(d) => d,
         Err(e) => return could_not_check(format, &e),
     };
+    if !a.binary.is_empty() {
+        return super::check_binary::run(&a.binary, format);
+    }
     let report = match check(&dir) {
         Ok(r) => r,
         Err(e) => return could_not_check(format, e.message()),
@@ -81,11 +84,14 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
             serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
         ),
         Format::Github => print_github(&report, &cwd),
+        Format::Sarif => {
+            super::check_sarif::print(&report.findings.iter().collect::<Vec<_>>(), &[], &cwd)
+        }
     }
     ExitStatus::ok_if(report.errors().next().is_none())
 }
 
-fn could_not_check(format: Format, msg: &str) -> ExitStatus {
+pub(super) fn could_not_check(format: Format, msg: &str) -> ExitStatus {
     match format {
         Format::Json => println!(
             "{}",
@@ -98,6 +104,10 @@ fn could_not_check(format: Format, msg: &str) -> ExitStatus {
             .unwrap_or_default()
         ),
         Format::Github => println!("::error title=gowarden check::{}", escape_data(msg)),
+        Format::Sarif => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            super::check_sarif::print(&[], &[(None, msg.to_string())], &cwd)
+        }
         Format::Text => {}
     }
     eprintln!("gowarden check: could not check: {msg}");
@@ -405,26 +415,7 @@ pub fn to_json(r: &Report) -> serde_json::Value {
 /// (relative to the working directory, the workspace in Actions, so it attaches to the diff).
 fn print_github(r: &Report, cwd: &Path) {
     for f in &r.findings {
-        let kind = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let mut props = Vec::new();
-        if let Some(file) = &f.file {
-            let rel = matrix::relative_to(file, cwd);
-            props.push(format!(
-                "file={}",
-                escape_property(&rel.display().to_string())
-            ));
-            if let Some(line) = f.line {
-                props.push(format!("line={line}"));
-            }
-        }
-        props.push(format!(
-            "title={}",
-            escape_property(&format!("gowarden {}", f.rule))
-        ));
-        println!("::{kind} {}::{}", props.join(","), escape_data(&f.message));
+        print_annotation(f, cwd);
     }
     let (e, w) = (r.errors().count(), r.warnings().count());
     println!(
@@ -434,15 +425,39 @@ fn print_github(r: &Report, cwd: &Path) {
     );
 }
 
+/// One finding as a workflow command.
+pub(super) fn print_annotation(f: &Finding, cwd: &Path) {
+    let kind = match f.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut props = Vec::new();
+    if let Some(file) = &f.file {
+        let rel = matrix::relative_to(file, cwd);
+        props.push(format!(
+            "file={}",
+            escape_property(&rel.display().to_string())
+        ));
+        if let Some(line) = f.line {
+            props.push(format!("line={line}"));
+        }
+    }
+    props.push(format!(
+        "title={}",
+        escape_property(&format!("gowarden {}", f.rule))
+    ));
+    println!("::{kind} {}::{}", props.join(","), escape_data(&f.message));
+}
+
 /// Escapes a workflow command's message, as the Actions toolkit does.
-fn escape_data(s: &str) -> String {
+pub(super) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command property value (`file=`, `title=`).
-fn escape_property(s: &str) -> String {
+pub(super) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -8,6 +8,9 @@
 pub mod args;
 mod audit;
 pub mod check;
+pub mod check_binary;
+pub mod check_rules;
+mod check_sarif;
 mod doctor;
 mod drift;
 mod explain;

@@ -16,16 +16,17 @@ use super::matrix::Severity;
 use crate::error::{Error, Result};
 
 /// A rule's severity as the policy writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    #[default]
     Error,
     Warning,
     Off,
 }
 
 impl Level {
-    fn severity(self) -> Option<Severity> {
+    pub(super) fn severity(self) -> Option<Severity> {
         match self {
             Level::Error => Some(Severity::Error),
             Level::Warning => Some(Severity::Warning),
@@ -74,6 +75,9 @@ pub struct CheckTable {
     pub replace_modules: Vec<Spanned<String>>,
     #[serde(default)]
     pub toolchain_line: ToolchainLineRule,
+    /// `[check.binary]`: what `gowarden check --binary` holds built binaries to.
+    #[serde(default)]
+    pub binary: super::binary::BinaryRules,
 }
 
 /// The rules, their default severity, and what each is about. `mod.tidy` and `mod.verify` run

@@ -5,6 +5,7 @@
 //! the mechanisms. The default policy (`policies/default.toml`) is embedded in the binary so a
 //! fresh install works with no files at all.
 
+pub mod binary;
 pub mod checks;
 pub mod effects;
 pub mod lint;

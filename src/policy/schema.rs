@@ -42,7 +42,7 @@ pub struct Policy {
     /// where the project pins none ([`crate::tools`]).
     #[serde(default)]
     pub tools: BTreeMap<Spanned<String>, Spanned<String>>,
-    /// `[check]`: what `gowarden check` holds a repository to ([`super::checks`]).
+    /// `[check]`: what `gowarden check` holds a repository and its binaries to ([`super::checks`]).
     #[serde(default)]
     pub check: super::checks::CheckTable,
 }

@@ -72,6 +72,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
     crate::tools::policy::validate(loaded)?;
     super::roles::validate(loaded)?;
     super::checks::validate(loaded)?;
+    super::binary::validate(loaded)?;
     Ok(())
 }
 

@@ -1,0 +1,243 @@
+//! `gowarden check --binary PATH…`: the Go binaries at PATH judged by the build information
+//! go embedded in them ([`crate::buildinfo`]) — what a release artifact or a container image
+//! was actually built with, whatever the repository declares.
+//!
+//! Exit 0: every binary is fine (warnings allowed); 1: violations; 2: could not check (the
+//! policy cannot be read, a path cannot be read or is not a Go binary, no Go binary found).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::ExitStatus;
+use super::args::CheckFormat as Format;
+use crate::buildinfo::{self, BuildInfo, ReadError};
+use crate::policy::matrix::{Finding, Severity};
+use crate::policy::{self, LoadedPolicy};
+
+/// One Go binary and what is wrong with it.
+#[derive(Debug)]
+pub struct Binary {
+    pub path: PathBuf,
+    pub info: BuildInfo,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug)]
+pub struct BinaryReport {
+    pub policy: LoadedPolicy,
+    pub binaries: Vec<Binary>,
+    /// Paths that could not be read or are not Go binaries, and why.
+    pub unreadable: Vec<(PathBuf, ReadError)>,
+    /// The paths asked for, when no Go binary was found under any of them.
+    pub none_found: Option<Vec<PathBuf>>,
+}
+
+impl BinaryReport {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.binaries.iter().flat_map(|b| b.findings.iter())
+    }
+
+    fn could_not_check(&self) -> bool {
+        !self.unreadable.is_empty() || self.none_found.is_some()
+    }
+}
+
+pub fn check(paths: &[PathBuf]) -> crate::error::Result<BinaryReport> {
+    let policy = policy::load::load()?;
+    let scan = buildinfo::scan(paths);
+    let none_found =
+        (scan.binaries.is_empty() && scan.unreadable.is_empty()).then(|| paths.to_vec());
+    let (matrix, _) = crate::policy::matrix::compile(&policy);
+    let today = crate::date::Date::today_utc();
+    let binaries = scan
+        .binaries
+        .into_iter()
+        .map(|(path, info)| Binary {
+            findings: crate::policy::binary::judge(&policy, &matrix, &path, &info, today),
+            path,
+            info,
+        })
+        .collect();
+    Ok(BinaryReport {
+        policy,
+        binaries,
+        unreadable: scan.unreadable,
+        none_found,
+    })
+}
+
+pub fn run(paths: &[PathBuf], format: Format) -> ExitStatus {
+    let report = match check(paths) {
+        Ok(r) => r,
+        Err(e) => return super::check::could_not_check(format, e.message()),
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    match format {
+        Format::Text => print_text(&report, &cwd),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
+        ),
+        Format::Github => print_github(&report, &cwd),
+        Format::Sarif => {
+            let mut failures: Vec<(Option<PathBuf>, String)> = report
+                .unreadable
+                .iter()
+                .map(|(p, e)| {
+                    (
+                        Some(p.clone()),
+                        format!("could not check {}: {e}", p.display()),
+                    )
+                })
+                .collect();
+            if let Some(paths) = &report.none_found {
+                failures.push((None, none_found_message(paths)));
+            }
+            let findings: Vec<&Finding> = report.findings().collect();
+            super::check_sarif::print(&findings, &failures, &cwd)
+        }
+    }
+    for (path, e) in &report.unreadable {
+        eprintln!("gowarden check: could not check {}: {e}", path.display());
+    }
+    if let Some(paths) = &report.none_found {
+        eprintln!(
+            "gowarden check: could not check: {}",
+            none_found_message(paths)
+        );
+    }
+    if report.could_not_check() {
+        ExitStatus::Error
+    } else {
+        ExitStatus::ok_if(report.findings().all(|f| f.severity != Severity::Error))
+    }
+}
+
+fn none_found_message(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "no Go binary in {}: name the built files or the directory holding them",
+        shown.join(", ")
+    )
+}
+
+/// `go1.24.3, module corp.example/pay/api v1.2.3`
+fn summary(info: &BuildInfo) -> String {
+    match &info.main {
+        Some(m) => format!("{}, module {} {}", info.go_version, m.path, m.version),
+        None => format!("{}, no module information", info.go_version),
+    }
+}
+
+fn print_text(r: &BinaryReport, cwd: &Path) {
+    println!("policy:    {}", r.policy.origin);
+    for b in &r.binaries {
+        println!(
+            "binary:    {}: {}",
+            crate::policy::matrix::relative_to(&b.path, cwd).display(),
+            summary(&b.info)
+        );
+        for f in &b.findings {
+            println!("{}[{}]: {}", f.severity.as_str(), f.rule, f.message);
+        }
+    }
+    let e = r
+        .findings()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let w = r.findings().count() - e;
+    let n = r.binaries.len();
+    println!(
+        "{n} binar{}: {e} violation{}, {w} warning{}",
+        if n == 1 { "y" } else { "ies" },
+        if e == 1 { "" } else { "s" },
+        if w == 1 { "" } else { "s" },
+    );
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "rule": f.rule,
+        "severity": f.severity.as_str(),
+        "message": f.message,
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+    })
+}
+
+/// The JSON report; its shape is documented in docs/check-binary.md.
+pub fn to_json(r: &BinaryReport) -> Value {
+    let by = |s: Severity| -> Vec<Value> {
+        r.findings()
+            .filter(|f| f.severity == s)
+            .map(finding_json)
+            .collect()
+    };
+    let mut errors: Vec<Value> = r
+        .unreadable
+        .iter()
+        .map(|(path, e)| json!({"path": path, "kind": e.kind(), "message": e.to_string()}))
+        .collect();
+    if let Some(paths) = &r.none_found {
+        errors.push(
+            json!({"path": null, "kind": "none-found", "message": none_found_message(paths)}),
+        );
+    }
+    let violations = by(Severity::Error);
+    json!({
+        "ok": violations.is_empty() && errors.is_empty(),
+        "policy": {
+            "origin": r.policy.origin.kind(),
+            "path": r.policy.origin.path(),
+        },
+        "binaries": r.binaries.iter().map(|b| json!({
+            "path": b.path,
+            "go_version": b.info.go_version,
+            "module": b.info.main.as_ref().map(|m| json!({"path": m.path, "version": m.version})),
+            "build_info": b.info.to_go_json(),
+            "violations": b.findings.iter().filter(|f| f.severity == Severity::Error).map(finding_json).collect::<Vec<_>>(),
+            "warnings": b.findings.iter().filter(|f| f.severity == Severity::Warning).map(finding_json).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "errors": errors,
+        "violations": violations,
+        "warnings": by(Severity::Warning),
+    })
+}
+
+fn print_github(r: &BinaryReport, cwd: &Path) {
+    for f in r.findings() {
+        super::check::print_annotation(f, cwd);
+    }
+    for (path, e) in &r.unreadable {
+        let rel = crate::policy::matrix::relative_to(path, cwd);
+        println!(
+            "::error file={},title=gowarden check::{}",
+            super::check::escape_property(&rel.display().to_string()),
+            super::check::escape_data(&format!("could not check: {e}"))
+        );
+    }
+    if let Some(paths) = &r.none_found {
+        println!(
+            "::error title=gowarden check::{}",
+            super::check::escape_data(&none_found_message(paths))
+        );
+    }
+    let e = r
+        .findings()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let w = r.findings().count() - e;
+    println!(
+        "gowarden check: {} binar{}, {e} violation{}, {w} warning{}{}",
+        r.binaries.len(),
+        if r.binaries.len() == 1 { "y" } else { "ies" },
+        if e == 1 { "" } else { "s" },
+        if w == 1 { "" } else { "s" },
+        match r.unreadable.len() + usize::from(r.none_found.is_some()) {
+            0 => String::new(),
+            n => format!(", {n} could not be checked"),
+        }
+    );
+}
