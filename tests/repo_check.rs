@@ -268,3 +268,65 @@ fn linked_directories_are_not_walked_and_linked_files_are_read() {
         ["violation:config.unpinned-install scripts/shared.sh:1"]
     );
 }
+
+#[test]
+fn governed_tools_the_build_files_run_must_be_pinned() {
+    // staticcheck is pinned by the root module's tool directive, golangci-lint by nothing;
+    // the tools/lint module pins golangci-lint for the script inside it; make is no tool of
+    // the policy's. A [tools] pin covers gopls everywhere.
+    let sb = sandbox("[tools]\ngopls = \"golang.org/x/tools/gopls@v0.23.0\"\n");
+    // tool directives need go 1.24.
+    sb.fake_toolchain("go1.24.5");
+    sb.write_project_file(".go-version", "1.24.5\n");
+    sb.write_project_file(
+        "go.mod",
+        "module corp.example/app\n\ngo 1.24\n\ntool honnef.co/go/tools/cmd/staticcheck\n\n\
+         require honnef.co/go/tools v0.8.2\n",
+    );
+    sb.write_project_file("go.sum", "honnef.co/go/tools v0.8.2/go.mod h1:x=\n");
+    sb.write_project_file(
+        "Makefile",
+        "lint:\n\tstaticcheck ./...\n\tgolangci-lint run --timeout 5m\n\tgopls check main.go\n\
+         \t$(MAKE) -C docs\n",
+    );
+    sb.write_project_file(
+        "tools/lint/go.mod",
+        "module corp.example/app/tools/lint\n\ngo 1.24\n\n\
+         tool github.com/golangci/golangci-lint/v2/cmd/golangci-lint\n\n\
+         require github.com/golangci/golangci-lint/v2 v2.15.0\n",
+    );
+    sb.write_project_file(
+        "tools/lint/go.sum",
+        "github.com/golangci/golangci-lint/v2 v2.15.0/go.mod h1:x=\n",
+    );
+    sb.write_project_file(
+        "tools/lint/run.sh",
+        "#!/bin/sh\nexec golangci-lint run ./...\n",
+    );
+    let (r, v) = check_json(&sb);
+    assert_eq!(r.status(), 1, "{v:#}");
+    assert_eq!(
+        rules_at(&sb, &v),
+        vec!["violation:tool.unpinned Makefile:3".to_string()]
+    );
+    assert_eq!(
+        message_of(&v, "tool.unpinned"),
+        format!(
+            "{}/Makefile:3:2: runs golangci-lint, and no version of it is pinned for {} (no \
+             go.mod `tool` directive, no tools.go import, no [tools] pin in the policy): each \
+             machine runs whatever golangci-lint it has installed; pin it in the module with \
+             `go get -tool github.com/golangci/golangci-lint/v2/cmd/golangci-lint@VERSION` and run \
+             it as `go tool golangci-lint` or through \
+             the golangci-lint shim",
+            sb.project.display(),
+            sb.project.display()
+        )
+    );
+
+    // The rule can be turned off like any other.
+    sb.write_policy(&sb.isolated_policy(
+        "[tools]\ngopls = \"golang.org/x/tools/gopls@v0.23.0\"\n\n[check]\nseverity = { \"tool.unpinned\" = \"off\" }\n",
+    ));
+    let (r, v) = check_json(&sb);
+    assert_eq!(r.status(), 0, "{v:#}");
+}

@@ -193,6 +193,12 @@ pub const RULES: &[RuleDoc] = &[
         "Name the version the repository declares (its .go-version or go.mod), as the finding's message says.",
     ),
     rule(
+        "tool.unpinned",
+        Error,
+        "A build file runs a tool the policy governs (gopls, staticcheck, ...) that neither the project nor the policy pins.",
+        "Pin the tool in the module (`go get -tool PACKAGE@VERSION`) and run it as `go tool NAME` or through its gowarden shim, or ask for a company-wide pin in the policy's [tools].",
+    ),
+    rule(
         "config.unreadable",
         Error,
         "A build configuration file cannot be parsed.",

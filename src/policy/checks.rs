@@ -135,6 +135,11 @@ pub const RULES: &[(&str, Level, &str)] = &[
         "GOTOOLCHAIN, a golang image or setup-go naming another Go version than the repository",
     ),
     (
+        "tool.unpinned",
+        Level::Error,
+        "a governed tool the repository runs that neither the project nor the policy pins",
+    ),
+    (
         "config.unreadable",
         Level::Error,
         "a configuration file that cannot be parsed",

@@ -12,6 +12,7 @@ pub mod config;
 pub mod gorun;
 pub mod lint;
 pub mod modules;
+pub mod tools;
 pub mod walk;
 
 use std::path::{Path, PathBuf};
@@ -147,6 +148,7 @@ pub fn check(ctx: &Context<'_>) -> Result<Outcome> {
         judge.file(&mut sink, *format, path, &read);
         out.commands.extend(read.commands);
     }
+    tools::check(&mut sink, ctx.root, &tree.modules, &out.commands);
     out.findings = sink.findings;
     Ok(out)
 }
