@@ -27,4 +27,5 @@ pub mod shim;
 pub mod toolchain;
 pub mod userdirs;
 pub mod version;
+pub mod versionfile;
 pub mod warn_once;

@@ -347,13 +347,7 @@ pub struct Context {
 impl Context {
     pub fn load(dir: &Path) -> Result<Context, String> {
         let policy = Rc::new(crate::policy::load::load().map_err(|e| format!("policy: {e}"))?);
-        let all = Wanted {
-            go_version: true,
-            tool_versions: true,
-            go_work: true,
-            go_mod: true,
-        };
-        let project = Project::discover(dir, all, std::env::var_os("GOWORK").as_deref())
+        let project = Project::discover(dir, Wanted::ALL, std::env::var_os("GOWORK").as_deref())
             .map_err(|e| e.to_string())?;
         let matrix = crate::policy::matrix::compile(&policy).0;
         let decided = shim::plan::project_at(&policy, &matrix, dir)
