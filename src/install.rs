@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -307,25 +306,14 @@ pub fn read_marker(goroot: &Path) -> Option<Marker> {
 
 /// Parses a SHA-256 written as 64 hex digits.
 pub fn parse_sha256(hex_text: &str) -> Result<[u8; 32]> {
-    let t = hex_text.trim();
-    let bad = || {
+    crate::hex::decode_sha256(&hex_text.trim().to_ascii_lowercase()).ok_or_else(|| {
         Error::new(format!(
             "{hex_text:?} is not a SHA-256: expected 64 hex digits, as go.dev/dl lists them"
         ))
-    };
-    if t.len() != 64 || !t.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::hex::encode as hex;
 
 /// Copies `file` to `out`, failing unless its SHA-256 is `want`.
 fn copy_checked(file: &Path, want: &[u8; 32], out: &mut impl Write) -> Result<()> {
@@ -364,10 +352,10 @@ fn lock(dir: &Path, name: &str, verbosity: Verbosity) -> Result<File> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::io("cannot open lock file", &path, &e))?;
-    match f.try_lock_exclusive() {
+    match f.try_lock() {
         Ok(()) => return Ok(f),
-        Err(e) if e.kind() == fs2::lock_contended_error().kind() => {}
-        Err(e) => return Err(Error::io("cannot lock", &path, &e)),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &path, &e)),
     }
     if verbosity == Verbosity::Cli {
         eprintln!(
@@ -375,8 +363,7 @@ fn lock(dir: &Path, name: &str, verbosity: Verbosity) -> Result<File> {
             path.display()
         );
     }
-    f.lock_exclusive()
-        .map_err(|e| Error::io("cannot lock", &path, &e))?;
+    f.lock().map_err(|e| Error::io("cannot lock", &path, &e))?;
     Ok(f)
 }
 

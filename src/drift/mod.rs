@@ -28,7 +28,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::goenv::Origin;
 use crate::policy::LoadedPolicy;
@@ -247,12 +246,7 @@ impl PolicyInfo {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hex::sha256 as sha256_hex;
 
 impl Report {
     /// driftctl's convention: 2 if anything could not be checked, else 1 on drift, else 0.
