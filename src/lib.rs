@@ -20,6 +20,7 @@ pub mod gomod;
 pub mod hex;
 pub mod identity;
 pub mod install;
+pub mod path_lookup;
 pub mod policy;
 pub mod project;
 pub mod report;

@@ -156,20 +156,20 @@ pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> 
     if policy.path
         && let Some(path) = &env.path
     {
-        for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
-            let go = dir.join("go");
-            let Ok(meta) = std::fs::metadata(&go) else {
-                continue;
-            };
-            if !meta.is_file() || Some((meta.dev(), meta.ino())) == env.self_id {
-                continue;
-            }
-            if let Some(root) = go
+        // Only absolute entries: a toolchain found through `.` or `bin` would be one the
+        // checkout at hand planted. (A relative one is still what a shell runs first, and
+        // drift and doctor report it.)
+        for on_path in crate::path_lookup::all(path, "go", Path::new("/"))
+            .into_iter()
+            .filter(|f| f.entry.is_absolute() && Some(f.id) != env.self_id)
+        {
+            if let Some(root) = on_path
+                .file
                 .canonicalize()
                 .ok()
                 .and_then(|real| real.parent()?.parent().map(Path::to_path_buf))
             {
-                found.root(&root, FoundIn::Path(dir));
+                found.root(&root, FoundIn::Path(on_path.entry));
             }
         }
     }

@@ -892,3 +892,49 @@ fn drift_judges_the_pin_the_shims_decision_reads() {
         "{v:#}"
     );
 }
+
+#[test]
+fn doctor_drift_and_the_shim_walk_path_alike() {
+    // A relative PATH entry is what a shell in the project runs first: doctor and drift both
+    // name its go, and the shim, which never takes a toolchain from one, does not run it.
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let planted = sb.write_project_file("bin/go", "#!/bin/sh\necho planted\n");
+    fs::set_permissions(&planted, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("bin:{}:/usr/bin:/bin", sb.shims.display());
+    let mut c = sb.gowarden(&["doctor"]);
+    c.env("PATH", &path);
+    let doctor = run(c);
+    assert_eq!(doctor.status(), 1);
+    assert_eq!(
+        doctor.stderr.lines().next(),
+        Some(
+            format!(
+                "problem: `go` on PATH is {} and not the gowarden shim, so it bypasses the \
+                 policy: put the shims dir before {} on PATH",
+                planted.display(),
+                planted.parent().unwrap().display()
+            )
+            .as_str()
+        )
+    );
+    let mut c = sb.gowarden(&["drift", "--json"]);
+    c.env("PATH", &path);
+    let r = run(c);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let go: Vec<_> = findings(&v, "path", "go")
+        .iter()
+        .map(|f| (f["actual"].clone(), f["source"].clone()))
+        .collect();
+    assert_eq!(
+        go,
+        [(
+            serde_json::json!(planted),
+            serde_json::json!({"kind": "path", "path": "bin", "line": 1})
+        )]
+    );
+    let mut c = sb.go(&["version"]);
+    c.env("PATH", &path);
+    assert_eq!(run(c).ran(), Some("go go1.22.3"));
+}
