@@ -81,7 +81,7 @@ impl Date {
     /// every `upgrade_by` deadline.
     pub fn today_utc() -> Date {
         #[cfg(feature = "test-hooks")]
-        if let Some(d) = std::env::var("GOWARDEN_TEST_TODAY")
+        if let Some(d) = std::env::var(crate::envvars::TEST_TODAY)
             .ok()
             .and_then(|d| Date::parse(&d))
         {

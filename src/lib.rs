@@ -13,6 +13,7 @@ pub mod date;
 pub mod diag;
 pub mod drift;
 pub mod envpolicy;
+pub mod envvars;
 pub mod error;
 pub mod gocli;
 pub mod goenv;

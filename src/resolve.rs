@@ -17,9 +17,9 @@ pub use crate::version::VersionSpec;
 use crate::versionfile::Format;
 
 /// Set by go on the inner half of a toolchain switch; the toolchain run must be exactly this.
-pub const SWITCH_VERSION_ENV: &str = "GOTOOLCHAIN_INTERNAL_SWITCH_VERSION";
+pub const SWITCH_VERSION_ENV: &str = crate::envvars::SWITCH_VERSION;
 /// Lets a user choose the version for one command, where the policy allows it.
-pub const VERSION_ENV: &str = "GOWARDEN_GO_VERSION";
+pub const VERSION_ENV: &str = crate::envvars::GO_VERSION;
 
 /// Where the version request came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

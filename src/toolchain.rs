@@ -84,11 +84,11 @@ impl DiscoveryEnv {
         DiscoveryEnv {
             home: crate::userdirs::home_dir(),
             data_dir: crate::userdirs::data_dir(),
-            path: std::env::var_os("PATH"),
+            path: std::env::var_os(crate::envvars::PATH),
             gomodcache,
-            goenv_root: var("GOENV_ROOT"),
-            asdf_data_dir: var("ASDF_DATA_DIR"),
-            mise_data_dir: var("MISE_DATA_DIR"),
+            goenv_root: var(crate::envvars::GOENV_ROOT),
+            asdf_data_dir: var(crate::envvars::ASDF_DATA_DIR),
+            mise_data_dir: var(crate::envvars::MISE_DATA_DIR),
             self_id: self_identity(),
         }
     }

@@ -341,8 +341,12 @@ pub struct Context {
 impl Context {
     pub fn load(dir: &Path) -> Result<Context, String> {
         let policy = Rc::new(crate::policy::load::load().map_err(|e| format!("policy: {e}"))?);
-        let project = Project::discover(dir, Wanted::ALL, std::env::var_os("GOWORK").as_deref())
-            .map_err(|e| e.to_string())?;
+        let project = Project::discover(
+            dir,
+            Wanted::ALL,
+            std::env::var_os(crate::envvars::GOWORK).as_deref(),
+        )
+        .map_err(|e| e.to_string())?;
         let matrix = crate::policy::matrix::compile(&policy).0;
         let decided = shim::plan::project_at(&policy, &matrix, dir)
             .ok()
@@ -414,9 +418,10 @@ pub fn check(opts: &Options) -> Report {
         }
     };
     report.findings.extend(versions::check(&ctx));
-    report
-        .findings
-        .extend(path::check(std::env::var_os("PATH"), &ctx.dir));
+    report.findings.extend(path::check(
+        std::env::var_os(crate::envvars::PATH),
+        &ctx.dir,
+    ));
     if let Some(file) = &opts.baseline {
         match baseline::Baseline::read(file) {
             Ok(b) => {

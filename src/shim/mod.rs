@@ -28,7 +28,7 @@ pub(crate) use plan::{effective_gomodcache, not_installed};
 pub use run::run;
 
 /// Counts nested shim invocations, so a loop ends in an error rather than forever.
-pub const DEPTH_ENV: &str = "GOWARDEN_DEPTH";
+pub const DEPTH_ENV: &str = crate::envvars::DEPTH;
 /// Legitimate nesting (go → -toolexec wrapper → go) is shallow; anything deeper is a loop.
 pub(crate) const MAX_DEPTH: u32 = 8;
 
