@@ -21,6 +21,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+/// A change to the environment go runs with: a variable set or removed (by the shim, by
+/// `[env]`, by an install's bootstrap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvChange {
+    pub key: String,
+    pub from: Option<OsString>,
+    /// `None` removes the variable.
+    pub to: Option<OsString>,
+}
+
 /// One `KEY=VALUE` line of a go env file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvEntry {

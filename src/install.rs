@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::goenv::EnvChange;
 use crate::resolve::{SWITCH_VERSION_ENV, VersionSpec};
-use crate::shim::EnvChange;
 use crate::toolchain::{self, DiscoveryEnv, Toolchain};
 use crate::version::GoVersion;
 
@@ -144,7 +144,7 @@ pub fn auto_install(name: &str) -> Result<()> {
     let dir = default_dir()?;
     let policy = crate::policy::load::load()?;
     let installed = toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
     );
     let bootstrap = find_bootstrap(&installed).ok_or_else(|| no_bootstrap(name))?;

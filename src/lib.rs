@@ -33,3 +33,6 @@ pub mod version;
 pub mod versionfile;
 pub mod warn_once;
 pub mod wildcard;
+
+#[cfg(test)]
+mod layering;

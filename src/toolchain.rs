@@ -11,7 +11,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::policy::schema::Toolchains as ToolchainPolicy;
 use crate::resolve::{Request, VersionSpec};
 use crate::version::GoVersion;
 
@@ -132,14 +131,25 @@ pub fn go_platform() -> String {
     format!("{os}-{arch}")
 }
 
+/// Where discovery may look, besides gowarden's own toolchains dir: the policy's
+/// `[toolchains]` as plain data, so this Go-facts module knows nothing of the policy.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    /// Extra GOROOTs, directories of GOROOTs or globs of either (`~/` is the home dir).
+    pub search: Vec<&'a str>,
+    pub module_cache: bool,
+    pub version_managers: bool,
+    pub path: bool,
+}
+
 /// Every installed toolchain, newest first; for equal versions the preferred location first.
-pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> {
+pub fn discover(policy: &Search<'_>, env: &DiscoveryEnv) -> Vec<Toolchain> {
     let mut found = Found::default();
     if let Some(dir) = gowarden_toolchains_dir(env.data_dir.as_deref()) {
         found.children(&dir, FoundIn::Gowarden);
     }
     for entry in &policy.search {
-        for path in expand_search(entry.get_ref(), env.home.as_deref()) {
+        for path in expand_search(entry, env.home.as_deref()) {
             if !found.root(&path, FoundIn::Policy) {
                 found.children(&path, FoundIn::Policy);
             }

@@ -50,7 +50,7 @@ struct ListEntry<'a> {
 
 fn discover(policy: &LoadedPolicy) -> Vec<Toolchain> {
     toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
     )
 }

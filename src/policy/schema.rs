@@ -82,6 +82,18 @@ pub struct Toolchains {
     pub auto_install: bool,
 }
 
+impl Toolchains {
+    /// Where toolchain discovery may look.
+    pub fn search(&self) -> crate::toolchain::Search<'_> {
+        crate::toolchain::Search {
+            search: self.search.iter().map(|s| s.get_ref().as_str()).collect(),
+            module_cache: self.module_cache,
+            version_managers: self.version_managers,
+            path: self.path,
+        }
+    }
+}
+
 impl Default for Toolchains {
     fn default() -> Self {
         Toolchains {

@@ -57,14 +57,7 @@ impl Tool {
     }
 }
 
-/// An environment variable the shim sets or removes for go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvChange {
-    pub key: String,
-    pub from: Option<OsString>,
-    /// `None` removes the variable.
-    pub to: Option<OsString>,
-}
+pub use crate::goenv::EnvChange;
 
 /// Everything the shim decided for one invocation.
 #[derive(Debug)]

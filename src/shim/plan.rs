@@ -328,7 +328,7 @@ pub(crate) fn request(
 /// The toolchains the policy lets gowarden find on this machine.
 pub(crate) fn installed(policy: &LoadedPolicy) -> Vec<Toolchain> {
     toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(effective_gomodcache()),
     )
 }
