@@ -123,7 +123,7 @@ impl Scan {
             }
             if want_pins {
                 for format in wanted.formats.iter() {
-                    for found in format.read_dir(d)? {
+                    for found in format.declarations_in(d)? {
                         scan.pins.push(found.map(|declared| Pin {
                             format,
                             dir: d.to_path_buf(),

@@ -707,6 +707,18 @@ fn watch_reports_a_change_made_while_it_runs_and_exits_0_on_sigterm() {
         wait_for(&|l| l.contains("version toolchain"), &mut seen),
         "version drift not reported: {seen:?}"
     );
+    // A mise file in a subdirectory that did not exist when the watch began.
+    fs::create_dir(sb.project.join(".config")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    fs::write(
+        sb.project.join(".config/mise.toml"),
+        "[tools]\ngo = \"1.22.12\"\n",
+    )
+    .unwrap();
+    assert!(
+        wait_for(&|l| l.contains("version mise.toml"), &mut seen),
+        "mise drift not reported: {seen:?}"
+    );
     // Each finding is reported once, not again on every later event.
     let count = seen.iter().filter(|l| l.contains("env GONOSUMDB")).count();
     assert_eq!(count, 1, "{seen:?}");

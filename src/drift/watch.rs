@@ -169,6 +169,15 @@ fn add_watches(
         .map(OsString::from)
         .collect();
     let mut dirs: Vec<PathBuf> = opts.dir.ancestors().map(Path::to_path_buf).collect();
+    // And the subdirectories mise's files live in (`.config/mise.toml`), where they exist.
+    for d in opts.dir.ancestors() {
+        dirs.extend(
+            crate::versionfile::pin_subdirs()
+                .into_iter()
+                .map(|sub| d.join(sub))
+                .filter(|p| p.is_dir()),
+        );
+    }
     let mut follow = |file: &Path, names: &mut Vec<OsString>| {
         // Every component, so creating a missing parent (`~/.config/go`) counts too.
         names.extend(file.iter().map(OsString::from));

@@ -92,7 +92,7 @@ impl Format {
     }
 
     /// Every declaration of this format in `dir`, the highest precedence first.
-    pub fn read_dir(self, dir: &Path) -> Result<Vec<Found>> {
+    pub fn declarations_in(self, dir: &Path) -> Result<Vec<Found>> {
         let mut out = Vec::new();
         for file in self.spec().files {
             // A file under a subdirectory that is not there is not opened: most directories
@@ -156,6 +156,25 @@ pub fn watched_names() -> Vec<&'static str> {
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// The subdirectories, relative to a directory, that hold pin files (`.config`,
+/// `.config/mise`, `mise`, `.mise`): drift watches them too.
+pub fn pin_subdirs() -> Vec<&'static str> {
+    let mut dirs: Vec<&'static str> = Format::ALL
+        .into_iter()
+        .flat_map(|f| f.spec().files.iter())
+        .filter_map(|file| file.rsplit_once('/').map(|(dir, _)| dir))
+        .flat_map(|dir| {
+            // Each level: creating `.config` must be seen before `.config/mise` can be.
+            dir.match_indices('/')
+                .map(|(i, _)| &dir[..i])
+                .chain(std::iter::once(dir))
+        })
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    dirs
 }
 
 /// The accepted forms of a version, for messages.
@@ -225,5 +244,6 @@ mod tests {
             assert!(!Formats::NONE.contains(f));
         }
         assert_eq!(Formats::ALL.iter().count(), Format::ALL.len());
+        assert_eq!(pin_subdirs(), [".config", ".config/mise", ".mise", "mise"]);
     }
 }
