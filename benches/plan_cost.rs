@@ -61,7 +61,7 @@ fn main() {
         "toolchain discovery",
         time(n, || {
             let _ = gowarden::toolchain::discover(
-                &policy.policy.toolchains,
+                &policy.policy.toolchains.search(),
                 &gowarden::toolchain::DiscoveryEnv::from_process(None),
             );
         }),

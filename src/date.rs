@@ -81,7 +81,7 @@ impl Date {
     /// every `upgrade_by` deadline.
     pub fn today_utc() -> Date {
         #[cfg(feature = "test-hooks")]
-        if let Some(d) = std::env::var("GOWARDEN_TEST_TODAY")
+        if let Some(d) = std::env::var(crate::envvars::TEST_TODAY)
             .ok()
             .and_then(|d| Date::parse(&d))
         {
@@ -89,6 +89,13 @@ impl Date {
         }
         Date::from_days(today_days())
     }
+}
+
+/// Unix seconds as their UTC date and the seconds into that day.
+pub fn split_unix(secs: u64) -> (Date, u64) {
+    const DAY: u64 = 86_400;
+    // u64 seconds / 86400 always fits i64.
+    (Date::from_days((secs / DAY) as i64), secs % DAY)
 }
 
 /// Today's day number in UTC (days since 1970-01-01), from the system clock.
@@ -151,6 +158,31 @@ mod tests {
             assert_eq!(d.days(), n);
             assert!(d > prev, "{d} after {prev}");
             prev = d;
+        }
+    }
+
+    #[test]
+    fn days_agree_with_a_day_by_day_count() {
+        // Every day from 1970 to 2400 against a naive calendar, and Unix seconds with them.
+        let (mut y, mut m, mut d) = (1970, 1, 1);
+        for days in 0..157_000i64 {
+            let want = Date {
+                year: y,
+                month: m,
+                day: d,
+            };
+            assert_eq!(Date::from_days(days), want, "day {days}");
+            let secs = days as u64 * 86_400 + 86_399;
+            assert_eq!(split_unix(secs), (want, 86_399));
+            d += 1;
+            if d > days_in_month(y, m) {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
         }
     }
 

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use tracing_appender::non_blocking::WorkerGuard;
 
-pub const LOG_ENV: &str = "GOWARDEN_LOG";
-pub const LOG_FILE_ENV: &str = "GOWARDEN_LOG_FILE";
+pub const LOG_ENV: &str = crate::envvars::LOG;
+pub const LOG_FILE_ENV: &str = crate::envvars::LOG_FILE;
 
 static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 

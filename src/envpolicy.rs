@@ -42,10 +42,11 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::goenv::EnvChange;
 use crate::goenv::{self, GoEnv, Origin};
 use crate::policy::LoadedPolicy;
 use crate::policy::schema::OnConflict;
-use crate::shim::{EnvChange, Refusal};
+use crate::shim::Refusal;
 
 /// Which `[env]` rule governs a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -811,14 +811,14 @@ fn known_step(r: Resolved, args: &[&OsStr], i: usize, value: Option<&[u8]>) -> R
         }
         return Ok(Step::Known(use_of(Some(value.to_os_string())), used));
     }
-    if let Some(v) = value {
-        if let Err(why) = check_bool(r.kind, v) {
-            return Err(Error::new(format!(
-                "invalid boolean value {} for -{}: {why}",
-                go_quote(v),
-                flag_name(args[i])
-            )));
-        }
+    if let Some(v) = value
+        && let Err(why) = check_bool(r.kind, v)
+    {
+        return Err(Error::new(format!(
+            "invalid boolean value {} for -{}: {why}",
+            go_quote(v),
+            flag_name(args[i])
+        )));
     }
     Ok(Step::Known(
         use_of(value.map(|v| OsStr::from_bytes(v).to_os_string())),

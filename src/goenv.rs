@@ -21,6 +21,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+/// A change to the environment go runs with: a variable set or removed (by the shim, by
+/// `[env]`, by an install's bootstrap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvChange {
+    pub key: String,
+    pub from: Option<OsString>,
+    /// `None` removes the variable.
+    pub to: Option<OsString>,
+}
+
 /// One `KEY=VALUE` line of a go env file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvEntry {
@@ -110,7 +120,7 @@ pub fn process_env(key: &str) -> Option<OsString> {
 /// disables it: `None`), else `os.UserConfigDir()` + `/go/env`. `None` also where go finds no
 /// config dir (no `$XDG_CONFIG_HOME` nor `$HOME`, or a relative `$XDG_CONFIG_HOME`).
 pub fn env_file_path<E: Fn(&str) -> Option<OsString>>(env: E) -> Option<PathBuf> {
-    if let Some(file) = non_empty(env("GOENV")) {
+    if let Some(file) = non_empty(env(crate::envvars::GOENV)) {
         if file == "off" {
             return None;
         }
@@ -122,14 +132,16 @@ pub fn env_file_path<E: Fn(&str) -> Option<OsString>>(env: E) -> Option<PathBuf>
 /// os.UserConfigDir for the Unix systems gowarden runs on.
 fn user_config_dir<E: Fn(&str) -> Option<OsString>>(env: &E) -> Option<PathBuf> {
     if cfg!(target_os = "macos") {
-        let home = non_empty(env("HOME"))?;
+        let home = non_empty(env(crate::envvars::HOME))?;
         return Some(PathBuf::from(home).join("Library/Application Support"));
     }
-    match non_empty(env("XDG_CONFIG_HOME")) {
+    match non_empty(env(crate::envvars::XDG_CONFIG_HOME)) {
         Some(dir) if Path::new(&dir).is_absolute() => Some(PathBuf::from(dir)),
         // Go refuses a relative $XDG_CONFIG_HOME rather than fall back to $HOME.
         Some(_) => None,
-        None => non_empty(env("HOME")).map(|home| PathBuf::from(home).join(".config")),
+        None => {
+            non_empty(env(crate::envvars::HOME)).map(|home| PathBuf::from(home).join(".config"))
+        }
     }
 }
 
@@ -366,7 +378,7 @@ impl<E: Fn(&str) -> Option<OsString>> GoEnv<E> {
         let gopath = match self.get_non_empty("GOPATH") {
             Some(gopath) => gopath,
             None => {
-                let def = PathBuf::from(non_empty((self.env)("HOME"))?).join("go");
+                let def = PathBuf::from(non_empty((self.env)(crate::envvars::HOME))?).join("go");
                 let is_goroot = self
                     .goroot
                     .as_deref()

@@ -25,13 +25,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::goenv::EnvChange;
 use crate::resolve::{SWITCH_VERSION_ENV, VersionSpec};
-use crate::shim::EnvChange;
 use crate::toolchain::{self, DiscoveryEnv, Toolchain};
 use crate::version::GoVersion;
 
@@ -145,7 +144,7 @@ pub fn auto_install(name: &str) -> Result<()> {
     let dir = default_dir()?;
     let policy = crate::policy::load::load()?;
     let installed = toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
     );
     let bootstrap = find_bootstrap(&installed).ok_or_else(|| no_bootstrap(name))?;
@@ -307,25 +306,14 @@ pub fn read_marker(goroot: &Path) -> Option<Marker> {
 
 /// Parses a SHA-256 written as 64 hex digits.
 pub fn parse_sha256(hex_text: &str) -> Result<[u8; 32]> {
-    let t = hex_text.trim();
-    let bad = || {
+    crate::hex::decode_sha256(&hex_text.trim().to_ascii_lowercase()).ok_or_else(|| {
         Error::new(format!(
             "{hex_text:?} is not a SHA-256: expected 64 hex digits, as go.dev/dl lists them"
         ))
-    };
-    if t.len() != 64 || !t.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::hex::encode as hex;
 
 /// Copies `file` to `out`, failing unless its SHA-256 is `want`.
 fn copy_checked(file: &Path, want: &[u8; 32], out: &mut impl Write) -> Result<()> {
@@ -364,10 +352,10 @@ fn lock(dir: &Path, name: &str, verbosity: Verbosity) -> Result<File> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::io("cannot open lock file", &path, &e))?;
-    match f.try_lock_exclusive() {
+    match f.try_lock() {
         Ok(()) => return Ok(f),
-        Err(e) if e.kind() == fs2::lock_contended_error().kind() => {}
-        Err(e) => return Err(Error::io("cannot lock", &path, &e)),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &path, &e)),
     }
     if verbosity == Verbosity::Cli {
         eprintln!(
@@ -375,8 +363,7 @@ fn lock(dir: &Path, name: &str, verbosity: Verbosity) -> Result<File> {
             path.display()
         );
     }
-    f.lock_exclusive()
-        .map_err(|e| Error::io("cannot lock", &path, &e))?;
+    f.lock().map_err(|e| Error::io("cannot lock", &path, &e))?;
     Ok(f)
 }
 
@@ -438,28 +425,82 @@ fn unpack_archive(file: &Path, staging: &Path, name: &str) -> Result<(PathBuf, &
     Ok((root, kind))
 }
 
-/// The system tar unpacks go.dev archives, as go.dev's own instructions do.
+/// A go.dev archive: a gzipped tar of one `go/` tree, unpacked with the tar crate over the
+/// flate2 the module zips already need (no `tar` program, whose flags and safety differ by
+/// system). Every entry must be a file, directory or symlink under `go/` by a path of plain
+/// components, and a symlink must point inside the tree: an archive that could write outside
+/// the staging dir, directly or through a link it made, is refused whole, never half unpacked
+/// and skipped over. Owners are never taken from the archive.
 fn unpack_tar_gz(file: &Path, staging: &Path) -> Result<PathBuf> {
-    let out = Command::new("tar")
-        .arg("-x")
-        .arg("-z")
-        .arg("-f")
-        .arg(file)
-        .arg("-C")
-        .arg(staging)
-        // Running as root, tar would otherwise give the files the archive's owners.
-        .arg("--no-same-owner")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::new(format!("cannot run tar to unpack {}: {e}", file.display())))?;
-    if !out.status.success() {
-        return Err(Error::new(format!(
-            "cannot unpack {}: tar: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+    use std::path::Component;
+    use tar::EntryType;
+    let bad = |why: String| Error::new(format!("cannot unpack {}: {why}", file.display()));
+    let f = File::open(file).map_err(|e| Error::io("cannot open archive", file, &e))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(f)));
+    archive.set_preserve_ownerships(false);
+    archive.set_preserve_permissions(false);
+    archive.set_unpack_xattrs(false);
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
+        let shown = path.display().to_string();
+        let kind = entry.header().entry_type();
+        if kind == EntryType::XGlobalHeader {
+            continue; // pax metadata for the whole archive, no file
+        }
+        let plain = path.components().all(|c| matches!(c, Component::Normal(_)));
+        if !plain || path.components().next() != Some(Component::Normal("go".as_ref())) {
+            return Err(bad(format!(
+                "unsafe path {shown:?}: a go.dev archive holds only paths under go/"
+            )));
+        }
+        match kind {
+            EntryType::Regular | EntryType::Directory => {}
+            EntryType::Symlink => {
+                let target = entry
+                    .link_name()
+                    .map_err(|e| bad(e.to_string()))?
+                    .unwrap_or_default()
+                    .into_owned();
+                if !link_stays_inside(&path, &target) {
+                    return Err(bad(format!(
+                        "unsafe symlink {shown:?} -> {:?}: it points outside go/",
+                        target.display()
+                    )));
+                }
+            }
+            other => {
+                return Err(bad(format!(
+                    "{shown:?} is a {other:?} entry; a go.dev archive holds only files, \
+                     directories and symlinks"
+                )));
+            }
+        }
+        // unpack_in checks once more that the entry's parent, links resolved, is inside.
+        let inside = entry
+            .unpack_in(staging)
+            .map_err(|e| bad(format!("{shown}: {e}")))?;
+        if !inside {
+            return Err(bad(format!("unsafe path {shown:?}")));
+        }
     }
     Ok(staging.join("go"))
+}
+
+/// Whether the symlink at `path` (relative, under `go/`) to `target` resolves inside `go/`,
+/// read lexically: a relative target of plain components and `..` that never climbs above it.
+fn link_stays_inside(path: &Path, target: &Path) -> bool {
+    use std::path::Component;
+    let mut depth = path.components().count().saturating_sub(1); // the link's own directory
+    for c in target.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 1 => depth -= 1,
+            _ => return false, // above go/, or absolute
+        }
+    }
+    !target.as_os_str().is_empty()
 }
 
 /// A module zip holds every file under `golang.org/toolchain@VERSION/` and keeps no file
@@ -829,6 +870,141 @@ fn verify(root: &Path, name: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tar entry: path, type, link target, data.
+    type Entry<'a> = (&'a str, tar::EntryType, &'a str, &'a [u8]);
+
+    /// A gzipped tar of `entries`, headers written raw so
+    /// that paths the tar crate's builder would refuse can be written too.
+    fn tar_gz(dir: &Path, entries: &[Entry<'_>]) -> PathBuf {
+        let file = dir.join("a.tar.gz");
+        let gz = flate2::write::GzEncoder::new(
+            File::create(&file).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut b = tar::Builder::new(gz);
+        for (path, kind, link, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            let gnu = h.as_gnu_mut().unwrap();
+            gnu.name[..path.len()].copy_from_slice(path.as_bytes());
+            gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            h.set_entry_type(*kind);
+            h.set_mode(0o755);
+            h.set_size(data.len() as u64);
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap();
+        file
+    }
+
+    /// What unpacking gives: `Ok` with every path under staging, or the error with the
+    /// archive's path replaced by `A`.
+    fn unpack(entries: &[Entry<'_>]) -> std::result::Result<Vec<String>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = tar_gz(dir.path(), entries);
+        let staging = dir.path().join("staging");
+        fs::create_dir(&staging).unwrap();
+        let result = unpack_tar_gz(&file, &staging);
+        let mut found: Vec<String> = Vec::new();
+        let mut stack = vec![dir.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                found.push(p.strip_prefix(dir.path()).unwrap().display().to_string());
+                if p.is_dir() && !p.is_symlink() {
+                    stack.push(p);
+                }
+            }
+        }
+        found.sort();
+        match result {
+            Ok(root) => {
+                assert_eq!(root, staging.join("go"));
+                Ok(found)
+            }
+            Err(e) => {
+                // Whatever was refused wrote nothing outside the staging dir.
+                assert!(
+                    found
+                        .iter()
+                        .all(|f| f == "a.tar.gz" || f.starts_with("staging")),
+                    "{found:?}"
+                );
+                Err(e.message().replace(&file.display().to_string(), "A"))
+            }
+        }
+    }
+
+    #[test]
+    fn tar_gz_unpacks_files_dirs_and_inner_links() {
+        use tar::EntryType::{Directory, Regular, Symlink};
+        let got = unpack(&[
+            ("go/", Directory, "", b""),
+            ("go/bin/", Directory, "", b""),
+            ("go/bin/go", Regular, "", b"#!/bin/sh\n"),
+            ("go/VERSION", Regular, "", b"go1.22.3\n"),
+            ("go/bin/version", Symlink, "../VERSION", b""),
+        ]);
+        assert_eq!(
+            got,
+            Ok(vec![
+                "a.tar.gz".to_string(),
+                "staging".into(),
+                "staging/go".into(),
+                "staging/go/VERSION".into(),
+                "staging/go/bin".into(),
+                "staging/go/bin/go".into(),
+                "staging/go/bin/version".into(),
+            ])
+        );
+    }
+
+    #[test]
+    fn tar_gz_that_could_write_outside_is_refused_whole() {
+        use tar::EntryType::{Directory, Link, Regular, Symlink};
+        let cases: &[(&[Entry<'_>], &str)] = &[
+            (
+                &[("go/../../escaped", Regular, "", b"x")],
+                "cannot unpack A: unsafe path \"go/../../escaped\": a go.dev archive holds only \
+                 paths under go/",
+            ),
+            (
+                &[("/tmp/escaped", Regular, "", b"x")],
+                "cannot unpack A: unsafe path \"/tmp/escaped\": a go.dev archive holds only \
+                 paths under go/",
+            ),
+            (
+                &[("other/file", Regular, "", b"x")],
+                "cannot unpack A: unsafe path \"other/file\": a go.dev archive holds only paths \
+                 under go/",
+            ),
+            (
+                &[
+                    ("go/", Directory, "", b""),
+                    ("go/up", Symlink, "..", b""),
+                    ("go/up/escaped", Regular, "", b"x"),
+                ],
+                "cannot unpack A: unsafe symlink \"go/up\" -> \"..\": it points outside go/",
+            ),
+            (
+                &[("go/bin/abs", Symlink, "/etc", b"")],
+                "cannot unpack A: unsafe symlink \"go/bin/abs\" -> \"/etc\": it points outside go/",
+            ),
+            (
+                &[("go/bin/deep", Symlink, "../../x", b"")],
+                "cannot unpack A: unsafe symlink \"go/bin/deep\" -> \"../../x\": it points outside go/",
+            ),
+            (
+                &[("go/hard", Link, "/etc/passwd", b"")],
+                "cannot unpack A: \"go/hard\" is a Link entry; a go.dev archive holds only files, \
+                 directories and symlinks",
+            ),
+        ];
+        for (entries, want) in cases {
+            assert_eq!(unpack(entries), Err(want.to_string()), "{entries:?}");
+        }
+    }
 
     #[test]
     fn names_only_exact_versions() {

@@ -14,12 +14,15 @@ pub mod date;
 pub mod diag;
 pub mod drift;
 pub mod envpolicy;
+pub mod envvars;
 pub mod error;
 pub mod gocli;
 pub mod goenv;
 pub mod gomod;
+pub mod hex;
 pub mod identity;
 pub mod install;
+pub mod path_lookup;
 pub mod policy;
 pub mod project;
 pub mod repocheck;
@@ -30,4 +33,9 @@ pub mod toolchain;
 pub mod tools;
 pub mod userdirs;
 pub mod version;
+pub mod versionfile;
 pub mod warn_once;
+pub mod wildcard;
+
+#[cfg(test)]
+mod layering;

@@ -1,28 +1,17 @@
 //! The project's own declarations of its Go version, found from a directory upward.
 //!
-//! One walk from the start directory to the filesystem root records the nearest file of each
-//! kind (`.go-version`, a `.tool-versions` with a go entry, `go.work`, `go.mod`); the caller
-//! decides precedence. Only the few lines that matter are read: go reads go.mod's `go` and
-//! `toolchain` lines the same way, without a full parse.
+//! One walk from the start directory upward reads the pin files ([`crate::versionfile`]) of
+//! each directory until one declares a version, and goes on only as far as go itself does for
+//! go.work and go.mod. The nearest declaration wins ([`Project::declarations`]). Only the few
+//! go.mod lines that matter are read: go reads its `go` and `toolchain` lines the same way,
+//! without a full parse.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-
-/// A line of a file: where a value was declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Declared {
-    pub value: String,
-    pub path: PathBuf,
-    pub line: usize,
-}
-
-impl Declared {
-    pub fn location(&self) -> String {
-        format!("{}:{}", self.path.display(), self.line)
-    }
-}
+pub use crate::versionfile::{Declared, Invalid};
+use crate::versionfile::{Format, Formats};
 
 /// A go.mod or go.work file: its `module`, `go` and `toolchain` lines, and the directives
 /// that choose which code is built ([`crate::gomod`]).
@@ -45,13 +34,22 @@ pub struct ModFile {
     pub tools: Vec<Declared>,
 }
 
+/// A pin file's version: which format, in which directory of the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub format: Format,
+    /// The directory whose pin it is (`.config/mise.toml` pins its parent's parent).
+    pub dir: PathBuf,
+    pub declared: Declared,
+}
+
 /// What the project directory and its parents declare.
 #[derive(Debug, Clone, Default)]
 pub struct Project {
     /// Where the search started: the working directory, or go's `-C dir`.
     pub dir: PathBuf,
-    pub go_version: Option<Declared>,
-    pub tool_versions: Option<Declared>,
+    /// The pin files of the nearest directory that has any, in their order of precedence.
+    pub pins: Vec<Pin>,
     pub go_work: Option<ModFile>,
     pub go_mod: Option<ModFile>,
 }
@@ -59,47 +57,58 @@ pub struct Project {
 /// Which files to look for (the policy's `[resolve] files`).
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted {
-    pub go_version: bool,
-    pub tool_versions: bool,
+    pub formats: Formats,
     pub go_work: bool,
     pub go_mod: bool,
 }
 
-/// A version file that is there but names no version gowarden can use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub path: PathBuf,
-    /// The offending line, where there is one.
-    pub line: Option<usize>,
-    /// The whole message: file, line, what was expected.
-    pub error: Error,
+impl Wanted {
+    pub const ALL: Wanted = Wanted {
+        formats: Formats::ALL,
+        go_work: true,
+        go_mod: true,
+    };
 }
 
-/// The nearest version file of one kind: its version, or why it has none.
-pub type Nearest = Option<std::result::Result<Declared, Invalid>>;
+/// A declaration that can choose the version: a pin file, or the `toolchain` line of the
+/// go.work or go.mod go honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declaration<'a> {
+    Pin(&'a Pin),
+    Toolchain(&'a Declared),
+}
 
-/// What one walk up from a directory found, each kind of file on its own, so that a broken
-/// file hides no other (`gowarden check` reports them all; the shim refuses on the first).
+impl Declaration<'_> {
+    pub fn declared(&self) -> &Declared {
+        match self {
+            Declaration::Pin(p) => &p.declared,
+            Declaration::Toolchain(t) => t,
+        }
+    }
+}
+
+/// What one walk up from a directory found, each file on its own, so that a broken file hides
+/// no other (`gowarden check` reports them all; the shim refuses on the first).
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub dir: PathBuf,
-    pub go_version: Nearest,
-    pub tool_versions: Nearest,
+    /// The pin files of the nearest directory with any (valid or not), in precedence order.
+    pub pins: Vec<std::result::Result<Pin, Invalid>>,
     pub go_work: Option<ModFile>,
     pub go_mod: Option<ModFile>,
 }
 
 impl Scan {
-    /// Walks up from `dir` to the filesystem root. `gowork` is the `GOWORK` value as go reads
-    /// it: `off` disables go.work, an absolute path names it, empty or `auto` means search.
-    /// `Err` only for a file that exists but cannot be read.
+    /// Walks up from `dir` to the first directory with a pin file, and on for go.work and
+    /// go.mod as go looks for them. `gowork` is the `GOWORK` value as go reads it: `off`
+    /// disables go.work, an absolute path names it, empty or `auto` means search. `Err` only
+    /// for a file that exists but cannot be read.
     pub fn walk(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Scan> {
         let mut scan = Scan {
             dir: dir.to_path_buf(),
             ..Scan::default()
         };
-        let mut want_gv = wanted.go_version;
-        let mut want_tv = wanted.tool_versions;
+        let mut want_pins = !wanted.formats.is_empty();
         let mut want_mod = wanted.go_mod;
         let mut want_work = wanted.go_work;
         match gowork.and_then(|g| g.to_str()) {
@@ -115,16 +124,20 @@ impl Scan {
             }
         }
         for d in dir.ancestors() {
-            if !(want_gv || want_tv || want_mod || want_work) {
+            if !(want_pins || want_mod || want_work) {
                 break;
             }
-            if want_gv && let Some(found) = read_go_version(&d.join(".go-version"))? {
-                scan.go_version = Some(found);
-                want_gv = false;
-            }
-            if want_tv && let Some(found) = read_tool_versions(&d.join(".tool-versions"))? {
-                scan.tool_versions = Some(found);
-                want_tv = false;
+            if want_pins {
+                for format in wanted.formats.iter() {
+                    for found in format.declarations_in(d)? {
+                        scan.pins.push(found.map(|declared| Pin {
+                            format,
+                            dir: d.to_path_buf(),
+                            declared,
+                        }));
+                    }
+                }
+                want_pins = scan.pins.is_empty();
             }
             if want_work {
                 let p = d.join("go.work");
@@ -144,17 +157,47 @@ impl Scan {
         Ok(scan)
     }
 
-    /// The project, or the first invalid version file as an error: the shim never skips one.
+    /// The project, or the first invalid pin file as an error: the shim never skips one
+    /// that could be in force. (Under a nearer `toolchain` line none is: it overrides them.)
     pub fn into_project(self) -> Result<Project> {
-        let valid = |n: Nearest| n.transpose().map_err(|i| i.error);
+        let pin_dir = self
+            .pins
+            .iter()
+            .find_map(|p| p.as_ref().ok().map(|p| &p.dir));
+        let overridden = active_toolchain(self.go_work.as_ref(), self.go_mod.as_ref())
+            .is_some_and(|t| pin_dir.is_none_or(|d| nearer(t, d)));
+        let mut pins = Vec::new();
+        for pin in self.pins {
+            match pin {
+                Ok(p) => pins.push(p),
+                Err(_) if overridden => {}
+                Err(invalid) => return Err(invalid.error),
+            }
+        }
         Ok(Project {
             dir: self.dir,
-            go_version: valid(self.go_version)?,
-            tool_versions: valid(self.tool_versions)?,
+            pins,
             go_work: self.go_work,
             go_mod: self.go_mod,
         })
     }
+}
+
+/// The `toolchain` line go honours: go.work's over go.mod's, never `default`.
+fn active_toolchain<'a>(
+    work: Option<&'a ModFile>,
+    module: Option<&'a ModFile>,
+) -> Option<&'a Declared> {
+    work.or(module)?
+        .toolchain
+        .as_ref()
+        .filter(|t| t.value != "default")
+}
+
+/// Whether the file of `t` is in a directory below `pin_dir` (nearer the start of the walk).
+fn nearer(t: &Declared, pin_dir: &Path) -> bool {
+    let dir = t.path.parent().unwrap_or(Path::new(""));
+    dir != pin_dir && dir.starts_with(pin_dir)
 }
 
 /// The directory go works in after `-C dir` (`go build -C ../other`): `dir` joined to `cwd`
@@ -197,9 +240,23 @@ impl Project {
             .as_ref()
             .map(|m| m.path.as_path())
             .or(self.go_mod.as_ref().map(|m| m.path.as_path()))
-            .or(self.go_version.as_ref().map(|d| d.path.as_path()))
             .and_then(Path::parent)
+            .or(self.pins.first().map(|p| p.dir.as_path()))
             .unwrap_or(&self.dir)
+    }
+
+    /// The declarations that can choose the version, the one that does first: the nearest
+    /// wins, so a go.mod `toolchain` line in a subdirectory beats a `.go-version` above it;
+    /// within one directory pin files come first, in [`Format::ALL`] order. The `toolchain`
+    /// line counts only in the file go honours ([`Project::active_mod_file`]), and not as
+    /// `default`.
+    pub fn declarations(&self) -> Vec<Declaration<'_>> {
+        let mut out: Vec<Declaration<'_>> = self.pins.iter().map(Declaration::Pin).collect();
+        if let Some(t) = active_toolchain(self.go_work.as_ref(), self.go_mod.as_ref()) {
+            let wins = self.pins.first().is_none_or(|p| nearer(t, &p.dir));
+            out.insert(if wins { 0 } else { out.len() }, Declaration::Toolchain(t));
+        }
+        out
     }
 }
 
@@ -218,122 +275,6 @@ pub fn main_modules(work: Option<&ModFile>, go_mod: Option<&ModFile>) -> Vec<Dec
             .collect(),
         None => go_mod.and_then(|m| m.module.clone()).into_iter().collect(),
     }
-}
-
-const GO_VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, `1.22` (newest installed 1.22.x), \
-     `1.23rc1`, with `#` comment lines";
-
-/// `.go-version`: one version, surrounding whitespace and `#` comment lines allowed. `None`
-/// where there is no such file; `Err` where it cannot be read.
-pub fn read_go_version(path: &Path) -> Result<Nearest> {
-    let Some(text) = read_optional(path)? else {
-        return Ok(None);
-    };
-    let invalid = |line: Option<usize>, message: String| {
-        Some(Err(Invalid {
-            path: path.to_path_buf(),
-            line,
-            error: Error::new(message),
-        }))
-    };
-    let Ok(text) = String::from_utf8(text) else {
-        return Ok(invalid(
-            None,
-            format!(
-                "{}: not UTF-8 text; write the version as plain text",
-                path.display()
-            ),
-        ));
-    };
-    let mut found: Option<Declared> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        // A trailing comment is not a form goenv or mise accept, so it is an error here too.
-        if let Some(prev) = &found {
-            return Ok(invalid(
-                Some(i + 1),
-                format!(
-                    "{}:{}: a second version {line:?} (the first is {:?} on line {}); \
-                     a .go-version names exactly one version ({GO_VERSION_FORMS})",
-                    path.display(),
-                    i + 1,
-                    prev.value,
-                    prev.line
-                ),
-            ));
-        }
-        if crate::resolve::VersionSpec::parse(line).is_none() {
-            return Ok(invalid(
-                Some(i + 1),
-                format!(
-                    "{}:{}: {line:?} is not a Go version; {GO_VERSION_FORMS}",
-                    path.display(),
-                    i + 1
-                ),
-            ));
-        }
-        found = Some(Declared {
-            value: line.to_string(),
-            path: path.to_path_buf(),
-            line: i + 1,
-        });
-    }
-    Ok(match found {
-        Some(d) => Some(Ok(d)),
-        None => invalid(
-            None,
-            format!(
-                "{}: the file names no version; write one line such as `1.22.10` or delete the \
-                 file ({GO_VERSION_FORMS})",
-                path.display()
-            ),
-        ),
-    })
-}
-
-/// `.tool-versions` (asdf, mise): the first version on a `golang` or `go` line. A file with no
-/// such line is not a Go version source (`None`); the search goes on upward, as asdf does.
-pub fn read_tool_versions(path: &Path) -> Result<Nearest> {
-    let Some(text) = read_optional(path)? else {
-        return Ok(None);
-    };
-    let text = String::from_utf8_lossy(&text);
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        let mut words = line.split_whitespace();
-        let Some(tool) = words.next() else { continue };
-        if tool != "golang" && tool != "go" {
-            continue;
-        }
-        let loc = format!("{}:{}", path.display(), i + 1);
-        let invalid = |message: String| {
-            Ok(Some(Err(Invalid {
-                path: path.to_path_buf(),
-                line: Some(i + 1),
-                error: Error::new(message),
-            })))
-        };
-        let Some(version) = words.next() else {
-            return invalid(format!(
-                "{loc}: `{tool}` names no version; write e.g. `golang 1.22.10`"
-            ));
-        };
-        if crate::resolve::VersionSpec::parse(version).is_none() {
-            return invalid(format!(
-                "{loc}: {version:?} is not a Go version gowarden can resolve \
-                 (`system`, `ref:` and `path:` entries are not supported); {GO_VERSION_FORMS}"
-            ));
-        }
-        return Ok(Some(Ok(Declared {
-            value: version.to_string(),
-            path: path.to_path_buf(),
-            line: i + 1,
-        })));
-    }
-    Ok(None)
 }
 
 /// Reads go.mod/go.work: the `go` and `toolchain` lines the way go's toolchain selection does
@@ -412,28 +353,4 @@ fn module_file_at(p: &Path) -> Result<bool> {
 fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let rest = line.strip_prefix(key)?;
     rest.starts_with([' ', '\t']).then(|| rest.trim())
-}
-
-/// A file's bytes; `None` where there is no such file (or a directory stands there). A
-/// leading UTF-8 byte order mark (as editors on Windows write it) is dropped: `.go-version`
-/// and `.tool-versions` are not go's files, and left in, the mark made `1.22.10` invalid and,
-/// worse, hid a `.tool-versions` golang line. (go.mod is go's: go itself rejects a mark there.)
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(match bytes.strip_prefix(b"\xef\xbb\xbf") {
-            Some(rest) => rest.to_vec(),
-            None => bytes,
-        })),
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound
-                    | std::io::ErrorKind::NotADirectory
-                    | std::io::ErrorKind::IsADirectory
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(Error::io("cannot read", path, &e)),
-    }
 }

@@ -3,69 +3,23 @@
 //! [`Request`] is the typed "why this toolchain": it carries the version spec and its
 //! [`Source`], and drives both the explanation (`gowarden which`, refusals) and the shim's
 //! choice. Precedence, first hit wins: the toolchain-switch handshake, `GOWARDEN_GO_VERSION`
-//! (if the policy allows), `.go-version`, `.tool-versions`, the `toolchain` line of go.work or
-//! go.mod, their `go` line (as a minimum), the policy's default, the newest installed release.
+//! (if the policy allows), the nearest pin ([`Project::declarations`]: a pin file or the
+//! `toolchain` line of go.work or go.mod), their `go` line (as a minimum), the policy's
+//! default, the newest installed release.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::project::{Declared, Project};
+use crate::project::{Declaration, Declared, Project};
 use crate::version::GoVersion;
+pub use crate::version::VersionSpec;
+use crate::versionfile::Format;
 
 /// Set by go on the inner half of a toolchain switch; the toolchain run must be exactly this.
-pub const SWITCH_VERSION_ENV: &str = "GOTOOLCHAIN_INTERNAL_SWITCH_VERSION";
+pub const SWITCH_VERSION_ENV: &str = crate::envvars::SWITCH_VERSION;
 /// Lets a user choose the version for one command, where the policy allows it.
-pub const VERSION_ENV: &str = "GOWARDEN_GO_VERSION";
-
-/// What a version source asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VersionSpec {
-    /// Exactly this release or prerelease.
-    Exact(GoVersion),
-    /// The newest installed release of this `major.minor` (`1.22` in `.go-version`).
-    Family(GoVersion),
-    /// The newest installed toolchain at least this version (a `go` line).
-    AtLeast(GoVersion),
-    /// The newest installed stable release.
-    Newest,
-}
-
-impl VersionSpec {
-    /// Parses a version as written in `.go-version`, `.tool-versions`, the policy and the
-    /// environment: `1.22.10`, `go1.22.10`, `1.22` (a family), `1.23rc1`. `None` otherwise.
-    pub fn parse(written: &str) -> Option<VersionSpec> {
-        let bare = written.strip_prefix("go").unwrap_or(written);
-        let v = GoVersion::parse(bare)?;
-        let dots = bare.bytes().filter(|&b| b == b'.').count();
-        match dots {
-            0 => None, // `1` alone is too vague to choose a toolchain by
-            1 if v.kind.is_empty() => Some(VersionSpec::Family(v)),
-            _ => Some(VersionSpec::Exact(v)),
-        }
-    }
-
-    /// Whether an installed toolchain of version `v` satisfies this spec.
-    pub fn matches(&self, v: &GoVersion) -> bool {
-        match self {
-            VersionSpec::Exact(want) => v.cmp_go(want).is_eq(),
-            VersionSpec::Family(f) => v.in_family(f),
-            VersionSpec::AtLeast(min) => v.cmp_go(min).is_ge(),
-            VersionSpec::Newest => true,
-        }
-    }
-}
-
-impl fmt::Display for VersionSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VersionSpec::Exact(v) => write!(f, "go{v}"),
-            VersionSpec::Family(v) => write!(f, "go{}.{}.x", v.major, v.minor),
-            VersionSpec::AtLeast(v) => write!(f, "go{v} or newer"),
-            VersionSpec::Newest => f.write_str("the newest installed release"),
-        }
-    }
-}
+pub const VERSION_ENV: &str = crate::envvars::GO_VERSION;
 
 /// Where the version request came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,11 +28,9 @@ pub enum Source {
     SwitchHandshake,
     /// `GOWARDEN_GO_VERSION`.
     EnvOverride,
-    GoVersionFile {
-        path: PathBuf,
-        line: usize,
-    },
-    ToolVersions {
+    /// A pin file ([`crate::versionfile`]).
+    PinFile {
+        format: Format,
         path: PathBuf,
         line: usize,
     },
@@ -108,8 +60,7 @@ impl Source {
         match self {
             Source::SwitchHandshake => "switch-handshake",
             Source::EnvOverride => "env",
-            Source::GoVersionFile { .. } => "go-version-file",
-            Source::ToolVersions { .. } => "tool-versions",
+            Source::PinFile { format, .. } => format.kind(),
             Source::ToolchainLine { .. } => "toolchain-line",
             Source::GoLine { .. } => "go-line",
             Source::PolicyDefault { .. } => "policy-default",
@@ -121,9 +72,9 @@ impl Source {
     /// The file and line, where the source is a file.
     pub fn location(&self) -> Option<String> {
         match self {
-            Source::GoVersionFile { path, line }
-            | Source::ToolVersions { path, line }
-            | Source::ToolchainLine { path, line } => Some(format!("{}:{line}", path.display())),
+            Source::PinFile { path, line, .. } | Source::ToolchainLine { path, line } => {
+                Some(format!("{}:{line}", path.display()))
+            }
             Source::GoLine {
                 path,
                 line: Some(line),
@@ -142,8 +93,7 @@ impl fmt::Display for Source {
                 write!(f, "${SWITCH_VERSION_ENV} (go is switching toolchains)")
             }
             Source::EnvOverride => write!(f, "${VERSION_ENV}"),
-            Source::GoVersionFile { .. } => write!(f, "{}", self.location().unwrap_or_default()),
-            Source::ToolVersions { .. } => write!(f, "{}", self.location().unwrap_or_default()),
+            Source::PinFile { .. } => write!(f, "{}", self.location().unwrap_or_default()),
             Source::ToolchainLine { .. } => {
                 write!(
                     f,
@@ -221,38 +171,18 @@ pub fn resolve(project: &Project, inputs: &Inputs<'_>) -> Result<Request> {
             source: Source::EnvOverride,
         });
     }
-    if let Some(d) = &project.go_version {
-        return from_declared(d, |path, line| Source::GoVersionFile { path, line });
-    }
-    if let Some(d) = &project.tool_versions {
-        return from_declared(d, |path, line| Source::ToolVersions { path, line });
-    }
-    if let Some(m) = project.active_mod_file() {
-        if let Some(t) = &m.toolchain
-            && t.value != "default"
-        {
-            let v = GoVersion::parse_go(&t.value).ok_or_else(|| {
-                Error::new(format!(
-                    "{}: invalid toolchain {:?}; write e.g. `toolchain go1.22.3`",
-                    t.location(),
-                    t.value
-                ))
-            })?;
-            let spec = if v.is_lang() {
-                // go1.22 is a language version, not a toolchain: go itself treats it as 1.22.x.
-                VersionSpec::Family(v)
-            } else {
-                VersionSpec::Exact(v)
-            };
-            return Ok(Request {
-                spec,
-                written: t.value.clone(),
-                source: Source::ToolchainLine {
-                    path: t.path.clone(),
-                    line: t.line,
-                },
+    match project.declarations().first() {
+        Some(Declaration::Pin(p)) => {
+            return from_declared(&p.declared, |path, line| Source::PinFile {
+                format: p.format,
+                path,
+                line,
             });
         }
+        Some(Declaration::Toolchain(t)) => return toolchain_line(t),
+        None => {}
+    }
+    if let Some(m) = project.active_mod_file() {
         let is_work = m.path.file_name().is_some_and(|n| n == "go.work");
         return match &m.go {
             Some(g) => {
@@ -305,6 +235,31 @@ pub fn resolve(project: &Project, inputs: &Inputs<'_>) -> Result<Request> {
         spec: VersionSpec::Newest,
         written: String::new(),
         source: Source::NewestInstalled,
+    })
+}
+
+/// go.work's or go.mod's `toolchain` line: exactly that toolchain.
+fn toolchain_line(t: &Declared) -> Result<Request> {
+    let v = GoVersion::parse_go(&t.value).ok_or_else(|| {
+        Error::new(format!(
+            "{}: invalid toolchain {:?}; write e.g. `toolchain go1.22.3`",
+            t.location(),
+            t.value
+        ))
+    })?;
+    let spec = if v.is_lang() {
+        // go1.22 is a language version, not a toolchain: go itself treats it as 1.22.x.
+        VersionSpec::Family(v)
+    } else {
+        VersionSpec::Exact(v)
+    };
+    Ok(Request {
+        spec,
+        written: t.value.clone(),
+        source: Source::ToolchainLine {
+            path: t.path.clone(),
+            line: t.line,
+        },
     })
 }
 

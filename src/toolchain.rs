@@ -11,7 +11,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::policy::schema::Toolchains as ToolchainPolicy;
 use crate::resolve::{Request, VersionSpec};
 use crate::version::GoVersion;
 
@@ -84,11 +83,11 @@ impl DiscoveryEnv {
         DiscoveryEnv {
             home: crate::userdirs::home_dir(),
             data_dir: crate::userdirs::data_dir(),
-            path: std::env::var_os("PATH"),
+            path: std::env::var_os(crate::envvars::PATH),
             gomodcache,
-            goenv_root: var("GOENV_ROOT"),
-            asdf_data_dir: var("ASDF_DATA_DIR"),
-            mise_data_dir: var("MISE_DATA_DIR"),
+            goenv_root: var(crate::envvars::GOENV_ROOT),
+            asdf_data_dir: var(crate::envvars::ASDF_DATA_DIR),
+            mise_data_dir: var(crate::envvars::MISE_DATA_DIR),
             self_id: self_identity(),
         }
     }
@@ -132,14 +131,25 @@ pub fn go_platform() -> String {
     format!("{os}-{arch}")
 }
 
+/// Where discovery may look, besides gowarden's own toolchains dir: the policy's
+/// `[toolchains]` as plain data, so this Go-facts module knows nothing of the policy.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    /// Extra GOROOTs, directories of GOROOTs or globs of either (`~/` is the home dir).
+    pub search: Vec<&'a str>,
+    pub module_cache: bool,
+    pub version_managers: bool,
+    pub path: bool,
+}
+
 /// Every installed toolchain, newest first; for equal versions the preferred location first.
-pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> {
+pub fn discover(policy: &Search<'_>, env: &DiscoveryEnv) -> Vec<Toolchain> {
     let mut found = Found::default();
     if let Some(dir) = gowarden_toolchains_dir(env.data_dir.as_deref()) {
         found.children(&dir, FoundIn::Gowarden);
     }
     for entry in &policy.search {
-        for path in expand_search(entry.get_ref(), env.home.as_deref()) {
+        for path in expand_search(entry, env.home.as_deref()) {
             if !found.root(&path, FoundIn::Policy) {
                 found.children(&path, FoundIn::Policy);
             }
@@ -156,20 +166,20 @@ pub fn discover(policy: &ToolchainPolicy, env: &DiscoveryEnv) -> Vec<Toolchain> 
     if policy.path
         && let Some(path) = &env.path
     {
-        for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
-            let go = dir.join("go");
-            let Ok(meta) = std::fs::metadata(&go) else {
-                continue;
-            };
-            if !meta.is_file() || Some((meta.dev(), meta.ino())) == env.self_id {
-                continue;
-            }
-            if let Some(root) = go
+        // Only absolute entries: a toolchain found through `.` or `bin` would be one the
+        // checkout at hand planted. (A relative one is still what a shell runs first, and
+        // drift and doctor report it.)
+        for on_path in crate::path_lookup::all(path, "go", Path::new("/"))
+            .into_iter()
+            .filter(|f| f.entry.is_absolute() && Some(f.id) != env.self_id)
+        {
+            if let Some(root) = on_path
+                .file
                 .canonicalize()
                 .ok()
                 .and_then(|real| real.parent()?.parent().map(Path::to_path_buf))
             {
-                found.root(&root, FoundIn::Path(dir));
+                found.root(&root, FoundIn::Path(on_path.entry));
             }
         }
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// `$HOME`, else the passwd file's home of the real uid.
 pub fn home_dir() -> Option<PathBuf> {
-    if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+    if let Some(h) = std::env::var_os(crate::envvars::HOME).filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(h));
     }
     let uid = nix::unistd::getuid().as_raw();
@@ -21,22 +21,22 @@ pub fn home_dir() -> Option<PathBuf> {
 
 /// `$XDG_CONFIG_HOME`, else `~/.config`.
 pub fn config_dir() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config")
+    xdg(crate::envvars::XDG_CONFIG_HOME, ".config")
 }
 
 /// `$XDG_DATA_HOME`, else `~/.local/share`.
 pub fn data_dir() -> Option<PathBuf> {
-    xdg("XDG_DATA_HOME", ".local/share")
+    xdg(crate::envvars::XDG_DATA_HOME, ".local/share")
 }
 
 /// `$XDG_STATE_HOME`, else `~/.local/state`.
 pub fn state_dir() -> Option<PathBuf> {
-    xdg("XDG_STATE_HOME", ".local/state")
+    xdg(crate::envvars::XDG_STATE_HOME, ".local/state")
 }
 
 /// `$XDG_CACHE_HOME`, else `~/.cache`.
 pub fn cache_dir() -> Option<PathBuf> {
-    xdg("XDG_CACHE_HOME", ".cache")
+    xdg(crate::envvars::XDG_CACHE_HOME, ".cache")
 }
 
 fn xdg(var: &str, under_home: &str) -> Option<PathBuf> {

@@ -229,3 +229,52 @@ fn cmp_int(x: &str, y: &str) -> Ordering {
     }
     x.len().cmp(&y.len()).then_with(|| x.cmp(y))
 }
+
+/// What a version source asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSpec {
+    /// Exactly this release or prerelease.
+    Exact(GoVersion),
+    /// The newest installed release of this `major.minor` (`1.22` in `.go-version`).
+    Family(GoVersion),
+    /// The newest installed toolchain at least this version (a `go` line).
+    AtLeast(GoVersion),
+    /// The newest installed stable release.
+    Newest,
+}
+
+impl VersionSpec {
+    /// Parses a version as written in `.go-version`, `.tool-versions`, the policy and the
+    /// environment: `1.22.10`, `go1.22.10`, `1.22` (a family), `1.23rc1`. `None` otherwise.
+    pub fn parse(written: &str) -> Option<VersionSpec> {
+        let bare = written.strip_prefix("go").unwrap_or(written);
+        let v = GoVersion::parse(bare)?;
+        let dots = bare.bytes().filter(|&b| b == b'.').count();
+        match dots {
+            0 => None, // `1` alone is too vague to choose a toolchain by
+            1 if v.kind.is_empty() => Some(VersionSpec::Family(v)),
+            _ => Some(VersionSpec::Exact(v)),
+        }
+    }
+
+    /// Whether an installed toolchain of version `v` satisfies this spec.
+    pub fn matches(&self, v: &GoVersion) -> bool {
+        match self {
+            VersionSpec::Exact(want) => v.cmp_go(want).is_eq(),
+            VersionSpec::Family(f) => v.in_family(f),
+            VersionSpec::AtLeast(min) => v.cmp_go(min).is_ge(),
+            VersionSpec::Newest => true,
+        }
+    }
+}
+
+impl fmt::Display for VersionSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VersionSpec::Exact(v) => write!(f, "go{v}"),
+            VersionSpec::Family(v) => write!(f, "go{}.{}.x", v.major, v.minor),
+            VersionSpec::AtLeast(v) => write!(f, "go{v} or newer"),
+            VersionSpec::Newest => f.write_str("the newest installed release"),
+        }
+    }
+}

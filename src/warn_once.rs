@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::hex::encode as hex;
+
 use crate::date;
 
 /// Prints `lines` (each prefixed `gowarden: warning: `) to stderr unless the same lines were
@@ -62,8 +64,4 @@ fn write_stamp(path: &Path, stamp: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -28,7 +28,7 @@ fn collector_bin() -> PathBuf {
                 Path::new(env!("CARGO_TARGET_TMPDIR")).join(".collector-build.lock"),
             )
             .unwrap();
-            fs2::FileExt::lock_exclusive(&lock).unwrap();
+            lock.lock().unwrap();
             let out = Command::new(repo.join("scripts/build-collector.sh"))
                 .stderr(Stdio::inherit())
                 .output()

@@ -658,3 +658,61 @@ For more information, try '--help'.
 "
     );
 }
+
+#[test]
+fn which_names_the_declarations_the_nearest_pin_overrides() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.21.5");
+    let t = sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.23.1");
+    let gv = sb.write_project_file(".go-version", "1.21.5\n");
+    let mise = sb.write_project_file("mise.toml", "[tools]\ngo = \"1.23.1\"\n");
+    let go_mod = sb.write_project_file(
+        "svc/go.mod",
+        "module example.com/svc\n\ngo 1.22\n\ntoolchain go1.22.3\n",
+    );
+    let r = run(sb.gowarden(&["which", "-C", "svc"]));
+    assert_eq!((r.status(), r.stderr.as_str()), (0, ""));
+    assert_eq!(
+        r.stdout,
+        format!(
+            "go1.22.3 {goroot}\n  \
+             found in:  gowarden toolchains dir\n  \
+             asked for: go1.22.3 (go1.22.3)\n  \
+             by:        the toolchain line at {go_mod}:5\n  \
+             overrides: 1.21.5 at {gv}:1\n  \
+             overrides: 1.23.1 at {mise}:2\n  \
+             policy:    {policy} (from $GOWARDEN_POLICY)\n  \
+             env:       GOROOT={goroot}\n  \
+             env:       GOTOOLCHAIN=local\n",
+            goroot = t.display(),
+            go_mod = go_mod.display(),
+            gv = gv.display(),
+            mise = mise.display(),
+            policy = sb.user_policy_path().display(),
+        )
+    );
+    let v = json_of(&run(sb.gowarden(&["which", "-C", "svc", "--json"])));
+    assert_eq!(
+        v["overrides"],
+        serde_json::json!([
+            {"kind": "go-version-file", "file": gv, "line": 1, "value": "1.21.5"},
+            {"kind": "mise", "file": mise, "line": 2, "value": "1.23.1"},
+        ])
+    );
+    // In the parent the .go-version wins, over the mise.toml beside it; nothing is said of
+    // the go.mod below, which is not on the way up.
+    let r = run(sb.gowarden(&["which"]));
+    let by: Vec<_> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  by:") || l.starts_with("  overrides:"))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            format!("  by:        {}:1", gv.display()),
+            format!("  overrides: 1.23.1 at {}:2", mise.display()),
+        ]
+    );
+}

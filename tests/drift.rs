@@ -707,6 +707,18 @@ fn watch_reports_a_change_made_while_it_runs_and_exits_0_on_sigterm() {
         wait_for(&|l| l.contains("version toolchain"), &mut seen),
         "version drift not reported: {seen:?}"
     );
+    // A mise file in a subdirectory that did not exist when the watch began.
+    fs::create_dir(sb.project.join(".config")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    fs::write(
+        sb.project.join(".config/mise.toml"),
+        "[tools]\ngo = \"1.22.12\"\n",
+    )
+    .unwrap();
+    assert!(
+        wait_for(&|l| l.contains("version mise.toml"), &mut seen),
+        "mise drift not reported: {seen:?}"
+    );
     // Each finding is reported once, not again on every later event.
     let count = seen.iter().filter(|l| l.contains("env GONOSUMDB")).count();
     assert_eq!(count, 1, "{seen:?}");
@@ -891,4 +903,50 @@ fn drift_judges_the_pin_the_shims_decision_reads() {
             .starts_with(&format!("{}:1 asks for 1.23.12", tv.display())),
         "{v:#}"
     );
+}
+
+#[test]
+fn doctor_drift_and_the_shim_walk_path_alike() {
+    // A relative PATH entry is what a shell in the project runs first: doctor and drift both
+    // name its go, and the shim, which never takes a toolchain from one, does not run it.
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let planted = sb.write_project_file("bin/go", "#!/bin/sh\necho planted\n");
+    fs::set_permissions(&planted, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("bin:{}:/usr/bin:/bin", sb.shims.display());
+    let mut c = sb.gowarden(&["doctor"]);
+    c.env("PATH", &path);
+    let doctor = run(c);
+    assert_eq!(doctor.status(), 1);
+    assert_eq!(
+        doctor.stderr.lines().next(),
+        Some(
+            format!(
+                "problem: `go` on PATH is {} and not the gowarden shim, so it bypasses the \
+                 policy: put the shims dir before {} on PATH",
+                planted.display(),
+                planted.parent().unwrap().display()
+            )
+            .as_str()
+        )
+    );
+    let mut c = sb.gowarden(&["drift", "--json"]);
+    c.env("PATH", &path);
+    let r = run(c);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let go: Vec<_> = findings(&v, "path", "go")
+        .iter()
+        .map(|f| (f["actual"].clone(), f["source"].clone()))
+        .collect();
+    assert_eq!(
+        go,
+        [(
+            serde_json::json!(planted),
+            serde_json::json!({"kind": "path", "path": "bin", "line": 1})
+        )]
+    );
+    let mut c = sb.go(&["version"]);
+    c.env("PATH", &path);
+    assert_eq!(run(c).ran(), Some("go go1.22.3"));
 }

@@ -113,20 +113,211 @@ fn go_work_wins_over_go_mod_and_gowork_off_disables_it() {
     assert_eq!(run(c).ran(), Some("go go1.21.5"));
 }
 
+/// `go version` in `rel` under the project: which fake toolchain ran (its warnings aside),
+/// or the whole stderr where none did.
+fn ran_in(sb: &Sandbox, rel: &str) -> Result<String, String> {
+    let mut c = sb.go(&["version"]);
+    c.current_dir(sb.project.join(rel));
+    let r = run(c);
+    r.ran().map(str::to_string).ok_or(r.stderr.clone())
+}
+
 #[test]
-fn go_version_file_in_parent_beats_go_mod_in_cwd() {
+fn the_nearest_pin_wins_across_formats() {
     let sb = Sandbox::new();
-    sb.fake_toolchain("go1.21.5");
-    sb.fake_toolchain("go1.22.3");
+    for v in ["go1.21.5", "go1.22.3", "go1.23.1", "go1.24.2"] {
+        sb.fake_toolchain(v);
+    }
     sb.write_project_file(".go-version", "1.21.5\n");
+    // A toolchain line in a subdirectory's go.mod beats the parent's .go-version ...
     sb.write_project_file(
         "svc/go.mod",
         "module example.com/svc\n\ntoolchain go1.22.3\n",
     );
-    let mut c = sb.go(&["version"]);
-    c.current_dir(sb.project.join("svc"));
-    let r = run(c);
-    assert_eq!(r.ran(), Some("go go1.21.5"), "{}", r.stderr);
+    // ... and a nearer .mise.toml beats both; a mise.toml without go pins nothing.
+    sb.write_project_file("svc/api/.mise.toml", "[tools]\ngo = \"1.23.1\"\n");
+    sb.write_project_file("svc/api/cmd/mise.toml", "[tools]\nnode = \"22\"\n");
+    // Within one directory: .go-version, then mise's files, then .tool-versions, then the
+    // toolchain line.
+    sb.write_project_file("same/.tool-versions", "golang 1.21.5\n");
+    sb.write_project_file("same/mise.toml", "[tools]\ngo = \"1.24.2\"\n");
+    sb.write_project_file(
+        "same/go.mod",
+        "module example.com/same\n\ntoolchain go1.22.3\n",
+    );
+    sb.write_project_file("same/gv/.go-version", "1.23.1\n");
+    sb.write_project_file("same/gv/.tool-versions", "golang 1.21.5\n");
+    sb.write_project_file("same/tv/.tool-versions", "golang 1.21.5\n");
+    sb.write_project_file(
+        "same/tv/go.mod",
+        "module example.com/tv\n\ntoolchain go1.24.2\n",
+    );
+    let got: Vec<_> = [
+        "",
+        "svc",
+        "svc/api",
+        "svc/api/cmd",
+        "same",
+        "same/gv",
+        "same/tv",
+    ]
+    .into_iter()
+    .map(|rel| (rel, ran_in(&sb, rel)))
+    .collect();
+    let want = |v: &str| Ok(format!("go {v}"));
+    assert_eq!(
+        got,
+        [
+            ("", want("go1.21.5")),
+            ("svc", want("go1.22.3")),
+            ("svc/api", want("go1.23.1")),
+            ("svc/api/cmd", want("go1.23.1")),
+            ("same", want("go1.24.2")),
+            ("same/gv", want("go1.23.1")),
+            ("same/tv", want("go1.21.5")),
+        ]
+    );
+}
+
+#[test]
+fn a_go_line_stays_a_minimum_checked_against_the_nearest_pin() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.24.2");
+    sb.write_project_file("go.mod", "module example.com/m\n\ngo 1.24\n");
+    sb.write_project_file("mise.toml", "[tools]\ngo = \"1.22\"\n");
+    let go_mod = sb.project.join("go.mod");
+    let mise = sb.project.join("mise.toml");
+    let r = run(sb.go(&["version"]));
+    assert_eq!(r.ran(), Some("go go1.22.3"));
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden: warning: {}:3: `go 1.24` requires go1.24 or newer, but this project runs \
+             go1.22.3 (chosen by {}:2), which will refuse to build it; lower the go line or \
+             choose go1.24 or newer\n",
+            go_mod.display(),
+            mise.display()
+        )
+    );
+}
+
+#[test]
+fn mise_config_files_in_mises_own_order_and_every_form() {
+    let sb = Sandbox::new();
+    for v in [
+        "go1.21.5", "go1.22.3", "go1.22.9", "go1.23.1", "go1.24.2", "go1.25.5",
+    ] {
+        sb.fake_toolchain(v);
+    }
+    let cases: &[(&str, &str, &str)] = &[
+        ("a", "mise.toml", "[tools]\ngo = \"1.22\"\n"),
+        (
+            "b",
+            ".config/mise.toml",
+            "[tools]\ngo = [\"1.23.1\", \"1.22.3\"]\n",
+        ),
+        (
+            "c",
+            "mise/config.toml",
+            "[tools]\ngo = { version = \"1.24.2\" }\n",
+        ),
+        (
+            "d",
+            ".mise/config.toml",
+            "[tools]\n\"core:go\" = [{ version = \"1.25.5\" }]\n",
+        ),
+        (
+            "e",
+            ".config/mise/config.toml",
+            "[tools.go]\nversion = \"1.21.5\"\n",
+        ),
+    ];
+    for (dir, file, text) in cases {
+        sb.write_project_file(&format!("{dir}/{file}"), text);
+    }
+    // mise.local.toml overrides mise.toml, which overrides .config/mise.toml.
+    sb.write_project_file("f/.config/mise.toml", "[tools]\ngo = \"1.21.5\"\n");
+    sb.write_project_file("f/mise.toml", "[tools]\ngo = \"1.23.1\"\n");
+    sb.write_project_file("g/mise.toml", "[tools]\ngo = \"1.23.1\"\n");
+    sb.write_project_file("g/mise.local.toml", "[tools]\ngo = \"1.24.2\"\n");
+    let got: Vec<_> = ["a", "b", "c", "d", "e", "f", "g"]
+        .into_iter()
+        .map(|rel| ran_in(&sb, rel))
+        .collect();
+    let want: Vec<Result<String, String>> = [
+        "go1.22.9", "go1.23.1", "go1.24.2", "go1.25.5", "go1.21.5", "go1.23.1", "go1.24.2",
+    ]
+    .iter()
+    .map(|v| Ok(format!("go {v}")))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_broken_mise_file_names_file_line_and_fix() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    let forms = "write e.g. `go = \"1.24\"`, `go = \"1.24.3\"`, `go = [\"1.24.3\"]` or `go = { \
+                 version = \"1.24.3\" }` (gowarden does not resolve `latest`, `system`, \
+                 `prefix:`, `ref:` or `path:` versions)";
+    let f = sb.write_project_file(
+        "a/.mise.toml",
+        "[env]\nX = \"1\"\n[tools]\ngo = \"latest\"\n",
+    );
+    assert_eq!(
+        ran_in(&sb, "a"),
+        Err(format!(
+            "gowarden: {}:4: [tools] go = \"latest\" is not a Go version gowarden can resolve; \
+             {forms}\n",
+            f.display()
+        ))
+    );
+    let f = sb.write_project_file("b/mise.toml", "[tools]\ngo = \"1.22.3\"\nnode = \n");
+    let err = ran_in(&sb, "b").unwrap_err();
+    let head = format!(
+        "gowarden: {}:3: not a mise config file mise could load: ",
+        f.display()
+    );
+    assert!(
+        err.starts_with(&head) && err.ends_with("; fix the TOML\n"),
+        "{err}"
+    );
+    // Failing closed: a broken mise.local.toml is no reason to fall back to mise.toml.
+    sb.write_project_file("c/mise.toml", "[tools]\ngo = \"1.22.3\"\n");
+    let f = sb.write_project_file("c/mise.local.toml", "[tools]\ngo = []\n");
+    assert_eq!(
+        ran_in(&sb, "c"),
+        Err(format!(
+            "gowarden: {}:2: [tools] go is an empty list; {forms}\n",
+            f.display()
+        ))
+    );
+}
+
+#[test]
+fn the_walk_stops_at_the_first_directory_with_a_pin() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    // Above the pin, a file that would be an error if it were read.
+    sb.write_project_file(".go-version", "not a version\n");
+    sb.write_project_file("mise.toml", "[tools\n");
+    sb.write_project_file("svc/.tool-versions", "golang 1.22.3\n");
+    assert_eq!(ran_in(&sb, "svc"), Ok("go go1.22.3".into()));
+    // A nearer toolchain line overrides what is broken above it, too.
+    sb.write_project_file("mod/go.mod", "module example.com/m\n\ntoolchain go1.22.3\n");
+    assert_eq!(ran_in(&sb, "mod"), Ok("go go1.22.3".into()));
+}
+
+#[test]
+fn the_policy_can_leave_mise_out() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.fake_toolchain("go1.23.1");
+    sb.write_policy(&sb.isolated_policy("[resolve]\nfiles = [\".go-version\", \"go.mod\"]"));
+    sb.write_project_file(".go-version", "1.22.3\n");
+    sb.write_project_file("svc/mise.toml", "[tools]\ngo = \"1.23.1\"\n");
+    assert_eq!(ran_in(&sb, "svc"), Ok("go go1.22.3".into()));
 }
 
 #[test]

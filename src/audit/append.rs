@@ -196,10 +196,12 @@ fn lock_bounded(lock: &File, lock_path: &Path) -> Result<()> {
     let start = Instant::now();
     let mut pause = Duration::from_micros(50);
     loop {
-        match fs2::FileExt::try_lock_exclusive(lock) {
+        match lock.try_lock() {
             Ok(()) => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(nix::libc::EWOULDBLOCK) => {}
-            Err(e) => return Err(Error::io("cannot lock audit log", lock_path, &e)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io("cannot lock audit log", lock_path, &e));
+            }
         }
         if start.elapsed() >= LOCK_TIMEOUT {
             return Err(Error::new(format!(

@@ -22,15 +22,7 @@ pub fn line_sha256(line: &[u8]) -> String {
     hex(&Sha256::digest(line))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    s
-}
+use crate::hex::encode as hex;
 
 /// Hashes a run of lines as if joined by `\n` (no trailing newline): the definition of
 /// `gowarden.repair.torn_sha256`. For a single line it equals [`line_sha256`].
@@ -118,7 +110,7 @@ pub(crate) fn chain_info(line: &[u8]) -> Result<ChainInfo, NotRecord> {
         None => return Err(format!("no {} attribute", attr::GOWARDEN_SEQ)),
     };
     let prev_sha256 = match prev {
-        Some(Some(p)) if is_sha256_hex(&p) => p.into_owned(),
+        Some(Some(p)) if crate::hex::is_sha256(&p) => p.into_owned(),
         Some(_) => {
             return Err(format!(
                 "{} is not 64 lowercase hex digits",
@@ -129,7 +121,7 @@ pub(crate) fn chain_info(line: &[u8]) -> Result<ChainInfo, NotRecord> {
     };
     let repair = match (torn_lines, torn_sha) {
         (None, None) => None,
-        (Some(Some(n)), Some(Some(h))) if is_sha256_hex(&h) => Some(RepairInfo {
+        (Some(Some(n)), Some(Some(h))) if crate::hex::is_sha256(&h) => Some(RepairInfo {
             torn_lines: n,
             torn_sha256: h.into_owned(),
         }),
@@ -155,10 +147,6 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> bool {
     }
     *slot = Some(value);
     false
-}
-
-pub(crate) fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 // Borrowing views: only the chain attributes are materialised, every other value is skipped

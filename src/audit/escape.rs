@@ -183,36 +183,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Glob match with `*` (any run, also empty) and `?` (one byte), ASCII case-insensitive.
-///
-/// Case-insensitive because a pattern like `*TOKEN*` is meant to catch `github_token` too:
-/// for redaction, matching too much is the safe mistake. Linear backtracking on the last `*`,
-/// so no input can make it slow or recurse.
-pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
-}
+/// The wildcard match of [`crate::wildcard`] (`*`, `?`, ASCII case ignored).
+pub use crate::wildcard::matches as glob_match;
 
 /// Decides which values are secrets, beyond URL userinfo (which is always redacted).
 ///
@@ -363,21 +335,6 @@ mod tests {
     fn url_redaction_works_on_invalid_utf8() {
         let out = redact_url_userinfo(b"\xffhttps://u:\xfe@h");
         assert_eq!(&*out, b"\xffhttps://REDACTED@h");
-    }
-
-    #[test]
-    fn glob_matching() {
-        assert!(glob_match(b"*TOKEN*", b"GITHUB_TOKEN"));
-        assert!(glob_match(b"*TOKEN*", b"github_token_x"));
-        assert!(glob_match(b"*TOKEN*", b"TOKEN"));
-        assert!(!glob_match(b"*TOKEN*", b"TOKE"));
-        assert!(glob_match(b"AWS_*", b"AWS_SECRET"));
-        assert!(!glob_match(b"AWS_*", b"MY_AWS_SECRET"));
-        assert!(glob_match(b"GO?ROXY", b"GOPROXY"));
-        assert!(glob_match(b"*", b""));
-        assert!(!glob_match(b"", b"x"));
-        assert!(glob_match(b"a*b*c", b"aXXbYYbZc"));
-        assert!(!glob_match(b"a*b*c", b"aXXbYYbZ"));
     }
 
     #[test]

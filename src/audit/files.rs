@@ -109,9 +109,9 @@ pub(crate) fn shared_lock(log_path: &Path) -> io::Result<Option<File>> {
     };
     let start = std::time::Instant::now();
     loop {
-        match fs2::FileExt::try_lock_shared(&lock) {
+        match lock.try_lock_shared() {
             Ok(()) => return Ok(Some(lock)),
-            Err(e) if e.raw_os_error() == Some(nix::libc::EWOULDBLOCK) => {
+            Err(std::fs::TryLockError::WouldBlock) => {
                 if start.elapsed() >= super::append::LOCK_TIMEOUT {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
@@ -120,7 +120,7 @@ pub(crate) fn shared_lock(log_path: &Path) -> io::Result<Option<File>> {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
-            Err(e) => return Err(e),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
     }
 }

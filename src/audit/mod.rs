@@ -145,7 +145,7 @@ mod view;
 pub use append::{Appended, Repaired, append, append_encoded};
 pub use chain::{GENESIS_SHA256, line_sha256};
 // For the report, which checks chains itself (one pass, any order: src/report/chain.rs).
-pub(crate) use chain::{JoinedHasher, hex as hex_of, parse_decimal};
+pub(crate) use chain::{JoinedHasher, parse_decimal};
 pub use collected::{
     Collected, Comparison, Mismatch, Stream, compare_local, parse_request, read_collected,
 };
@@ -163,6 +163,6 @@ pub use ship::{
 };
 pub use verify::{Problem, ProblemKind, VerifyOptions, VerifyReport, Warning, verify, verify_with};
 pub use view::{
-    Follower, LoggedRecord, civil_from_days, export_otlp_json, format_unix_nanos, shell_quote,
-    summarize_line, tail, tail_lines,
+    Follower, LoggedRecord, export_otlp_json, format_unix_nanos, shell_quote, summarize_line, tail,
+    tail_lines,
 };

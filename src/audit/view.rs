@@ -234,32 +234,13 @@ pub fn shell_quote(bytes: &[u8]) -> String {
 pub fn format_unix_nanos(nanos: u64) -> String {
     let secs = nanos / 1_000_000_000;
     let millis = (nanos % 1_000_000_000) / 1_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // u64 seconds / 86400 always fits i64.
-    let (y, m, d) = civil_from_days(days as i64);
+    let (date, rem) = crate::date::split_unix(secs);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{date}T{:02}:{:02}:{:02}.{millis:03}Z",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01, after Howard
-/// Hinnant's `civil_from_days`: shift to eras of 400 years starting on March 1st, where the
-/// leap day falls at the end of the year and month lengths follow a 153-day pattern.
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097; // day of era, [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of year from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, [0, 11]
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// The last `n` lines of the chain `files` (oldest first in the result), raw, without their
@@ -549,44 +530,6 @@ fn host_of(record: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(59), (1970, 3, 1));
-        assert_eq!(civil_from_days(10_957), (2000, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(47_541), (2100, 3, 1));
-        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
-    }
-
-    #[test]
-    fn civil_dates_agree_with_a_day_by_day_count() {
-        // Walk every day from 1970 to 2400 and compare with a naive calendar.
-        let (mut y, mut m, mut d) = (1970i64, 1u32, 1u32);
-        for days in 0..157_000i64 {
-            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let len = match m {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            d += 1;
-            if d > len {
-                d = 1;
-                m += 1;
-                if m > 12 {
-                    m = 1;
-                    y += 1;
-                }
-            }
-        }
-    }
 
     #[test]
     fn time_format() {

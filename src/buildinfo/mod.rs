@@ -358,7 +358,7 @@ fn search_magic(src: &dyn Source, x: &exe::Exe, start: u64, size: u64) -> Result
         let mut i = 0;
         while let Some(found) = find(&chunk[i..], MAGIC) {
             let pos = (i + found) as u64;
-            if (at + pos) % ALIGN != 0 {
+            if !(at + pos).is_multiple_of(ALIGN) {
                 i += found + 1;
                 continue;
             }

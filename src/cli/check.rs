@@ -19,7 +19,7 @@ use super::args::{CheckArgs, CheckFormat as Format};
 use crate::error::Result;
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
-use crate::project::{Declared, Nearest, Project, Scan, Wanted};
+use crate::project::{Declared, Invalid, Pin, Project, Scan, Wanted};
 use crate::resolve::{Request, VersionSpec};
 use crate::shim::{Tool, not_installed, plan};
 use crate::toolchain::Toolchain;
@@ -132,20 +132,22 @@ pub fn check(dir: &Path) -> Result<Report> {
         go_mod: true,
         ..plan::wanted(&policy, &matrix)
     };
-    let found = Scan::walk(dir, wanted, std::env::var_os("GOWORK").as_deref())?;
-    let (go_version, gv_broken) = take_declared(found.go_version, &mut findings);
-    let (tool_versions, tv_broken) = take_declared(found.tool_versions, &mut findings);
-    // A broken `.tool-versions` hides the version only where no `.go-version` outranks it.
-    let version_unknown = gv_broken || (go_version.is_none() && tv_broken);
-    let broken_version_file = gv_broken || tv_broken;
+    let found = Scan::walk(
+        dir,
+        wanted,
+        std::env::var_os(crate::envvars::GOWORK).as_deref(),
+    )?;
+    // A broken pin file hides the version only where no valid one outranks it.
+    let version_unknown = found.pins.first().is_some_and(|p| p.is_err());
+    let broken_version_file = found.pins.iter().any(|p| p.is_err());
+    let pins = take_pins(found.pins, &mut findings);
 
     let located = plan::locate(
         &policy,
         &matrix,
         Project {
             dir: dir.to_path_buf(),
-            go_version,
-            tool_versions,
+            pins,
             go_work: found.go_work,
             go_mod: found.go_mod,
         },
@@ -212,7 +214,11 @@ pub fn check(dir: &Path) -> Result<Report> {
         }
     }
 
-    if matrix.require_go_version && project.go_version.is_none() && !broken_version_file {
+    let has_go_version = project
+        .pins
+        .iter()
+        .any(|p| p.format == crate::versionfile::Format::GoVersion);
+    if matrix.require_go_version && !has_go_version && !broken_version_file {
         // Suggest what the project would run anyway: its tier's recommended release, else
         // the toolchain chosen without a .go-version.
         let suggest = tier
@@ -275,23 +281,26 @@ pub fn check(dir: &Path) -> Result<Report> {
     })
 }
 
-/// A version file's declaration, or a `version.invalid` finding for it (and `true`).
-fn take_declared(found: Nearest, findings: &mut Vec<Finding>) -> (Option<Declared>, bool) {
-    match found {
-        Some(Ok(d)) => (Some(d), false),
-        Some(Err(invalid)) => {
-            findings.push(Finding {
-                column: None,
+/// The valid pin files; a `version.invalid` finding for each other one.
+fn take_pins(
+    found: Vec<std::result::Result<Pin, Invalid>>,
+    findings: &mut Vec<Finding>,
+) -> Vec<Pin> {
+    let mut pins = Vec::new();
+    for pin in found {
+        match pin {
+            Ok(p) => pins.push(p),
+            Err(invalid) => findings.push(Finding {
                 rule: VERSION_INVALID,
                 severity: Severity::Error,
                 line: invalid.line,
                 message: invalid.error.message().to_string(),
                 file: Some(invalid.path),
-            });
-            (None, true)
+                column: None,
+            }),
         }
-        None => (None, false),
     }
+    pins
 }
 
 /// The go.mod/go.work line resolution rejected: the active file's toolchain line if it is

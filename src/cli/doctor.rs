@@ -201,10 +201,9 @@ fn print_text(r: &Report) {
     );
 }
 
+/// What a shell here runs for `tool` ([`crate::path_lookup`], as drift searches PATH).
 fn first_on_path(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .filter(|d| d.is_absolute())
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
+    let path = std::env::var_os(crate::envvars::PATH)?;
+    let dir = std::env::current_dir().unwrap_or_default();
+    crate::path_lookup::first(&path, tool, &dir).map(|f| f.file)
 }

@@ -50,7 +50,7 @@ struct ListEntry<'a> {
 
 fn discover(policy: &LoadedPolicy) -> Vec<Toolchain> {
     toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
     )
 }
@@ -245,8 +245,7 @@ fn matrix_refusal(name: &str) -> crate::error::Result<Option<String>> {
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     let all = crate::project::Wanted {
-        go_version: false,
-        tool_versions: false,
+        formats: crate::versionfile::Formats::NONE,
         go_work: false,
         go_mod: true,
     };

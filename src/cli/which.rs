@@ -108,6 +108,10 @@ fn print_text(plan: &Plan) {
     println!("  found in:  {}", t.found_in);
     println!("  asked for: {}", asked(&plan.request));
     println!("  by:        {}", plan.request.source);
+    for d in overridden(plan) {
+        let at = d.declared();
+        println!("  overrides: {} at {}", at.value, at.location());
+    }
     println!("  policy:    {}", plan.policy.origin);
     for note in &plan.policy.notes {
         println!("  note:      {note}");
@@ -136,6 +140,17 @@ fn print_text(plan: &Plan) {
     }
 }
 
+/// The project's declarations that the one in force overrode: farther ones, lower ones in
+/// the same directory, or all of them where the environment chose the version.
+fn overridden(plan: &Plan) -> Vec<crate::project::Declaration<'_>> {
+    let chosen = plan.request.source.location();
+    plan.project
+        .declarations()
+        .into_iter()
+        .filter(|d| Some(d.declared().location()) != chosen)
+        .collect()
+}
+
 /// The environment go would get, less the shim's nesting counter: its value names the process
 /// that sets it (`PID:N`), which for `which` would be this CLI, not the shim a `go` call runs.
 fn shown_env(plan: &Plan) -> impl Iterator<Item = &crate::shim::EnvChange> {
@@ -159,6 +174,18 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         "requested": plan.request.written,
         "spec": plan.request.spec.to_string(),
         "source": source_json(&plan.request.source),
+        "overrides": overridden(plan)
+            .iter()
+            .map(|d| json!({
+                "kind": match d {
+                    crate::project::Declaration::Pin(p) => p.format.kind(),
+                    crate::project::Declaration::Toolchain(_) => "toolchain-line",
+                },
+                "file": d.declared().path,
+                "line": d.declared().line,
+                "value": d.declared().value,
+            }))
+            .collect::<Vec<_>>(),
         "policy": {
             "origin": plan.policy.origin.kind(),
             "path": plan.policy.origin.path(),

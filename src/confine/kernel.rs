@@ -19,7 +19,7 @@ impl Kernel {
     pub fn current() -> Kernel {
         let release = release();
         #[cfg(feature = "test-hooks")]
-        if let Some(abi) = std::env::var("GOWARDEN_TEST_LANDLOCK_ABI")
+        if let Some(abi) = std::env::var(crate::envvars::TEST_LANDLOCK_ABI)
             .ok()
             .and_then(|v| v.parse::<i32>().ok())
         {

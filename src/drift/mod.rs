@@ -28,7 +28,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::goenv::Origin;
 use crate::policy::LoadedPolicy;
@@ -247,12 +246,7 @@ impl PolicyInfo {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hex::sha256 as sha256_hex;
 
 impl Report {
     /// driftctl's convention: 2 if anything could not be checked, else 1 on drift, else 0.
@@ -347,14 +341,12 @@ pub struct Context {
 impl Context {
     pub fn load(dir: &Path) -> Result<Context, String> {
         let policy = Rc::new(crate::policy::load::load().map_err(|e| format!("policy: {e}"))?);
-        let all = Wanted {
-            go_version: true,
-            tool_versions: true,
-            go_work: true,
-            go_mod: true,
-        };
-        let project = Project::discover(dir, all, std::env::var_os("GOWORK").as_deref())
-            .map_err(|e| e.to_string())?;
+        let project = Project::discover(
+            dir,
+            Wanted::ALL,
+            std::env::var_os(crate::envvars::GOWORK).as_deref(),
+        )
+        .map_err(|e| e.to_string())?;
         let matrix = crate::policy::matrix::compile(&policy).0;
         let decided = shim::plan::project_at(&policy, &matrix, dir)
             .ok()
@@ -426,9 +418,10 @@ pub fn check(opts: &Options) -> Report {
         }
     };
     report.findings.extend(versions::check(&ctx));
-    report
-        .findings
-        .extend(path::check(std::env::var_os("PATH"), &ctx.dir));
+    report.findings.extend(path::check(
+        std::env::var_os(crate::envvars::PATH),
+        &ctx.dir,
+    ));
     if let Some(file) = &opts.baseline {
         match baseline::Baseline::read(file) {
             Ok(b) => {

@@ -4,8 +4,7 @@
 //! relative and empty entries (the current directory) count, resolved against `dir`.
 
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Category, Finding, Severity, Source};
 use crate::toolchain;
@@ -25,23 +24,15 @@ pub fn check_with(
     is_shim: impl Fn(&Path) -> bool,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let entries: Vec<PathBuf> = path_var
-        .as_deref()
-        .map(|p| std::env::split_paths(p).collect())
-        .unwrap_or_default();
     for tool in TOOLS {
         let mut ahead: Vec<Finding> = Vec::new();
         let mut shim_at = None;
-        for (i, entry) in entries.iter().enumerate() {
-            let d = if entry.as_os_str().is_empty() {
-                dir.to_path_buf()
-            } else {
-                dir.join(entry)
-            };
-            let candidate = d.join(tool);
-            if !is_executable(&candidate) {
-                continue;
-            }
+        let on_path = path_var
+            .as_deref()
+            .map(|p| crate::path_lookup::all(p, tool, dir))
+            .unwrap_or_default();
+        for found in on_path {
+            let (entry, i, candidate) = (&found.entry, found.index - 1, found.file);
             if is_shim(&candidate) {
                 shim_at = Some(candidate);
                 break;
@@ -99,13 +90,10 @@ pub fn check_with(
     out
 }
 
-fn is_executable(p: &Path) -> bool {
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn exe(path: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

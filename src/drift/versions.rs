@@ -8,7 +8,7 @@
 //! these files: each finding says which line to change.
 
 use super::{Category, Context, Finding, Severity, Source};
-use crate::project::Declared;
+use crate::project::{Declaration, Declared, Project};
 use crate::resolve::{self, VersionSpec};
 use crate::version::GoVersion;
 
@@ -17,13 +17,23 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let p = &ctx.project;
     let spec_of = |d: &Declared| VersionSpec::parse(&d.value);
 
-    // Two pin files that disagree: asdf/mise follow one, gowarden and goenv the other.
-    if let (Some(gv), Some(tv)) = (&p.go_version, &p.tool_versions)
-        && spec_of(gv) != spec_of(tv)
-    {
+    // Two pin files in one directory that disagree: asdf and mise follow one, gowarden and
+    // goenv the other.
+    // (One format's own overrides, such as mise.local.toml over mise.toml, are meant.)
+    let (first, rest) = p
+        .pins
+        .split_first()
+        .map_or((None, &[][..]), |(f, r)| (Some(f), r));
+    for (gv, other) in first.into_iter().flat_map(|first| {
+        rest.iter()
+            .filter(move |o| o.format != first.format)
+            .filter(move |o| spec_of(&first.declared) != spec_of(&o.declared))
+            .map(move |o| (&first.declared, o))
+    }) {
+        let tv = &other.declared;
         out.push(Finding {
             category: Category::Version,
-            key: ".tool-versions".into(),
+            key: other.format.name().into(),
             expected: gv.value.clone(),
             actual: tv.value.clone(),
             source: file_source(tv),
@@ -46,7 +56,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 
     // The pin the shim honours: from the files its decision reads.
     let decided = ctx.decided.as_ref();
-    let pin = decided.and_then(|d| d.go_version.as_ref().or(d.tool_versions.as_ref()));
+    let decided_declarations = decided.map(Project::declarations).unwrap_or_default();
+    let pin = match decided_declarations.first() {
+        Some(Declaration::Pin(pin)) => Some(&pin.declared),
+        _ => None,
+    };
     // The go.work or go.mod go itself honours (go.work first), where the decision reads it.
     let mod_file = p.active_mod_file().filter(|m| {
         decided.is_some_and(|d| {

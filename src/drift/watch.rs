@@ -22,9 +22,6 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use super::{Finding, Options, Report, check};
 use crate::goenv;
 
-/// Files whose change can change a finding.
-const VERSION_FILES: [&str; 4] = [".go-version", ".tool-versions", "go.mod", "go.work"];
-
 /// Quiet time after a change before checking, so a burst of writes gives one check.
 const SETTLE_MS: i32 = 150;
 
@@ -166,8 +163,21 @@ fn add_watches(
     opts: &Options,
     watched: &mut BTreeSet<PathBuf>,
 ) -> Vec<OsString> {
-    let mut names: Vec<OsString> = VERSION_FILES.iter().map(OsString::from).collect();
+    // The names whose change can change a finding.
+    let mut names: Vec<OsString> = crate::versionfile::watched_names()
+        .into_iter()
+        .map(OsString::from)
+        .collect();
     let mut dirs: Vec<PathBuf> = opts.dir.ancestors().map(Path::to_path_buf).collect();
+    // And the subdirectories mise's files live in (`.config/mise.toml`), where they exist.
+    for d in opts.dir.ancestors() {
+        dirs.extend(
+            crate::versionfile::pin_subdirs()
+                .into_iter()
+                .map(|sub| d.join(sub))
+                .filter(|p| p.is_dir()),
+        );
+    }
     let mut follow = |file: &Path, names: &mut Vec<OsString>| {
         // Every component, so creating a missing parent (`~/.config/go`) counts too.
         names.extend(file.iter().map(OsString::from));

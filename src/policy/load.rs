@@ -25,7 +25,7 @@ pub const EMBEDDED_POLICY: &str = include_str!("../../policies/default.toml");
 const SYSTEM_POLICY: &str = "/etc/gowarden/policy.toml";
 
 /// The environment variable naming a user-chosen policy file.
-pub const POLICY_ENV: &str = "GOWARDEN_POLICY";
+pub const POLICY_ENV: &str = crate::envvars::POLICY;
 
 /// Where the policy in force came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,7 +266,7 @@ fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
 /// `test-hooks` feature lets the test suite move it into a temp dir.
 pub fn system_policy_path() -> PathBuf {
     #[cfg(feature = "test-hooks")]
-    if let Some(p) = std::env::var_os("GOWARDEN_TEST_SYSTEM_POLICY") {
+    if let Some(p) = std::env::var_os(crate::envvars::TEST_SYSTEM_POLICY) {
         return PathBuf::from(p);
     }
     PathBuf::from(SYSTEM_POLICY)

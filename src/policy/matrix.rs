@@ -958,9 +958,9 @@ pub fn find_repo_file(project: &Project) -> Option<PathBuf> {
 /// The project file and line of a version source, for annotations.
 pub fn source_file_line(source: &Source) -> (Option<PathBuf>, Option<usize>) {
     match source {
-        Source::GoVersionFile { path, line }
-        | Source::ToolVersions { path, line }
-        | Source::ToolchainLine { path, line } => (Some(path.clone()), Some(*line)),
+        Source::PinFile { path, line, .. } | Source::ToolchainLine { path, line } => {
+            (Some(path.clone()), Some(*line))
+        }
         Source::GoLine { path, line } => (Some(path.clone()), *line),
         _ => (None, None),
     }
@@ -983,15 +983,14 @@ fn fix(request: &Request, target: &str) -> String {
         format!("install {target}")
     };
     match &request.source {
-        Source::GoVersionFile { path, line } => {
-            format!("set {}:{line} to {target}", path.display())
-        }
-        Source::ToolVersions { path, line } => {
-            format!(
-                "set the golang version at {}:{line} to {target}",
-                path.display()
-            )
-        }
+        Source::PinFile { format, path, line } => (format.spec().fix)(
+            &crate::project::Declared {
+                value: request.written.clone(),
+                path: path.clone(),
+                line: *line,
+            },
+            target,
+        ),
         Source::ToolchainLine { path, line } => {
             let t = if bare_version {
                 format!("go{target}")
@@ -1055,10 +1054,7 @@ pub fn consistency(
             });
         }
     }
-    let from_version_file = matches!(
-        request.source,
-        Source::GoVersionFile { .. } | Source::ToolVersions { .. }
-    );
+    let from_version_file = matches!(request.source, Source::PinFile { .. });
     if from_version_file
         && let Some(t) = project.active_mod_file().and_then(|m| m.toolchain.as_ref())
         && t.value != "default"

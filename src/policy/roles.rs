@@ -653,28 +653,7 @@ fn is_command(written: &str) -> bool {
     words.join(" ") == written && crate::gocli::is_command_name(&words)
 }
 
-/// `*` and `?` wildcards, ASCII case ignored: env key patterns. The key comes from the
-/// command line, so the match is the iterative one (at most pattern × key steps), not a
-/// backtracking recursion a long key could make exponential.
+/// Whether env key `key` matches `pattern` ([`crate::wildcard`]).
 pub fn key_matches(pattern: &str, key: &str) -> bool {
-    let (p, k) = (pattern.as_bytes(), key.as_bytes());
-    let (mut pi, mut ki) = (0, 0);
-    // Where the last `*` was and the key position it is currently stretched to.
-    let mut star: Option<(usize, usize)> = None;
-    while ki < k.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&k[ki])) {
-            pi += 1;
-            ki += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, ki));
-            pi += 1;
-        } else if let Some((sp, sk)) = star {
-            pi = sp + 1;
-            ki = sk + 1;
-            star = Some((sp, sk + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    crate::wildcard::matches(pattern.as_bytes(), key.as_bytes())
 }

@@ -89,6 +89,18 @@ pub struct Toolchains {
     pub auto_install: bool,
 }
 
+impl Toolchains {
+    /// Where toolchain discovery may look.
+    pub fn search(&self) -> crate::toolchain::Search<'_> {
+        crate::toolchain::Search {
+            search: self.search.iter().map(|s| s.get_ref().as_str()).collect(),
+            module_cache: self.module_cache,
+            version_managers: self.version_managers,
+            path: self.path,
+        }
+    }
+}
+
 impl Default for Toolchains {
     fn default() -> Self {
         Toolchains {
@@ -107,8 +119,8 @@ impl Default for Toolchains {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
-    /// The version sources that count, from `.go-version`, `.tool-versions`, `go.work`,
-    /// `go.mod`. Their order of precedence is fixed (the order listed here).
+    /// The version sources that count, from [`crate::versionfile::policy_names`]. Their
+    /// order of precedence is fixed (nearest first, then the order listed there).
     #[serde(default = "all_version_files")]
     pub files: Vec<Spanned<String>>,
     /// Whether `GOWARDEN_GO_VERSION` in the environment may choose the version.
@@ -123,8 +135,10 @@ impl Resolve {
     pub fn wanted(&self) -> crate::project::Wanted {
         let counts = |name: &str| self.files.iter().any(|f| f.get_ref() == name);
         crate::project::Wanted {
-            go_version: counts(".go-version"),
-            tool_versions: counts(".tool-versions"),
+            formats: crate::versionfile::Format::ALL
+                .into_iter()
+                .filter(|f| counts(f.name()))
+                .fold(crate::versionfile::Formats::NONE, |set, f| set.with(f)),
             go_work: counts("go.work"),
             go_mod: counts("go.mod"),
         }
@@ -140,11 +154,8 @@ impl Default for Resolve {
     }
 }
 
-pub const VERSION_FILES: [&str; 4] = [".go-version", ".tool-versions", "go.work", "go.mod"];
-
 fn all_version_files() -> Vec<Spanned<String>> {
-    VERSION_FILES
-        .iter()
+    crate::versionfile::policy_names()
         .map(|f| Spanned::new(0..0, f.to_string()))
         .collect()
 }

@@ -2,7 +2,6 @@
 //! Every error names the policy file and the line of the offending value.
 
 use super::load::LoadedPolicy;
-use super::schema::VERSION_FILES;
 use crate::error::{Error, Result};
 use crate::resolve::VersionSpec;
 
@@ -60,12 +59,14 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
     }
     crate::envpolicy::validate(loaded)?;
     for f in &p.resolve.files {
-        if !VERSION_FILES.contains(&f.get_ref().as_str()) {
+        if !crate::versionfile::policy_names().any(|n| n == f.get_ref()) {
             return Err(Error::new(format!(
                 "invalid policy {}: [resolve] files has {:?}; known files are {}",
                 at(&f.span()),
                 f.get_ref(),
-                VERSION_FILES.join(", ")
+                crate::versionfile::policy_names()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }

@@ -238,26 +238,10 @@ impl ChainTrack {
     }
 }
 
-pub fn hex(h: &Hash) -> String {
-    crate::audit::hex_of(h)
-}
+pub use crate::hex::decode_sha256 as parse_hash;
 
-/// 64 lowercase hex digits as bytes; `None` for anything else.
-pub fn parse_hash(s: &str) -> Option<Hash> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let nib = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = nib(b[2 * i])? << 4 | nib(b[2 * i + 1])?;
-    }
-    Some(out)
+pub fn hex(h: &Hash) -> String {
+    crate::hex::encode(h)
 }
 
 #[cfg(test)]

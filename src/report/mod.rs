@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{JoinedHasher, attr, civil_from_days, format_unix_nanos, parse_decimal};
+use crate::audit::{JoinedHasher, attr, format_unix_nanos, parse_decimal};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use chain::{ChainProblem, ChainTrack, Hash, Loc, Seen, parse_hash};
@@ -559,8 +559,7 @@ fn day_of(t: u64) -> i64 {
 }
 
 pub fn day_string(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+    Date::from_days(day).to_string()
 }
 
 fn iso(t: u64) -> String {
@@ -846,7 +845,8 @@ impl Aggregator {
                 bump(&mut d.by_key, f.drift_key.unwrap_or_default());
                 // A `path` finding is a go that runs without the policy: a bypass.
                 let bypass = category == "path";
-                let (y, m, _) = civil_from_days(day_of(time));
+                let date = Date::from_days(day_of(time));
+                let (y, m) = (i64::from(date.year), u32::from(date.month));
                 let month = d.by_month.entry((y, m)).or_default();
                 month.0 += 1;
                 if bypass {

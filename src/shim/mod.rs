@@ -29,7 +29,7 @@ pub(crate) use plan::{effective_gomodcache, not_installed};
 pub use run::run;
 
 /// Counts nested shim invocations, so a loop ends in an error rather than forever.
-pub const DEPTH_ENV: &str = "GOWARDEN_DEPTH";
+pub const DEPTH_ENV: &str = crate::envvars::DEPTH;
 /// Legitimate nesting (go → -toolexec wrapper → go) is shallow; anything deeper is a loop.
 pub(crate) const MAX_DEPTH: u32 = 8;
 
@@ -58,14 +58,7 @@ impl Tool {
     }
 }
 
-/// An environment variable the shim sets or removes for go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvChange {
-    pub key: String,
-    pub from: Option<OsString>,
-    /// `None` removes the variable.
-    pub to: Option<OsString>,
-}
+pub use crate::goenv::EnvChange;
 
 /// Everything the shim decided for one invocation.
 #[derive(Debug)]

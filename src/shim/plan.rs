@@ -278,7 +278,7 @@ pub(crate) fn project_at(
     let project = Project::discover(
         start,
         wanted(policy, matrix),
-        std::env::var_os("GOWORK").as_deref(),
+        std::env::var_os(crate::envvars::GOWORK).as_deref(),
     )?;
     Ok(locate(policy, matrix, project))
 }
@@ -328,7 +328,7 @@ pub(crate) fn request(
 /// The toolchains the policy lets gowarden find on this machine.
 pub(crate) fn installed(policy: &LoadedPolicy) -> Vec<Toolchain> {
     toolchain::discover(
-        &policy.policy.toolchains,
+        &policy.policy.toolchains.search(),
         &DiscoveryEnv::from_process(effective_gomodcache()),
     )
 }
@@ -488,7 +488,7 @@ fn gotoolchain_overridden(
     if gt == "inherit" {
         return None;
     }
-    let caller = std::env::var("GOTOOLCHAIN").ok()?;
+    let caller = std::env::var(crate::envvars::GOTOOLCHAIN).ok()?;
     let name = caller
         .strip_suffix("+auto")
         .or_else(|| caller.strip_suffix("+path"))
@@ -712,7 +712,7 @@ fn child_env(
     if let Some(gt) = gt {
         if overlay.is_none() || caller_sets_gotoolchain() {
             set("GOTOOLCHAIN", Some(OsString::from(gt)));
-        } else if std::env::var_os("GOTOOLCHAIN").is_some() {
+        } else if std::env::var_os(crate::envvars::GOTOOLCHAIN).is_some() {
             // An empty GOTOOLCHAIN=: go ignores it; the overlay's go.env decides.
             set("GOTOOLCHAIN", None);
         }
@@ -735,7 +735,7 @@ fn child_env(
 
 /// Whether the caller's environment or go env file sets GOTOOLCHAIN (either beats go.env).
 fn caller_sets_gotoolchain() -> bool {
-    if std::env::var_os("GOTOOLCHAIN").is_some_and(|v| !v.is_empty()) {
+    if std::env::var_os(crate::envvars::GOTOOLCHAIN).is_some_and(|v| !v.is_empty()) {
         return true;
     }
     crate::goenv::env_file_path(crate::goenv::process_env)

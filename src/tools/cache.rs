@@ -141,7 +141,8 @@ pub fn ensure(
         .write(true)
         .open(&lock_path)
         .map_err(|e| Error::io("cannot open", &lock_path, &e))?;
-    fs2::FileExt::lock_exclusive(&lock).map_err(|e| Error::io("cannot lock", &lock_path, &e))?;
+    lock.lock()
+        .map_err(|e| Error::io("cannot lock", &lock_path, &e))?;
     // Another first run may have built it while this one waited.
     if entry.exists() {
         return Ok(false);
@@ -262,7 +263,8 @@ pub fn remove(c: &Cached) -> Result<()> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| Error::io("cannot open", &lock_path, &e))?;
-    fs2::FileExt::lock_exclusive(&lock).map_err(|e| Error::io("cannot lock", &lock_path, &e))?;
+    lock.lock()
+        .map_err(|e| Error::io("cannot lock", &lock_path, &e))?;
     std::fs::remove_dir_all(&c.dir).map_err(|e| Error::io("cannot remove", &c.dir, &e))?;
     let _ = std::fs::remove_file(&lock_path);
     Ok(())

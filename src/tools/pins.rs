@@ -337,12 +337,11 @@ impl ProjectTools {
 /// tools its scanner finds in CI scripts and Makefiles that the project does not pin.
 pub fn project_tools(dir: &Path, loaded: &LoadedPolicy) -> Result<ProjectTools> {
     let wanted = crate::project::Wanted {
-        go_version: false,
-        tool_versions: false,
+        formats: crate::versionfile::Formats::NONE,
         go_work: true,
         go_mod: true,
     };
-    let gowork = std::env::var_os("GOWORK");
+    let gowork = std::env::var_os(crate::envvars::GOWORK);
     let scan = crate::project::Scan::walk(dir, wanted, gowork.as_deref())?;
     let mods = main_modules(scan.go_work.as_ref(), scan.go_mod.as_ref())?;
     let mut names = super::policy::governed(loaded);

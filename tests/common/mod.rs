@@ -334,7 +334,7 @@ pub fn shipped_binary() -> PathBuf {
         .get_or_init(|| {
             let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
             let lock = fs::File::create(target_dir.join(".shipped-binary.lock")).unwrap();
-            fs2::FileExt::lock_exclusive(&lock).unwrap();
+            lock.lock().unwrap();
             let out = Command::new(
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-release.sh"),
             )

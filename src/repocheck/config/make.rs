@@ -113,7 +113,7 @@ pub fn read(out: &mut Read, path: &Path, text: &str, lines: &Lines<'_>) {
             let body = p.strip_suffix('\n').unwrap_or(p);
             let body = body.strip_suffix('\r').unwrap_or(body);
             let backslashes = body.len() - body.trim_end_matches('\\').len();
-            if backslashes % 2 == 0 {
+            if backslashes.is_multiple_of(2) {
                 break;
             }
         }
