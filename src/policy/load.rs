@@ -89,12 +89,56 @@ pub struct LoadedPolicy {
     /// Things the user should know about how this policy was chosen (e.g. an ignored
     /// `GOWARDEN_POLICY`); shown by `gowarden which` and `doctor`, never by the shim.
     pub notes: Vec<String>,
+    /// Where each line of `text` starts.
+    pub lines: LineIndex,
+}
+
+/// The offsets where the lines of a text start, found on first use. Compiling a policy names
+/// the line of every bound, pattern and rule it keeps (`file:line` in refusals and the audit
+/// record); counting newlines from the start of the text for each one made compiling the
+/// enterprise example scan its 15 kB about a hundred times per go call (0.9 of its 3.2
+/// million instructions). One pass, then a binary search per location.
+#[derive(Debug, Default)]
+pub struct LineIndex(std::sync::OnceLock<Vec<usize>>);
+
+impl LineIndex {
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let starts = self.0.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    text.bytes()
+                        .enumerate()
+                        .filter(|&(_, b)| b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let offset = offset.min(text.len());
+        // The number of line starts at or before the offset is the 1-based line.
+        let line = starts.partition_point(|&s| s <= offset);
+        (line, offset - starts[line - 1] + 1)
+    }
 }
 
 impl LoadedPolicy {
+    pub fn new(policy: Policy, origin: PolicyOrigin, text: String) -> LoadedPolicy {
+        LoadedPolicy {
+            policy,
+            origin,
+            text,
+            notes: Vec::new(),
+            lines: LineIndex::default(),
+        }
+    }
+
+    /// The 1-based line and column of a byte offset into the policy text.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines.line_col(&self.text, offset)
+    }
+
     /// The 1-based line of a byte offset into the policy text.
     pub fn line_of(&self, offset: usize) -> usize {
-        line_col(&self.text, offset).0
+        self.line_col(offset).0
     }
 
     /// `file:line` for a span of the policy text.
@@ -169,12 +213,7 @@ pub fn parse_unvalidated(text: String, origin: PolicyOrigin) -> Result<LoadedPol
         };
         Error::new(format!("invalid policy {at}: {}", e.message().trim_end()))
     })?;
-    Ok(LoadedPolicy {
-        policy,
-        origin,
-        text,
-        notes: Vec::new(),
-    })
+    Ok(LoadedPolicy::new(policy, origin, text))
 }
 
 fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
@@ -362,4 +401,27 @@ fn unsafe_policy(policy: &Path, what: &Path, why: &str) -> Error {
             format!("its directory {}:", what.display())
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_newlines() {
+        for text in ["", "a", "\n", "a\nbc\n\nd", "[x]\r\ny = 1\n# é\nz = 2"] {
+            let loaded = LoadedPolicy::new(
+                toml::from_str("").unwrap(),
+                PolicyOrigin::Embedded,
+                text.to_string(),
+            );
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    loaded.line_col(offset),
+                    line_col(text, offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
 }
