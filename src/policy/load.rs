@@ -103,21 +103,40 @@ pub struct LineIndex(std::sync::OnceLock<Vec<usize>>);
 
 impl LineIndex {
     fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let starts = self.0.get_or_init(|| {
-            std::iter::once(0)
-                .chain(
-                    text.bytes()
-                        .enumerate()
-                        .filter(|&(_, b)| b == b'\n')
-                        .map(|(i, _)| i + 1),
-                )
-                .collect()
-        });
+        let starts = self.0.get_or_init(|| line_starts(text.as_bytes()));
         let offset = offset.min(text.len());
         // The number of line starts at or before the offset is the 1-based line.
         let line = starts.partition_point(|&s| s <= offset);
         (line, offset - starts[line - 1] + 1)
     }
+}
+
+/// Where each line of `text` starts. Eight bytes at a time: a policy is mostly short comment
+/// lines, and a byte-by-byte scan (or a memchr call per line) of the 40 kB a policy with 200
+/// deny rules takes cost 0.3 million instructions per go call.
+fn line_starts(text: &[u8]) -> Vec<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0);
+    let mut chunks = text.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default()) ^ NEWLINES;
+        // Non-zero when some byte of the word is zero, that is, was a newline.
+        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
+            starts.extend((0..8).filter(|&i| chunk[i] == b'\n').map(|i| at + i + 1));
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    starts.extend(
+        (0..rest.len())
+            .filter(|&i| rest[i] == b'\n')
+            .map(|i| at + i + 1),
+    );
+    starts
 }
 
 impl LoadedPolicy {
@@ -409,7 +428,15 @@ mod tests {
 
     #[test]
     fn the_line_index_agrees_with_counting_newlines() {
-        for text in ["", "a", "\n", "a\nbc\n\nd", "[x]\r\ny = 1\n# é\nz = 2"] {
+        let long = "# a comment\n\n[t]\nk = \"v\"\n".repeat(9);
+        for text in [
+            "",
+            "a",
+            "\n",
+            "a\nbc\n\nd",
+            "[x]\r\ny = 1\n# é\nz = 2",
+            &long,
+        ] {
             let loaded = LoadedPolicy::new(
                 toml::from_str("").unwrap(),
                 PolicyOrigin::Embedded,
