@@ -21,7 +21,7 @@ pub mod identity;
 pub mod install;
 pub mod policy;
 pub mod project;
-pub mod realpath;
+pub mod rawfs;
 pub mod report;
 pub mod resolve;
 pub mod shim;

@@ -14,8 +14,8 @@
 //! so what the audit record says was enforced is what the kernel enforces.
 
 use std::collections::BTreeMap;
-use std::ffi::{CStr, CString, OsStr};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -113,14 +113,14 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
         carved: BTreeMap::new(),
     };
     for r in rules {
-        let fd = match crate::realpath::open_path(&r.path) {
+        let fd = match crate::rawfs::open_path(&r.path) {
             Ok(fd) => fd,
             Err(_) if r.go_creates => {
                 let _ = std::fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o777)
                     .create(&r.path);
-                match crate::realpath::open_path(&r.path) {
+                match crate::rawfs::open_path(&r.path) {
                     Ok(fd) => fd,
                     Err(_) => continue,
                 }
@@ -132,7 +132,7 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
             .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR);
         if !denies.is_empty() {
             // Landlock attaches a rule to the file reached: the carve compares where it lands.
-            let real = crate::realpath::fd_path(&fd).unwrap_or_else(|| real(&r.path));
+            let real = crate::rawfs::fd_path(&fd).unwrap_or_else(|| real(&r.path));
             let below: Vec<&Path> = denies
                 .iter()
                 .map(PathBuf::as_path)
@@ -276,7 +276,9 @@ impl Adder {
             .filter_map(|d| d.strip_prefix(base.as_slice()))
             .map(|rest| rest.split(|&b| b == b'/').next().unwrap_or(rest))
             .collect();
-        let Ok(listing) = openat(fd, c".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY) else {
+        let Ok(listing) =
+            crate::rawfs::openat(Some(fd), c".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY)
+        else {
             return;
         };
         let Ok(mut dir) = nix::dir::Dir::from_fd(listing) else {
@@ -312,7 +314,9 @@ impl Adder {
                 if !is_dir || deeper.iter().any(|d| *d == child_real.as_slice()) {
                     continue;
                 }
-                let Ok(child) = openat(fd, name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW) else {
+                let Ok(child) =
+                    crate::rawfs::openat(Some(fd), name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW)
+                else {
                     continue;
                 };
                 self.carve(&Rc::new(child), &child_real, access, &deeper);
@@ -333,7 +337,11 @@ impl Adder {
     fn add_carved(&mut self) -> Result<(), String> {
         let carved = std::mem::take(&mut self.carved);
         for (path, c) in carved {
-            let Ok(fd) = openat(&c.dir, &c.name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW) else {
+            let Ok(fd) = crate::rawfs::openat(
+                Some(&c.dir),
+                &c.name,
+                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+            ) else {
                 continue;
             };
             self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
@@ -346,22 +354,4 @@ impl Adder {
 fn is_at_or_below(p: &[u8], dir: &[u8]) -> bool {
     p.strip_prefix(dir)
         .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || dir.ends_with(b"/"))
-}
-
-/// openat(2) relative to `dir`, close-on-exec (raw, as [`crate::realpath::open_path`]).
-fn openat(dir: &OwnedFd, name: &CStr, flags: nix::libc::c_int) -> std::io::Result<OwnedFd> {
-    // SAFETY: a NUL-terminated name relative to an fd we hold; the fd returned is ours.
-    let fd = unsafe {
-        nix::libc::syscall(
-            nix::libc::SYS_openat,
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            flags | nix::libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd from openat.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
