@@ -311,7 +311,7 @@ impl Adder {
                     .copied()
                     .filter(|d| is_at_or_below(d, &child_real))
                     .collect();
-                if !is_dir || deeper.iter().any(|d| *d == child_real.as_slice()) {
+                if !is_dir || deeper.contains(&child_real.as_slice()) {
                     continue;
                 }
                 let Ok(child) =
