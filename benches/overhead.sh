@@ -53,7 +53,7 @@ if cc -O2 -static -o "$sb/hop-glibc" "$sb/hop.c" 2>/dev/null; then glibc_hop="$s
 
 version=go1.26.99
 goroot="$sb/home/.local/share/gowarden/toolchains/$version"
-mkdir -p "$goroot/bin" "$sb/shims" "$sb/project"
+mkdir -p "$goroot/bin" "$sb/shims" "$sb/project" "$sb/tmp"
 cc -O2 -nostdlib -static -o "$goroot/bin/go" "$src/noop.c"
 printf '%s\ntime 2024-01-01T00:00:00Z\n' "$version" >"$goroot/VERSION"
 ln -s "$binary" "$sb/shims/go"
@@ -90,10 +90,13 @@ args+=(';;' "gowarden default" "$sb/shims/go" version
        ';;' "+ 100 toolchains" XDG_DATA_HOME="$sb/many/.local/share" "$sb/shims/go" version
        ';;' "+ 40 levels" "@cwd=$deep" "$sb/shims/go" version
        ';;' "+ 200 deny rules" GOWARDEN_POLICY="$sb/deny200.toml" "$sb/shims/go" version)
-# The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count.
+# The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count. Its
+# TMPDIR beside HOME, not above it, as policies/README.md asks of a HOME under /tmp with a
+# deny_read role (the enterprise developer's): otherwise the writable temp dir would be
+# carved a second time, and go's work dir in it could not be read.
 sandbox=(env -i PATH="$sb/shims:/usr/bin:/bin" HOME="$sb/home" XDG_CONFIG_HOME="$sb/home/.config"
   XDG_DATA_HOME="$sb/home/.local/share" XDG_STATE_HOME="$sb/home/.local/state"
-  XDG_CACHE_HOME="$sb/home/.cache")
+  XDG_CACHE_HOME="$sb/home/.cache" TMPDIR="$sb/tmp")
 # The warm-up also creates the audit log and whatever the shim keeps between calls.
 "${sandbox[@]}" "$sb/driver" 20 "${args[@]}" >/dev/null || {
   echo "bench: a warm-up run failed (see above)" >&2; exit 1; }
