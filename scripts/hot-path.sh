@@ -64,7 +64,7 @@ for policy in default enterprise; do
   extra=()
   [ "$policy" = default ] || extra=(GOWARDEN_POLICY="$sb/enterprise.toml")
   # Each twice: the first call also creates the audit log and the caches.
-  for round in 1 2; do
+  for _ in 1 2; do
     profile "$sb/project" go version
     profile "$sb/module" go build ./...
     profile "$sb/module" go test -run X ./...
