@@ -16,6 +16,10 @@
 #                      (module cache, version managers, PATH, /usr/local/go) and its audit log
 #   gowarden enterprise  the shim with policies/examples/enterprise.toml (roles, matrix, [env],
 #                      audit with flush) as the user policy
+# and the flatness scenarios, each reported against the one it extends:
+#   + 100 toolchains   default, with 100 more toolchains installed beside the pinned one
+#   + 40 levels        default, called 40 directories below the project's .go-version
+#   + 200 deny rules   enterprise, with 200 more deny rules in the caller's role
 # The shim is the binary install.sh builds (scripts/build-release.sh), or --binary FILE; the
 # enterprise scenario's policy is policies/examples/enterprise.toml, or --enterprise POLICY (an
 # older binary measured with the example of its own day).
@@ -49,7 +53,7 @@ if cc -O2 -static -o "$sb/hop-glibc" "$sb/hop.c" 2>/dev/null; then glibc_hop="$s
 
 version=go1.26.99
 goroot="$sb/home/.local/share/gowarden/toolchains/$version"
-mkdir -p "$goroot/bin" "$sb/shims" "$sb/project"
+mkdir -p "$goroot/bin" "$sb/shims" "$sb/project" "$sb/tmp"
 cc -O2 -nostdlib -static -o "$goroot/bin/go" "$src/noop.c"
 printf '%s\ntime 2024-01-01T00:00:00Z\n' "$version" >"$goroot/VERSION"
 ln -s "$binary" "$sb/shims/go"
@@ -60,26 +64,58 @@ mkdir -p "$sb/audit"
 chmod 1733 "$sb/audit"
 sed "s|/var/log/gowarden/|$sb/audit/|" "$enterprise" >"$sb/enterprise.toml"
 
+# The flatness scenarios' inputs.
+many="$sb/many/.local/share/gowarden/toolchains"
+mkdir -p "$many"
+cp -R "$goroot" "$many/"
+for i in $(seq 1 100); do
+  mkdir -p "$many/go1.20.$i/bin"
+  cp "$goroot/bin/go" "$many/go1.20.$i/bin/go"
+  printf 'go1.20.%s\ntime 2024-01-01T00:00:00Z\n' "$i" >"$many/go1.20.$i/VERSION"
+done
+deep="$sb/project"
+for i in $(seq 1 40); do deep="$deep/d$i"; done
+mkdir -p "$deep"
+cp "$sb/enterprise.toml" "$sb/deny200.toml"
+for i in $(seq 1 200); do
+  printf '\n[[role.developer.deny]]\nid = "bench-%s"\ncommand = "mod edit"\nflags = ["replace"]\nmessage = "bench rule %s"\n' \
+    "$i" "$i" >>"$sb/deny200.toml"
+done
+
 cd "$sb/project"
-# The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count.
-env -i PATH="$sb/shims:/usr/bin:/bin" HOME="$sb/home" XDG_CONFIG_HOME="$sb/home/.config" \
-  XDG_DATA_HOME="$sb/home/.local/share" XDG_STATE_HOME="$sb/home/.local/state" \
-  XDG_CACHE_HOME="$sb/home/.cache" \
-  "$sb/driver" 20 direct "$goroot/bin/go" version ';;' \
-    default "$sb/shims/go" version ';;' \
-    enterprise GOWARDEN_POLICY="$sb/enterprise.toml" "$sb/shims/go" version >/dev/null || {
-  echo "bench: a warm-up run failed (see above)" >&2; exit 1; }
 args=(direct "$goroot/bin/go" version ';;' "hop, no libc" "$sb/floor" "$goroot/bin/go" version)
 [ -z "$glibc_hop" ] || args+=(';;' "hop, static glibc" "$glibc_hop" "$goroot/bin/go" version)
 args+=(';;' "gowarden default" "$sb/shims/go" version
-       ';;' "gowarden enterprise" GOWARDEN_POLICY="$sb/enterprise.toml" "$sb/shims/go" version)
-out=$(env -i PATH="$sb/shims:/usr/bin:/bin" HOME="$sb/home" XDG_CONFIG_HOME="$sb/home/.config" \
-  XDG_DATA_HOME="$sb/home/.local/share" XDG_STATE_HOME="$sb/home/.local/state" \
-  XDG_CACHE_HOME="$sb/home/.cache" "$sb/driver" "$rounds" "${args[@]}")
+       ';;' "gowarden enterprise" GOWARDEN_POLICY="$sb/enterprise.toml" "$sb/shims/go" version
+       ';;' "+ 100 toolchains" XDG_DATA_HOME="$sb/many/.local/share" "$sb/shims/go" version
+       ';;' "+ 40 levels" "@cwd=$deep" "$sb/shims/go" version
+       ';;' "+ 200 deny rules" GOWARDEN_POLICY="$sb/deny200.toml" "$sb/shims/go" version)
+# The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count. Its
+# TMPDIR beside HOME, not above it, as policies/README.md asks of a HOME under /tmp with a
+# deny_read role (the enterprise developer's): otherwise the writable temp dir would be
+# carved a second time, and go's work dir in it could not be read.
+sandbox=(env -i PATH="$sb/shims:/usr/bin:/bin" HOME="$sb/home" XDG_CONFIG_HOME="$sb/home/.config"
+  XDG_DATA_HOME="$sb/home/.local/share" XDG_STATE_HOME="$sb/home/.local/state"
+  XDG_CACHE_HOME="$sb/home/.cache" TMPDIR="$sb/tmp")
+# The warm-up also creates the audit log and whatever the shim keeps between calls.
+"${sandbox[@]}" "$sb/driver" 20 "${args[@]}" >/dev/null || {
+  echo "bench: a warm-up run failed (see above)" >&2; exit 1; }
+out=$("${sandbox[@]}" "$sb/driver" "$rounds" "${args[@]}")
 
 printf 'gowarden shim overhead: %s rounds, interleaved; %s\n' "$rounds" "$(file -b "$binary" | cut -d, -f1-2,4)"
-printf '| %-20s | %12s | %20s |\n' "what" "median (ms)" "over direct (ms)"
-printf '|%s|%s|%s|\n' "----------------------" "--------------" "----------------------"
-printf '%s\n' "$out" | while IFS=$'\t' read -r name ms diff; do
-  printf '| %-20s | %12s | %20s |\n' "$name" "$ms" "$diff"
-done
+printf '| %-20s | %12s | %24s |\n' "what" "median (ms)" "over direct (ms)"
+printf '|%s|%s|%s|\n' "----------------------" "--------------" "--------------------------"
+# A flatness row's last column is its overhead over the scenario it extends.
+printf '%s\n' "$out" | awk -F'\t' '
+  $1 == "gowarden default" { base["default"] = $3 }
+  $1 == "gowarden enterprise" { base["enterprise"] = $3 }
+  { rows[NR] = $0 }
+  END {
+    for (i = 1; i <= NR; i++) {
+      split(rows[i], f, "\t")
+      d = f[3]
+      if (f[1] ~ /^\+ (100|40)/) d = sprintf("%+.3f over default", f[3] - base["default"])
+      if (f[1] ~ /^\+ 200/) d = sprintf("%+.3f over enterprise", f[3] - base["enterprise"])
+      printf "| %-20s | %12s | %24s |\n", f[1], f[2], d
+    }
+  }'

@@ -25,6 +25,7 @@ pub mod install;
 pub mod path_lookup;
 pub mod policy;
 pub mod project;
+pub mod rawfs;
 pub mod repocheck;
 pub mod report;
 pub mod resolve;

@@ -4,9 +4,10 @@
 //! file per candidate, so the cost grows with the number of installed toolchains, never with
 //! the size of the trees they live in or with history.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -218,7 +219,12 @@ pub fn read_version(goroot: &Path) -> Option<(String, GoVersion)> {
     let mut f = std::fs::File::open(goroot.join("VERSION")).ok()?;
     let mut buf = [0u8; 128];
     let n = f.read(&mut buf).ok()?;
-    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    parse_version_file(&buf[..n])
+}
+
+/// The toolchain a VERSION file's first bytes name, as [`read_version`] reads them.
+fn parse_version_file(head: &[u8]) -> Option<(String, GoVersion)> {
+    let text = std::str::from_utf8(head).ok()?;
     let name = text.lines().next()?.trim();
     let v = GoVersion::parse_go(name)?;
     if v.is_lang() && v.minor.parse::<u32>().is_ok_and(|m| m >= 21) {
@@ -230,6 +236,14 @@ pub fn read_version(goroot: &Path) -> Option<(String, GoVersion)> {
 #[derive(Default)]
 struct Found {
     list: Vec<Toolchain>,
+    /// The GOROOTs in `list`: comparing `Path`s component by component against every earlier
+    /// entry cost 4.3 million instructions with 100 toolchains installed. Hashed with fixed
+    /// keys: std's random ones come from getrandom(2), a syscall per go call.
+    /// Bytes, since a `Path` hashes component by component.
+    roots: std::collections::HashSet<
+        OsString,
+        std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
+    >,
 }
 
 impl Found {
@@ -241,7 +255,7 @@ impl Found {
         if !root.join("bin").join("go").is_file() {
             return false;
         }
-        if self.list.iter().any(|t| t.goroot == root) {
+        if !self.roots.insert(root.as_os_str().to_os_string()) {
             return true;
         }
         self.list.push(Toolchain {
@@ -253,29 +267,86 @@ impl Found {
         true
     }
 
-    fn children(&mut self, dir: &Path, found_in: FoundIn) {
-        // A dot-name is never a toolchain: `gowarden toolchain install` stages and removes
-        // toolchains under dot-names, so a half-done one is never found.
-        let visible = |c: &PathBuf| {
-            c.file_name()
-                .is_some_and(|n| !n.as_bytes().starts_with(b"."))
+    /// [`Found::root`] for an entry `name` of the directory `dir` (open at `fd`): the same
+    /// checks, made relative to the directory, so each is a lookup of two or three
+    /// components rather than a walk of the whole path (a hundred toolchains are four
+    /// hundred such lookups per go call).
+    fn root_in(&mut self, dir: &Path, fd: &OwnedFd, name: &[u8], found_in: FoundIn) {
+        let at = |rest: &str| CString::new([name, rest.as_bytes()].concat()).ok();
+        let Some(version_file) = at("/VERSION") else {
+            return;
         };
-        for child in sorted_children(dir).into_iter().filter(visible) {
-            self.root(&child, found_in.clone());
+        let Ok(f) = crate::rawfs::openat(Some(fd), &version_file, nix::libc::O_RDONLY) else {
+            return;
+        };
+        let mut buf = [0u8; 128];
+        let Ok(n) = nix::unistd::read(&f, &mut buf) else {
+            return;
+        };
+        drop(f);
+        let Some((tc_name, version)) = parse_version_file(&buf[..n]) else {
+            return;
+        };
+        let is_file = at("/bin/go").is_some_and(|go| {
+            nix::sys::stat::fstatat(fd, go.as_c_str(), nix::fcntl::AtFlags::empty())
+                .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG)
+        });
+        if !is_file {
+            return;
+        }
+        let root = dir.join(OsStr::from_bytes(name));
+        if !self.roots.insert(root.as_os_str().to_os_string()) {
+            return;
+        }
+        self.list.push(Toolchain {
+            version,
+            name: tc_name,
+            goroot: root,
+            found_in,
+        });
+    }
+
+    /// Every visible entry of `dir` that is a GOROOT. A dot-name is never a toolchain:
+    /// `gowarden toolchain install` stages and removes toolchains under dot-names, so a
+    /// half-done one is never found.
+    fn children(&mut self, dir: &Path, found_in: FoundIn) {
+        self.entries_of(dir, |n| !n.starts_with(b"."), found_in);
+    }
+
+    /// The entries of `dir` that `wanted` accepts, in name order, each tried as a GOROOT.
+    fn entries_of(&mut self, dir: &Path, wanted: impl Fn(&[u8]) -> bool, found_in: FoundIn) {
+        let Ok(path) = CString::new(dir.as_os_str().as_bytes()) else {
+            return;
+        };
+        let flags = nix::libc::O_RDONLY | nix::libc::O_DIRECTORY;
+        let Ok(fd) = crate::rawfs::openat(None, &path, flags) else {
+            return;
+        };
+        let Ok(listing) = crate::rawfs::openat(Some(&fd), c".", flags) else {
+            return;
+        };
+        let Ok(mut d) = nix::dir::Dir::from_fd(listing) else {
+            return;
+        };
+        let mut names: Vec<Vec<u8>> = d
+            .iter()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_bytes().to_vec())
+            .filter(|n| n.as_slice() != b"." && n.as_slice() != b".." && wanted(n))
+            .collect();
+        // The order Path sorts entries of one directory in: by their names' bytes.
+        names.sort();
+        for name in names {
+            self.root_in(dir, &fd, &name, found_in.clone());
         }
     }
 
     fn module_cache(&mut self, cache: &Path) {
         let dir = cache.join("golang.org");
         let suffix = format!(".{}", go_platform());
-        for child in sorted_children(&dir) {
-            let Some(name) = child.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if name.starts_with("toolchain@v0.0.1-go") && name.ends_with(&suffix) {
-                self.root(&child, FoundIn::ModuleCache);
-            }
-        }
+        let wanted =
+            |n: &[u8]| n.starts_with(b"toolchain@v0.0.1-go") && n.ends_with(suffix.as_bytes());
+        self.entries_of(&dir, wanted, FoundIn::ModuleCache);
     }
 
     fn version_managers(&mut self, env: &DiscoveryEnv) {
@@ -323,8 +394,20 @@ fn sorted_children(dir: &Path) -> Vec<PathBuf> {
         return Vec::new();
     };
     let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    v.sort();
+    sort_children(&mut v);
     v
+}
+
+/// Sorts entries of one directory as `Path`s sort. They differ in their last component only,
+/// so the order of their names is the order of their paths, found without comparing the
+/// common prefix again and again, component by component.
+fn sort_children(v: &mut [PathBuf]) {
+    // The bytes after the last slash: Path::file_name parses components from the end.
+    fn name(p: &Path) -> &[u8] {
+        let b = p.as_os_str().as_bytes();
+        &b[b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1)..]
+    }
+    v.sort_by(|a, b| name(a).cmp(name(b)));
 }
 
 /// `DIR/PATTERN` with wildcards in the last component only (`/opt/go/*`, the usual form):
@@ -350,7 +433,7 @@ fn in_one_dir(pattern: &Path) -> Option<Vec<PathBuf>> {
         })
         .map(|e| e.path())
         .collect();
-    found.sort();
+    sort_children(&mut found);
     Some(found)
 }
 

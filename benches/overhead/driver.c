@@ -5,7 +5,9 @@
  *   driver ROUNDS NAME [K=V...] PROGRAM [ARG...] ';;' NAME ...
  *
  * K=V words before PROGRAM are added to the driver's environment for that variant, as env(1)
- * does. Each run is posix_spawn + waitpid; a run that does not exit 0 aborts the measurement. */
+ * does; a word @cwd=DIR runs it in DIR. Each run is posix_spawn + waitpid; a run that does
+ * not exit 0 aborts the measurement. */
+#define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@
 
 extern char **environ;
 
-struct variant { const char *name; char **argv; char **envp; double *ms; double *diff; };
+struct variant { const char *name; char **argv; char **envp; const char *cwd; double *ms; double *diff; };
 
 static double now_ms(void) {
     struct timespec t;
@@ -44,7 +46,11 @@ int main(int argc, char **argv) {
         v->name = argv[i++];
         v->envp = calloc(nenv + argc, sizeof(char *));
         int e = 0;
-        for (; i < argc && strchr(argv[i], '=') && argv[i][0] != '/'; i++) v->envp[e++] = argv[i];
+        v->cwd = NULL;
+        for (; i < argc && strchr(argv[i], '=') && argv[i][0] != '/'; i++) {
+            if (!strncmp(argv[i], "@cwd=", 5)) v->cwd = argv[i] + 5;
+            else v->envp[e++] = argv[i];
+        }
         memcpy(v->envp + e, environ, nenv * sizeof(char *));
         v->argv = &argv[i];
         while (i < argc && strcmp(argv[i], ";;")) i++;
@@ -57,8 +63,12 @@ int main(int argc, char **argv) {
             struct variant *v = &vs[(k + r) % nv];
             pid_t pid;
             int status;
+            posix_spawn_file_actions_t fa;
+            posix_spawn_file_actions_init(&fa);
+            if (v->cwd) posix_spawn_file_actions_addchdir_np(&fa, v->cwd);
             double t0 = now_ms();
-            if (posix_spawn(&pid, v->argv[0], NULL, NULL, v->argv, v->envp)) { perror(v->argv[0]); return 1; }
+            if (posix_spawn(&pid, v->argv[0], &fa, NULL, v->argv, v->envp)) { perror(v->argv[0]); return 1; }
+            posix_spawn_file_actions_destroy(&fa);
             if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
                 fprintf(stderr, "driver: %s did not exit 0 (status %d)\n", v->name, status);
                 return 1;

@@ -13,13 +13,17 @@
 //! requested as hard requirements: the crate then fails rather than quietly dropping a right,
 //! so what the audit record says was enforced is what the kernel enforces.
 
-use std::os::fd::AsFd;
+use std::collections::BTreeMap;
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use landlock::{
-    ABI, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
-    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
+    ABI, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, RulesetStatus,
 };
 
 use super::{Feature, Prepared};
@@ -92,49 +96,61 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
     let mut created = ruleset
         .create()
         .map_err(|e| format!("cannot create the Landlock ruleset: {e}"))?;
-    let mut opened = 0usize;
+    // The file rules go in through the ruleset's fd directly (a dup: the same ruleset): the
+    // crate's add_rule fstats every fd to learn whether it is a directory, and its PathFd
+    // opens by the whole path with musl's fcntl after it, 5 syscalls per rule where a carve
+    // adds hundreds; here a sibling costs openat relative to its directory, the add, a close.
+    let dup: Option<std::os::fd::OwnedFd> = created
+        .try_clone()
+        .map_err(|e| format!("cannot use the Landlock ruleset: {e}"))?
+        .into();
+    let ruleset_fd =
+        dup.ok_or_else(|| "the kernel gave no Landlock ruleset to add rules to".to_string())?;
+    let mut adder = Adder {
+        ruleset: ruleset_fd.as_raw_fd(),
+        file_access: AccessFs::from_file(abi),
+        added: 0,
+        carved: BTreeMap::new(),
+    };
     for r in rules {
-        let mut out = Vec::new();
-        if denies.is_empty() {
-            // Nothing to carve: no need to resolve the path (PathFd follows links itself).
-            out.push((r.path.clone(), r.access, None));
-        } else {
-            carve(&real(&r.path), r.access, &denies, &mut out);
-        }
-        for (path, access, is_dir) in out {
-            let fd = match PathFd::new(&path) {
-                Ok(fd) => fd,
-                Err(_) if r.go_creates => {
-                    let _ = std::fs::DirBuilder::new()
-                        .recursive(true)
-                        .mode(0o777)
-                        .create(&path);
-                    match PathFd::new(&path) {
-                        Ok(fd) => fd,
-                        Err(_) => continue,
-                    }
+        let fd = match crate::rawfs::open_path(&r.path) {
+            Ok(fd) => fd,
+            Err(_) if r.go_creates => {
+                let _ = std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o777)
+                    .create(&r.path);
+                match crate::rawfs::open_path(&r.path) {
+                    Ok(fd) => fd,
+                    Err(_) => continue,
                 }
-                // A path that does not exist gets no rule: nothing can be written there.
-                Err(_) => continue,
-            };
-            let is_dir = is_dir.unwrap_or_else(|| {
-                nix::sys::stat::fstat(fd.as_fd())
-                    .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR)
-            });
-            let access = if is_dir {
-                access
-            } else {
-                access & AccessFs::from_file(abi)
-            };
-            if access.is_empty() {
+            }
+            // A path that does not exist gets no rule: nothing can be written there.
+            Err(_) => continue,
+        };
+        let is_dir = nix::sys::stat::fstat(fd.as_fd())
+            .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR);
+        if !denies.is_empty() {
+            // Landlock attaches a rule to the file reached: the carve compares where it lands.
+            let real = crate::rawfs::fd_path(&fd).unwrap_or_else(|| real(&r.path));
+            let below: Vec<&Path> = denies
+                .iter()
+                .map(PathBuf::as_path)
+                .filter(|d| d.starts_with(&real))
+                .collect();
+            if below.iter().any(|d| *d == real) {
                 continue;
             }
-            created = created
-                .add_rule(PathBeneath::new(fd, access))
-                .map_err(|e| format!("cannot add the rule for {}: {e}", path.display()))?;
-            opened += 1;
+            if is_dir && !below.is_empty() {
+                let below: Vec<&[u8]> = below.iter().map(|d| d.as_os_str().as_bytes()).collect();
+                adder.carve(&Rc::new(fd), real.as_os_str().as_bytes(), r.access, &below);
+                continue;
+            }
         }
+        adder.add(&fd, r.access, is_dir, &r.path)?;
     }
+    adder.add_carved()?;
+    let opened = adder.added;
     if let (true, Some(ports)) = (on(Feature::Connect), &c.connect) {
         for &port in ports {
             created = created
@@ -160,45 +176,182 @@ fn real(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// Grants `access` on `path`, except on the denied paths at or below it: where a denied path
-/// lies below, `path` itself gets no rule and each of its entries is granted instead
-/// (recursively along the denied path), so the denied entry is the only one left out.
-///
-/// The cost, documented in policies/README.md: the directories on the way down (e.g. `/`,
-/// `/home`, `~`) can no longer be listed or have entries created in them, and entries created
-/// in them after go starts are not covered; symbolic links among the siblings get no rule
-/// (Landlock judges the file a link leads to, under that file's own place).
-fn carve(
-    path: &Path,
+/// Adds the file rules of one ruleset.
+struct Adder {
+    ruleset: RawFd,
+    /// The rights a rule on a file (not a directory) may carry.
+    file_access: BitFlags<AccessFs>,
+    added: usize,
+    /// The entries carves grant, by real path, with the union of the rights each carve gives
+    /// them: where two carves cross the same directory (the read rule on `/` and a writable
+    /// TMPDIR both above a HOME in /tmp), each entry gets one rule, not one per carve.
+    carved: BTreeMap<Vec<u8>, Carved>,
+}
+
+/// An entry a carve grants: where to open it (its directory, its name) and what it gets.
+struct Carved {
+    dir: Rc<OwnedFd>,
+    name: CString,
     access: BitFlags<AccessFs>,
-    denies: &[PathBuf],
-    out: &mut Vec<(PathBuf, BitFlags<AccessFs>, Option<bool>)>,
-) {
-    let below: Vec<PathBuf> = denies
-        .iter()
-        .filter(|d| d.starts_with(path))
-        .cloned()
-        .collect();
-    if below.is_empty() {
-        out.push((path.to_path_buf(), access, None));
-        return;
-    }
-    if below.iter().any(|d| d == path) {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_symlink() {
-            continue;
-        }
-        let child = e.path();
-        if below.iter().any(|d| d.starts_with(&child)) {
-            carve(&child, access, &below, out);
+    is_dir: bool,
+}
+
+/// `struct landlock_path_beneath_attr` (linux/landlock.h), packed as the kernel declares it.
+#[repr(C, packed)]
+struct PathBeneathAttr {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+const LANDLOCK_RULE_PATH_BENEATH: nix::libc::c_int = 1;
+
+impl Adder {
+    fn add(
+        &mut self,
+        fd: &OwnedFd,
+        access: BitFlags<AccessFs>,
+        is_dir: bool,
+        path: &dyn std::fmt::Debug,
+    ) -> Result<(), String> {
+        let access = if is_dir {
+            access
         } else {
-            out.push((child, access, Some(ft.is_dir())));
+            access & self.file_access
+        };
+        if access.is_empty() {
+            return Ok(());
+        }
+        let attr = PathBeneathAttr {
+            allowed_access: access.bits(),
+            parent_fd: fd.as_raw_fd(),
+        };
+        // SAFETY: landlock_add_rule(2) reads one landlock_path_beneath_attr, which attr is.
+        let r = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_landlock_add_rule,
+                self.ruleset,
+                LANDLOCK_RULE_PATH_BENEATH,
+                &raw const attr,
+                0,
+            )
+        };
+        if r != 0 {
+            return Err(format!(
+                "cannot add the rule for {path:?}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        self.added += 1;
+        Ok(())
+    }
+
+    /// Grants `access` on the directory `dir` (open at `fd`, really at `real`), except on the
+    /// denied paths below it: `dir` itself gets no rule and each of its entries is granted
+    /// instead (recursively along each denied path), so the denied entry is the only one left
+    /// out.
+    ///
+    /// The cost, documented in policies/README.md: the directories on the way down (e.g. `/`,
+    /// `/home`, `~`) can no longer be listed or have entries created in them, and entries
+    /// created in them after go starts are not covered; symbolic links among the siblings get
+    /// no rule (Landlock judges the file a link leads to, under that file's own place), and an
+    /// entry is opened without following links, so one swapped for a link meanwhile grants
+    /// nothing.
+    fn carve(
+        &mut self,
+        fd: &Rc<OwnedFd>,
+        real: &[u8],
+        access: BitFlags<AccessFs>,
+        below: &[&[u8]],
+    ) {
+        // Paths as bytes: a carve of a crowded /tmp compares thousands of them, and a Path
+        // compares component by component.
+        let base = if real.ends_with(b"/") {
+            real.to_vec()
+        } else {
+            [real, b"/"].concat()
+        };
+        // The entry of this directory each denied path goes through.
+        let next: Vec<&[u8]> = below
+            .iter()
+            .filter_map(|d| d.strip_prefix(base.as_slice()))
+            .map(|rest| rest.split(|&b| b == b'/').next().unwrap_or(rest))
+            .collect();
+        let Ok(listing) =
+            crate::rawfs::openat(Some(fd), c".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY)
+        else {
+            return;
+        };
+        let Ok(mut dir) = nix::dir::Dir::from_fd(listing) else {
+            return;
+        };
+        for e in dir.iter() {
+            let Ok(e) = e else { continue };
+            let name = e.file_name();
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                continue;
+            }
+            let is_dir = match e.file_type() {
+                Some(nix::dir::Type::Symlink) => continue,
+                Some(t) => t == nix::dir::Type::Directory,
+                None => match nix::sys::stat::fstatat(
+                    fd.as_fd(),
+                    name,
+                    nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+                ) {
+                    Ok(st) if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK => continue,
+                    Ok(st) => st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR,
+                    Err(_) => continue,
+                },
+            };
+            let child_real = [base.as_slice(), bytes].concat();
+            if next.contains(&bytes) {
+                let deeper: Vec<&[u8]> = below
+                    .iter()
+                    .copied()
+                    .filter(|d| is_at_or_below(d, &child_real))
+                    .collect();
+                if !is_dir || deeper.contains(&child_real.as_slice()) {
+                    continue;
+                }
+                let Ok(child) =
+                    crate::rawfs::openat(Some(fd), name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW)
+                else {
+                    continue;
+                };
+                self.carve(&Rc::new(child), &child_real, access, &deeper);
+                continue;
+            }
+            let entry = self.carved.entry(child_real).or_insert_with(|| Carved {
+                dir: Rc::clone(fd),
+                name: name.to_owned(),
+                access: BitFlags::empty(),
+                is_dir,
+            });
+            entry.access |= access;
         }
     }
+
+    /// Adds the rules the carves planned. An entry that cannot be opened any more (removed
+    /// since it was listed) gets no rule.
+    fn add_carved(&mut self) -> Result<(), String> {
+        let carved = std::mem::take(&mut self.carved);
+        for (path, c) in carved {
+            let Ok(fd) = crate::rawfs::openat(
+                Some(&c.dir),
+                &c.name,
+                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+            ) else {
+                continue;
+            };
+            self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the path `p` is `dir` or lies below it (both absolute, as bytes).
+fn is_at_or_below(p: &[u8], dir: &[u8]) -> bool {
+    p.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || dir.ends_with(b"/"))
 }

@@ -647,7 +647,7 @@ pub fn resolve_existing_prefix(p: &Path) -> PathBuf {
     let mut existing = p.to_path_buf();
     let mut rest: Vec<OsString> = Vec::new();
     loop {
-        if let Ok(real) = existing.canonicalize() {
+        if let Ok(real) = crate::rawfs::canonicalize(&existing) {
             let mut out = real;
             for r in rest.iter().rev() {
                 out.push(r);

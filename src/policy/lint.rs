@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use super::load::{LoadedPolicy, line_col};
+use super::load::LoadedPolicy;
 use super::matrix::{self, Problem};
 use super::roles::{DenyRule, Role, key_matches};
 use crate::date::Date;
@@ -40,7 +40,7 @@ pub struct Advice {
 pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
     let mut out = Vec::new();
     let mut push = |level: Level, span: std::ops::Range<usize>, message: String| {
-        let (line, col) = line_col(&loaded.text, span.start);
+        let (line, col) = loaded.line_col(span.start);
         out.push(Advice {
             level,
             problem: Problem {

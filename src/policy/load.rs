@@ -89,12 +89,75 @@ pub struct LoadedPolicy {
     /// Things the user should know about how this policy was chosen (e.g. an ignored
     /// `GOWARDEN_POLICY`); shown by `gowarden which` and `doctor`, never by the shim.
     pub notes: Vec<String>,
+    /// Where each line of `text` starts.
+    pub lines: LineIndex,
+}
+
+/// The offsets where the lines of a text start, found on first use. Compiling a policy names
+/// the line of every bound, pattern and rule it keeps (`file:line` in refusals and the audit
+/// record); counting newlines from the start of the text for each one made compiling the
+/// enterprise example scan its 15 kB about a hundred times per go call (0.9 of its 3.2
+/// million instructions). One pass, then a binary search per location.
+#[derive(Debug, Default)]
+pub struct LineIndex(std::sync::OnceLock<Vec<usize>>);
+
+impl LineIndex {
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let starts = self.0.get_or_init(|| line_starts(text.as_bytes()));
+        let offset = offset.min(text.len());
+        // The number of line starts at or before the offset is the 1-based line.
+        let line = starts.partition_point(|&s| s <= offset);
+        (line, offset - starts[line - 1] + 1)
+    }
+}
+
+/// Where each line of `text` starts. Eight bytes at a time: a policy is mostly short comment
+/// lines, and a byte-by-byte scan (or a memchr call per line) of the 40 kB a policy with 200
+/// deny rules takes cost 0.3 million instructions per go call.
+fn line_starts(text: &[u8]) -> Vec<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+    starts.push(0);
+    let mut chunks = text.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default()) ^ NEWLINES;
+        // Non-zero when some byte of the word is zero, that is, was a newline.
+        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
+            starts.extend((0..8).filter(|&i| chunk[i] == b'\n').map(|i| at + i + 1));
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    starts.extend(
+        (0..rest.len())
+            .filter(|&i| rest[i] == b'\n')
+            .map(|i| at + i + 1),
+    );
+    starts
 }
 
 impl LoadedPolicy {
+    pub fn new(policy: Policy, origin: PolicyOrigin, text: String) -> LoadedPolicy {
+        LoadedPolicy {
+            policy,
+            origin,
+            text,
+            notes: Vec::new(),
+            lines: LineIndex::default(),
+        }
+    }
+
+    /// The 1-based line and column of a byte offset into the policy text.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines.line_col(&self.text, offset)
+    }
+
     /// The 1-based line of a byte offset into the policy text.
     pub fn line_of(&self, offset: usize) -> usize {
-        line_col(&self.text, offset).0
+        self.line_col(offset).0
     }
 
     /// `file:line` for a span of the policy text.
@@ -169,12 +232,7 @@ pub fn parse_unvalidated(text: String, origin: PolicyOrigin) -> Result<LoadedPol
         };
         Error::new(format!("invalid policy {at}: {}", e.message().trim_end()))
     })?;
-    Ok(LoadedPolicy {
-        policy,
-        origin,
-        text,
-        notes: Vec::new(),
-    })
+    Ok(LoadedPolicy::new(policy, origin, text))
 }
 
 fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
@@ -362,4 +420,35 @@ fn unsafe_policy(policy: &Path, what: &Path, why: &str) -> Error {
             format!("its directory {}:", what.display())
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_newlines() {
+        let long = "# a comment\n\n[t]\nk = \"v\"\n".repeat(9);
+        for text in [
+            "",
+            "a",
+            "\n",
+            "a\nbc\n\nd",
+            "[x]\r\ny = 1\n# é\nz = 2",
+            &long,
+        ] {
+            let loaded = LoadedPolicy::new(
+                toml::from_str("").unwrap(),
+                PolicyOrigin::Embedded,
+                text.to_string(),
+            );
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    loaded.line_col(offset),
+                    line_col(text, offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
 }

@@ -226,7 +226,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
     let file = loaded.origin.file_name();
     let mut problems = Vec::new();
     let mut problem = |span: Range<usize>, message: String| {
-        let (line, col) = line_col(&loaded.text, span.start);
+        let (line, col) = loaded.line_col(span.start);
         problems.push(Problem {
             file: file.clone(),
             line,
@@ -278,7 +278,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
     for t in &p.tiers {
         let t = t.get_ref();
         let name = t.name.get_ref();
-        let (name_line, _) = line_col(&loaded.text, t.name.span().start);
+        let (name_line, _) = loaded.line_col(t.name.span().start);
         if name.trim().is_empty() {
             problem(t.name.span(), "[[tier]] name is empty".into());
             continue;
@@ -390,7 +390,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
                 );
                 continue;
             }
-            let (line, col) = line_col(&loaded.text, pat.span().start);
+            let (line, col) = loaded.line_col(pat.span().start);
             modules.push(Pattern {
                 text: text.clone(),
                 at: loaded.location(&pat.span()),

@@ -1111,12 +1111,11 @@ gids = [55]
     fn an_undefined_role_is_an_error_not_an_allow() {
         // Only a policy that skipped validate() can get here; it must still fail closed.
         let text = "[roles]\ndefault = \"ghost\"\n[role.real]\n";
-        let p = LoadedPolicy {
-            policy: toml::from_str(text).unwrap(),
-            origin: PolicyOrigin::File("/p.toml".into()),
-            text: text.into(),
-            notes: Vec::new(),
-        };
+        let p = LoadedPolicy::new(
+            toml::from_str(text).unwrap(),
+            PolicyOrigin::File("/p.toml".into()),
+            text.into(),
+        );
         let lookup = |_: &str| None;
         let ctx = Context {
             policy: &p,
