@@ -19,6 +19,7 @@ const FACTS: &[&str] = &[
     "identity",
     "path_lookup",
     "project",
+    "rawfs",
     "resolve",
     "toolchain",
     "userdirs",

@@ -635,3 +635,68 @@ fn the_enterprise_examples_developer_is_confined() {
         &["role developer, mode best-effort: enforced: write, truncate, deny_read"],
     );
 }
+
+/// Runs `go run ./reader FILE` (go found on PATH: the shim, inside the confined tree, as gopls
+/// and go generate lines run it) and prints what it printed.
+const NESTED: &str = r#"package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+func main() {
+	out, err := exec.Command("go", "run", "./reader", os.Args[1]).CombinedOutput()
+	fmt.Printf("nested go: %s", out)
+	if err != nil {
+		fmt.Println("nested go failed:", err)
+		os.Exit(4)
+	}
+}
+"#;
+
+const READER: &str = r#"package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	b, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Println("read failed:", err)
+		return
+	}
+	fmt.Printf("read %d bytes\n", len(b))
+}
+"#;
+
+#[test]
+fn a_go_the_confined_tree_runs_works_and_is_confined_as_tightly() {
+    // Every go shim call confines the go it starts; one started inside an already confined
+    // tree (gopls's go list, a program that runs go) must still run, and what the outer layer
+    // denies stays denied to what the inner go runs.
+    let sb = sandbox("deny_read = [\"~/.config/gopls\", \"~/.netrc\"]");
+    let cred = sb.home.join(".config/gopls/credentials.json");
+    fs::create_dir_all(cred.parent().unwrap()).unwrap();
+    fs::write(&cred, "{\"token\":\"s3cret\"}").unwrap();
+    let sibling = sb.home.join(".config/other.json");
+    fs::write(&sibling, "{}").unwrap();
+    sb.write_project_file("main.go", NESTED);
+    sb.write_project_file("reader/main.go", READER);
+
+    let r = run(go(&sb, false, &["run", ".", cred.to_str().unwrap()]));
+    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "nested go: read failed: open {}: permission denied\n",
+            cred.display()
+        )
+    );
+    let r = run(go(&sb, false, &["run", ".", sibling.to_str().unwrap()]));
+    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "nested go: read 2 bytes\n");
+}

@@ -671,7 +671,7 @@ fn a_tool_runs_under_its_roles_confinement() {
         &[go125],
         "[tools]\nstringer = \"golang.org/x/tools/cmd/stringer@v0.30.0\"\n\n[roles]\n\
          default = \"dev\"\n\n[[binding]]\nrole = \"free\"\nenv = { GOWARDEN_TEST_ROLE = \
-         \"free\" }\n\n[role.free]\n\n[role.dev]\n\n[role.dev.confine]\nconnect = [443]\n",
+         \"free\" }\n\n[role.free]\n\n[role.dev]\n\n[role.dev.confine]\nconnect = [443]\ndeny_read = [\"~/.netrc\"]\n",
     );
     sb.write_project_file("go.mod", "module example.com/c\n\ngo 1.25\n");
     sb.write_project_file("pill.go", &PILL.replace("pill", "main"));
@@ -706,7 +706,8 @@ fn a_tool_runs_under_its_roles_confinement() {
     assert_eq!(attr(&runs[0], "gowarden.confinement"), None);
     assert_eq!(attr(&runs[1], "gowarden.role"), Some("dev"));
     assert!(
-        attr(&runs[1], "gowarden.confinement").is_some_and(|c| c.contains("enforced: write")),
+        attr(&runs[1], "gowarden.confinement")
+            .is_some_and(|c| c.contains("enforced: write") && c.contains("deny_read")),
         "{:?}",
         runs[1]
     );

@@ -42,7 +42,14 @@ struct Rule {
 pub(super) fn apply(p: &Prepared) -> Result<(), String> {
     let abi = ABI::from(p.abi);
     let c = &p.confinement;
-    let on = |f: Feature| p.enforced.contains(&f);
+    // A go started inside a tree this confinement already holds (gopls's `go list`, a program
+    // or a go:generate line that runs go) cannot list the directories the outer layer carved,
+    // so it could not carve them again: its read layer would grant nothing and the toolchain
+    // would not even start. Where the kernel already refuses every denied path, the read
+    // layer is in force and only the other rights are layered on again.
+    let reads_denied =
+        p.enforced.contains(&Feature::DenyRead) && already_denied(&p.confinement.deny_read);
+    let on = |f: Feature| p.enforced.contains(&f) && !(f == Feature::DenyRead && reads_denied);
     // ABI 3+ includes Truncate, 5+ IoctlDev: the write rights of the ABI judged for.
     let write_set = AccessFs::from_write(abi);
     let read_set = AccessFs::ReadFile | AccessFs::ReadDir;
@@ -174,6 +181,39 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
 /// The path a rule lands on: Landlock attaches rules to the file reached.
 fn real(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Whether the kernel already refuses this process every path in `denies`: each one the file
+/// permissions let it read (access(2), which Landlock does not judge) fails to open with
+/// EACCES, and each one that does not exist lies in a directory that fails to open so (a
+/// carved directory: nothing created in it later is granted either). Anything else, such as
+/// a denied path readable right now or one the permissions alone keep closed, is no proof,
+/// and the caller carves as usual.
+fn already_denied(denies: &[PathBuf]) -> bool {
+    use nix::errno::Errno;
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
+    use nix::unistd::{AccessFlags, access};
+    let refused = |path: &Path, flags: OFlag| {
+        access(path, AccessFlags::R_OK).is_ok()
+            && matches!(
+                open(
+                    path,
+                    flags | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+                    Mode::empty()
+                ),
+                Err(Errno::EACCES)
+            )
+    };
+    !denies.is_empty()
+        && denies.iter().all(|d| match std::fs::symlink_metadata(d) {
+            Ok(m) if m.is_dir() => refused(d, OFlag::O_RDONLY | OFlag::O_DIRECTORY),
+            Ok(_) => refused(d, OFlag::O_RDONLY),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => d
+                .parent()
+                .is_some_and(|dir| refused(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY)),
+            Err(_) => false,
+        })
 }
 
 /// Adds the file rules of one ruleset.
