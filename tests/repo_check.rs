@@ -312,12 +312,12 @@ fn governed_tools_the_build_files_run_must_be_pinned() {
     assert_eq!(
         message_of(&v, "tool.unpinned"),
         format!(
-            "{}/Makefile:3:2: runs golangci-lint, and no version of it is pinned for {} (no \
-             go.mod `tool` directive, no tools.go import, no [tools] pin in the policy): each \
-             machine runs whatever golangci-lint it has installed; pin it in the module with \
-             `go get -tool github.com/golangci/golangci-lint/v2/cmd/golangci-lint@VERSION` and run \
-             it as `go tool golangci-lint` or through \
-             the golangci-lint shim",
+            "`golangci-lint run --timeout 5m` ({}/Makefile:3:2) runs golangci-lint, a tool the \
+             policy governs, and no version of it is pinned for {} (no go.mod `tool` \
+             directive, no tools.go import, no [tools] pin in the policy): each machine runs \
+             whatever golangci-lint it has installed; fix: pin it in the module (`go get -tool \
+             github.com/golangci/golangci-lint/v2/cmd/golangci-lint@VERSION`, go1.24) and run \
+             it as `go tool golangci-lint` or through the golangci-lint shim",
             sb.project.display(),
             sb.project.display()
         )

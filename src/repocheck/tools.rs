@@ -44,21 +44,35 @@ pub fn check(sink: &mut Sink<'_>, root: &Path, modules: &[PathBuf], commands: &[
                     .find(|(n, _)| *n == name)
                     .map_or("PACKAGE", |(_, p)| p);
                 format!(
-                    "{}: runs {name}, and no version of it is pinned for {} (no go.mod `tool` \
-                     directive, no tools.go import, no [tools] pin in the policy): each machine \
-                     runs whatever {name} it has installed; pin it in the module with `go get \
-                     -tool {pkg}@VERSION` and run it as `go tool {name}` or through the {name} \
-                     shim",
+                    "`{}` ({}) runs {name}, a tool the policy governs, and no version of it is \
+                     pinned for {} (no go.mod `tool` directive, no tools.go import, no [tools] \
+                     pin in the policy): each machine runs whatever {name} it has installed; \
+                     fix: pin it in the module (`go get -tool {pkg}@VERSION`, go1.24) and run \
+                     it as `go tool {name}` or through the {name} shim",
+                    shown(c),
                     c.at,
                     module.display()
                 )
             }
             Err(e) => format!(
-                "{}: runs {name}, and the pins of {} cannot be read: {e}",
+                "`{}` ({}) runs {name}, a tool the policy governs, and the pins of {} cannot \
+                 be read: {e}",
+                shown(c),
                 c.at,
                 module.display()
             ),
         };
         sink.push(TOOL_UNPINNED, Some(c.at.clone()), message);
     }
+}
+
+/// The command as written, shortened to its first words.
+fn shown(c: &CommandUse) -> String {
+    let mut words = vec![c.word.as_str()];
+    words.extend(c.args.iter().take(3).map(String::as_str));
+    let mut s = words.join(" ");
+    if c.args.len() > 3 {
+        s.push_str(" …");
+    }
+    s
 }
