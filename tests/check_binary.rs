@@ -866,3 +866,47 @@ fn github_annotations_name_each_binary() {
         "gowarden check: 1 binary, 1 violation, 0 warnings, 1 could not be checked"
     );
 }
+
+#[test]
+fn a_binary_of_the_repository_is_built_by_the_go_the_repository_declares() {
+    // The fixtures' main module is example.com/app; the repository checked declares go1.25.5.
+    let sb = sandbox();
+    sb.write_project_file("go.mod", "module example.com/app\n\ngo 1.22\n");
+    let pin = sb.write_project_file(".go-version", "1.25.5\n");
+    let old = find("linux/amd64", "go1.22");
+    let out = sb
+        .gowarden(&["check", "--binary"])
+        .arg(&old.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let p = old.path.display();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!(
+            "policy:    {policy} (from $GOWARDEN_POLICY)\n\
+             binary:    {p}: go1.22.12, module example.com/app (devel)\n\
+             error[binary.declared-version]: {p} was built by go1.22.12, but the repository \
+             declares go1.25.5 for example.com/app ({pin}:1); rebuild it through the go shim \
+             in the repository, which runs go1.25.5\n\
+             1 binary: 1 violation, 0 warnings\n",
+            policy = sb.user_policy_path().display(),
+            pin = pin.display(),
+        )
+    );
+    // Built by the declared release: clean; so is a binary of another module.
+    let (c, v, _) = check_json(&sb, &[&find("linux/amd64", "go1.25").path]);
+    assert_eq!((c, rules(&v)), (0, vec![]), "{v}");
+    sb.write_project_file("go.mod", "module example.com/other\n\ngo 1.22\n");
+    let (c, v, _) = check_json(&sb, &[&old.path]);
+    assert_eq!((c, rules(&v)), (0, vec![]), "{v}");
+    // The policy can turn the rule down.
+    sb.write_project_file("go.mod", "module example.com/app\n\ngo 1.22\n");
+    sb.write_policy(&format!("{READ_ONLY}declared_version = \"warning\"\n"));
+    let (c, v, _) = check_json(&sb, &[&old.path]);
+    assert_eq!(
+        (c, rules(&v)),
+        (0, pairs(&[("binary.declared-version", "warning")])),
+        "{v}"
+    );
+}

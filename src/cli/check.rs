@@ -71,7 +71,7 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
         Err(e) => return could_not_check(format, &e),
     };
     if !a.binary.is_empty() {
-        return super::check_binary::run(&a.binary, format);
+        return super::check_binary::run(&a.binary, &dir, format);
     }
     let report = match check(&dir) {
         Ok(r) => r,

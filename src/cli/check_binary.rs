@@ -14,6 +14,7 @@ use super::args::CheckFormat as Format;
 use crate::buildinfo::{self, BuildInfo, ReadError};
 use crate::policy::matrix::{Finding, Severity};
 use crate::policy::{self, LoadedPolicy};
+use crate::version::GoVersion;
 
 /// One Go binary and what is wrong with it.
 #[derive(Debug)]
@@ -43,20 +44,106 @@ impl BinaryReport {
     }
 }
 
-pub fn check(paths: &[PathBuf]) -> crate::error::Result<BinaryReport> {
+/// What the repository at `dir` declares: its main module and the exact Go version its files
+/// pin (and where), as the shim reads them with no one-command overrides.
+struct Declaration {
+    module: String,
+    version: GoVersion,
+    source: String,
+}
+
+fn declaration(
+    policy: &LoadedPolicy,
+    matrix: &crate::policy::matrix::Matrix,
+    dir: &Path,
+) -> Option<Declaration> {
+    use crate::shim::plan;
+    let wanted = crate::project::Wanted {
+        go_mod: true,
+        ..plan::wanted(policy, matrix)
+    };
+    let gowork = std::env::var_os(crate::envvars::GOWORK);
+    let found = crate::project::Scan::walk(dir, wanted, gowork.as_deref()).ok()?;
+    let located = plan::locate(
+        policy,
+        matrix,
+        crate::project::Project {
+            dir: dir.to_path_buf(),
+            pins: found.pins.into_iter().collect::<Result<_, _>>().ok()?,
+            go_work: found.go_work,
+            go_mod: found.go_mod,
+        },
+    );
+    let module = located.module?.value;
+    let request = plan::request(policy, &located.project, plan::Overrides::Ignored).ok()?;
+    match request.spec {
+        crate::resolve::VersionSpec::Exact(version) => Some(Declaration {
+            module,
+            version,
+            source: request.source.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// `binary.declared-version`: a binary of the repository's own main module built by another
+/// Go than the repository declares: the release was not built the way the repository says.
+fn against_declaration(
+    policy: &LoadedPolicy,
+    d: &Declaration,
+    path: &Path,
+    info: &BuildInfo,
+) -> Option<Finding> {
+    let severity = policy.policy.check.binary.declared_version.severity()?;
+    if info.main.as_ref().map(|m| m.path.as_str()) != Some(d.module.as_str()) {
+        return None;
+    }
+    let built = GoVersion::parse_go(info.go_version.split_whitespace().next()?)?;
+    if built == d.version {
+        return None;
+    }
+    Some(Finding {
+        rule: crate::policy::binary::rule::DECLARED_VERSION,
+        severity,
+        message: format!(
+            "{} was built by go{}, but the repository declares go{} for {} ({}); rebuild it \
+             through the go shim in the repository, which runs go{}",
+            path.display(),
+            built,
+            d.version,
+            d.module,
+            d.source,
+            d.version
+        ),
+        file: Some(path.to_path_buf()),
+        line: None,
+        column: None,
+    })
+}
+
+pub fn check(paths: &[PathBuf], dir: &Path) -> crate::error::Result<BinaryReport> {
     let policy = policy::load::load()?;
     let scan = buildinfo::scan(paths);
     let none_found =
         (scan.binaries.is_empty() && scan.unreadable.is_empty()).then(|| paths.to_vec());
     let (matrix, _) = crate::policy::matrix::compile(&policy);
     let today = crate::date::Date::today_utc();
+    let declared = declaration(&policy, &matrix, dir);
     let binaries = scan
         .binaries
         .into_iter()
-        .map(|(path, info)| Binary {
-            findings: crate::policy::binary::judge(&policy, &matrix, &path, &info, today),
-            path,
-            info,
+        .map(|(path, info)| {
+            let mut findings = crate::policy::binary::judge(&policy, &matrix, &path, &info, today);
+            findings.extend(
+                declared
+                    .as_ref()
+                    .and_then(|d| against_declaration(&policy, d, &path, &info)),
+            );
+            Binary {
+                findings,
+                path,
+                info,
+            }
         })
         .collect();
     Ok(BinaryReport {
@@ -67,8 +154,8 @@ pub fn check(paths: &[PathBuf]) -> crate::error::Result<BinaryReport> {
     })
 }
 
-pub fn run(paths: &[PathBuf], format: Format) -> ExitStatus {
-    let report = match check(paths) {
+pub fn run(paths: &[PathBuf], dir: &Path, format: Format) -> ExitStatus {
+    let report = match check(paths, dir) {
         Ok(r) => r,
         Err(e) => return super::check::could_not_check(format, e.message()),
     };

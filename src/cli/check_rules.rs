@@ -120,6 +120,12 @@ pub const RULES: &[RuleDoc] = &[
         "Rebuild it from a clean checkout of a commit, so the commit holds the code it runs.",
     ),
     rule(
+        binary::DECLARED_VERSION,
+        Error,
+        "A binary of the repository's main module was built by another Go than the repository declares.",
+        "Rebuild it through the go shim in the repository, which runs the declared version; or change the declaration if the release is right.",
+    ),
+    rule(
         binary::SETTING,
         Error,
         "A binary was built without a build setting the policy requires, or with one it forbids.",
@@ -232,6 +238,7 @@ mod tests {
             binary::REPLACE,
             binary::VCS_MODIFIED,
             binary::SETTING,
+            binary::DECLARED_VERSION,
         ];
         let repo: Vec<&str> = crate::policy::checks::RULES.iter().map(|r| r.0).collect();
         for id in ids.iter().chain(&repo) {

@@ -36,6 +36,7 @@ pub mod rule {
     pub const REPLACE: &str = "binary.replace";
     pub const VCS_MODIFIED: &str = "binary.vcs-modified";
     pub const SETTING: &str = "binary.setting";
+    pub const DECLARED_VERSION: &str = "binary.declared-version";
 }
 
 /// One value or a list of them.
@@ -68,6 +69,10 @@ pub struct BinaryRules {
     /// Built from a tree with local changes (`vcs.modified=true`).
     #[serde(default)]
     pub vcs_modified: Level,
+    /// A binary of the checked repository's main module built by another Go than the
+    /// repository declares (`gowarden check -C REPO --binary dist/`).
+    #[serde(default)]
+    pub declared_version: Level,
     /// Build setting → the value(s) it must have been built with; absent counts as wrong.
     #[serde(default)]
     pub require: BTreeMap<Spanned<String>, Spanned<Values>>,

@@ -26,7 +26,7 @@ pub enum Level {
 }
 
 impl Level {
-    pub(super) fn severity(self) -> Option<Severity> {
+    pub fn severity(self) -> Option<Severity> {
         match self {
             Level::Error => Some(Severity::Error),
             Level::Warning => Some(Severity::Warning),
