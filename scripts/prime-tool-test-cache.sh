@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fills the module and build caches that tests/tools.rs shares between runs, so that its
+# Fills the module and build caches that tests/it/tools.rs shares between runs, so that its
 # builds of real tools through the shim (gopls v0.23.0, stringer v0.30.0 and v0.38.0) compile
 # from a warm cache instead of from scratch (gopls alone is minutes on two cores).
 #

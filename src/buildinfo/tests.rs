@@ -1,6 +1,6 @@
 //! The reader against small executables of each format built here byte by byte, and a table
 //! of every truncation and of corrupted header bytes: each gives an error, never a panic.
-//! (tests/check_binary.rs compares the reader with `go version -m` on real builds.)
+//! (tests/it/check_binary.rs compares the reader with `go version -m` on real builds.)
 
 use super::*;
 
