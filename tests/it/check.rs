@@ -6,8 +6,11 @@ use crate::common;
 
 use std::path::PathBuf;
 
-use common::{FakeRun, Sandbox, assert_has, day, line_containing, run};
+use common::snapshot::Snap;
+use common::{FakeRun, Sandbox, assert_has, day, run};
 use serde_json::Value;
+
+use crate::assert_run_snapshot;
 
 const MATRIX: &str = r#"
 [matrix]
@@ -59,152 +62,51 @@ fn rules(v: &Value, key: &str) -> Vec<String> {
 #[test]
 fn a_clean_project_passes_in_every_format() {
     let sb = Sandbox::new();
-    let root = sb.fake_toolchain("go1.22.8");
+    sb.fake_toolchain("go1.22.8");
     write_matrix(&sb, &day(-1), true);
     sb.write_project_file("go.mod", "module corp.example/pay/api\n\ngo 1.22.2\n");
-    let gv = sb.write_project_file(".go-version", "1.22.8\n");
+    sb.write_project_file(".go-version", "1.22.8\n");
 
-    let r = run(sb.gowarden(&["check"]));
-    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
-    assert_has(
-        &r.stdout,
-        &[
-            "tier:      payments (owner payments-platform@corp.example)",
-            "toolchain: go1.22.8",
-            "ok: no violations",
-        ],
+    let snap = Snap::new(&sb).day(-1);
+    assert_run_snapshot!("clean_text", snap, run(sb.gowarden(&["check"])));
+    assert_run_snapshot!(
+        "clean_json",
+        snap,
+        run(sb.gowarden(&["check", "--format", "json"]))
     );
-
-    let r = run(sb.gowarden(&["check", "--format", "json"]));
-    assert_eq!(r.status(), 0, "{}", r.stderr);
-    let v = json_of(&r);
-    assert_eq!(v["ok"], true);
-    assert_eq!(v["violations"], serde_json::json!([]));
-    assert_eq!(v["warnings"], serde_json::json!([]));
-    assert_eq!(v["project"], sb.project.to_str().unwrap());
-    assert_eq!(v["module"]["path"], "corp.example/pay/api");
-    assert_eq!(v["module"]["line"], 1);
-    assert_eq!(v["tier"]["name"], "payments");
-    assert_eq!(v["tier"]["owner"], "payments-platform@corp.example");
-    assert_eq!(v["tier"]["reason"], "pattern");
-    assert_eq!(v["tier"]["min"], "1.22.5");
-    assert_eq!(v["tier"]["recommended"], "1.22.8");
-    assert_eq!(v["tier"]["upgrade_by"], day(-1));
-    assert_eq!(v["version"]["toolchain"], "go1.22.8");
-    assert_eq!(v["version"]["goroot"], root.to_str().unwrap());
-    assert_eq!(v["version"]["source"]["kind"], "go-version-file");
-    assert_eq!(v["version"]["source"]["file"], gv.to_str().unwrap());
-    assert_eq!(v["version"]["source"]["line"], 1);
-    assert_eq!(v["policy"]["origin"], "GOWARDEN_POLICY");
-
-    let r = run(sb.gowarden(&["check", "--format=github"]));
-    assert_eq!(r.status(), 0);
-    assert_eq!(r.stdout, "gowarden check: 0 violations\n");
+    assert_run_snapshot!(
+        "clean_github",
+        snap,
+        run(sb.gowarden(&["check", "--format=github"]))
+    );
 }
 
 #[test]
 fn every_violation_is_reported_at_once() {
     let sb = Sandbox::new();
     sb.fake_toolchain("go1.22.8");
-    let yesterday = day(-1);
-    let policy = write_matrix(&sb, &yesterday, true);
-    let gomod = sb.write_project_file(
+    write_matrix(&sb, &day(-1), true);
+    sb.write_project_file(
         "go.mod",
         "module corp.example/pay/api\n\ngo 1.22.0\n\ntoolchain go1.22.8\n",
     );
     // Below min, blocked, past the deadline, not installed; go.mod disagrees twice.
-    let gv = sb.write_project_file(".go-version", "# pinned\n1.21.9\n");
+    sb.write_project_file(".go-version", "# pinned\n1.21.9\n");
 
-    let r = run(sb.gowarden(&["check", "--format", "json"]));
-    assert_eq!(r.status(), 1, "{}", r.stderr);
-    let v = json_of(&r);
-    assert_eq!(v["ok"], false);
-    assert_eq!(
-        rules(&v, "violations"),
-        [
-            "toolchain-not-installed",
-            "matrix.min",
-            "matrix.blocked",
-            "matrix.deadline",
-            "consistency.go-line",
-            "consistency.toolchain-line",
-        ]
+    // Each message names the chosen version's file:line, the policy's line of the rule, the
+    // tier's pattern and owner; the GitHub annotations name paths relative to the workspace.
+    let snap = Snap::new(&sb).day(-1);
+    assert_run_snapshot!(
+        "every_violation_json",
+        snap,
+        run(sb.gowarden(&["check", "--format", "json"]))
     );
-    let violations = v["violations"].as_array().unwrap();
-    for f in violations {
-        assert_eq!(f["severity"], "error");
-    }
-    let by_rule = |rule: &str| violations.iter().find(|f| f["rule"] == rule).unwrap();
-    let policy_path = sb.user_policy_path();
-    let min = by_rule("matrix.min");
-    assert_eq!(min["file"], gv.to_str().unwrap());
-    assert_eq!(min["line"], 2);
-    assert_has(
-        min["message"].as_str().unwrap(),
-        &[
-            "go1.21.9 is below the minimum go1.22.5 of tier \"payments\"",
-            &format!(
-                "{}:{}",
-                policy_path.display(),
-                line_containing(&policy, "min = \"1.22.5\"")
-            ),
-            &format!("chosen by {}:2", gv.display()),
-            "matches \"corp.example/pay/...\"",
-            "tier owner: payments-platform@corp.example",
-        ],
+    assert_run_snapshot!(
+        "every_violation_github",
+        snap,
+        run(sb.gowarden(&["check", "--format", "github"]))
     );
-    assert_has(
-        by_rule("matrix.blocked")["message"].as_str().unwrap(),
-        &["([[blocked]] \"1.21\" at", "): end of life"],
-    );
-    assert_has(
-        by_rule("matrix.deadline")["message"].as_str().unwrap(),
-        &[&format!("the deadline to upgrade was {yesterday}")],
-    );
-    assert_has(
-        by_rule("toolchain-not-installed")["message"]
-            .as_str()
-            .unwrap(),
-        &["go1.21.9", "found: go1.22.8"],
-    );
-    let go_line = by_rule("consistency.go-line");
-    assert_eq!(go_line["file"], gomod.to_str().unwrap());
-    assert_eq!(go_line["line"], 3);
-    assert_eq!(by_rule("consistency.toolchain-line")["line"], 5);
-
-    // The same, as GitHub annotations on paths relative to the workspace (the cwd).
-    let r = run(sb.gowarden(&["check", "--format", "github"]));
-    assert_eq!(r.status(), 1);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 7, "{}", r.stdout);
-    assert!(
-        lines[0].starts_with(
-            "::error file=.go-version,line=2,title=gowarden toolchain-not-installed::"
-        ),
-        "{}",
-        lines[0]
-    );
-    assert!(lines[1].starts_with("::error file=.go-version,line=2,title=gowarden matrix.min::"));
-    assert!(
-        lines[4].starts_with("::error file=go.mod,line=3,title=gowarden consistency.go-line::")
-    );
-    assert!(
-        lines[5]
-            .starts_with("::error file=go.mod,line=5,title=gowarden consistency.toolchain-line::")
-    );
-    assert_eq!(lines[6], "gowarden check: 6 violations");
-
-    // And for people.
-    let r = run(sb.gowarden(&["check"]));
-    assert_eq!(r.status(), 1);
-    assert_has(
-        &r.stdout,
-        &[
-            "error[matrix.min]: go1.21.9 is below",
-            "error[matrix.deadline]:",
-            "6 violations",
-        ],
-    );
+    assert_run_snapshot!("every_violation_text", snap, run(sb.gowarden(&["check"])));
 }
 
 #[test]
@@ -215,28 +117,18 @@ fn warnings_alone_pass() {
     write_matrix(&sb, &by, false);
     sb.write_project_file("go.mod", "module corp.example/pay/api\n");
     sb.write_project_file(".go-version", "1.22.5\n");
-    let r = run(sb.gowarden(&["check"]));
-    assert_eq!(r.status(), 0, "{}", r.stdout);
-    assert_has(
-        &r.stdout,
-        &[
-            "warning[matrix.recommended]: go1.22.5 is below go1.22.8",
-            &format!("upgrade by {by} (5 days left"),
-            "ok: no violations, 1 warning",
-        ],
+    let snap = Snap::new(&sb).day(5);
+    assert_run_snapshot!("warnings_text", snap, run(sb.gowarden(&["check"])));
+    assert_run_snapshot!(
+        "warnings_github",
+        snap,
+        run(sb.gowarden(&["check", "--format", "github"]))
     );
-    let r = run(sb.gowarden(&["check", "--format", "github"]));
-    assert_eq!(r.status(), 0);
-    assert!(
-        r.stdout.starts_with(
-            "::warning file=.go-version,line=1,title=gowarden matrix.recommended::go1.22.5"
-        ),
-        "{}",
-        r.stdout
+    assert_run_snapshot!(
+        "warnings_json",
+        snap,
+        run(sb.gowarden(&["check", "--format", "json"]))
     );
-    let v = json_of(&run(sb.gowarden(&["check", "--format", "json"])));
-    assert_eq!(v["ok"], true);
-    assert_eq!(rules(&v, "warnings"), ["matrix.recommended"]);
 }
 
 #[test]
@@ -245,18 +137,12 @@ fn missing_and_invalid_version_files() {
     sb.fake_toolchain("go1.22.8");
     write_matrix(&sb, &day(30), true);
     sb.write_project_file("go.mod", "module corp.example/tools/x\n\ngo 1.22\n");
-    let r = run(sb.gowarden(&["check", "--format", "json"]));
-    assert_eq!(r.status(), 1, "{}", r.stderr);
-    let v = json_of(&r);
-    assert_eq!(rules(&v, "violations"), ["version.missing"]);
-    assert_has(
-        v["violations"][0]["message"].as_str().unwrap(),
-        &[
-            "no .go-version",
-            "require_go_version",
-            // The toolchain the go line picks, since the tier recommends nothing.
-            &format!("`echo 1.22.8 > {}/.go-version`", sb.project.display()),
-        ],
+    let snap = Snap::new(&sb).day(30);
+    // The fix names the toolchain the go line picks, since the tier recommends nothing.
+    assert_run_snapshot!(
+        "version_missing_json",
+        snap,
+        run(sb.gowarden(&["check", "--format", "json"]))
     );
     // Not required: the same project is clean (the go line picks go1.22.8).
     write_matrix(&sb, &day(30), false);
@@ -264,26 +150,23 @@ fn missing_and_invalid_version_files() {
     assert_eq!(r.status(), 0, "{}", r.stdout);
 
     let gv = sb.write_project_file(".go-version", "# ours\n1.22.x\n");
-    let r = run(sb.gowarden(&["check", "--format", "github"]));
-    assert_eq!(r.status(), 1);
-    assert!(
-        r.stdout
-            .starts_with("::error file=.go-version,line=2,title=gowarden version.invalid::"),
-        "{}",
-        r.stdout
+    assert_run_snapshot!(
+        "version_invalid_github",
+        snap,
+        run(sb.gowarden(&["check", "--format", "github"]))
     );
-    assert_has(&r.stdout, &[&format!("{}:2", gv.display()), "1.22.x"]);
 
     // An invalid toolchain line is reported at its own line.
     std::fs::remove_file(&gv).unwrap();
-    let gomod = sb.write_project_file(
+    sb.write_project_file(
         "go.mod",
         "module corp.example/tools/x\n\ngo 1.22\n\ntoolchain banana\n",
     );
-    let v = json_of(&run(sb.gowarden(&["check", "--format", "json"])));
-    assert_eq!(rules(&v, "violations"), ["version.invalid"]);
-    assert_eq!(v["violations"][0]["file"], gomod.to_str().unwrap());
-    assert_eq!(v["violations"][0]["line"], 5);
+    assert_run_snapshot!(
+        "toolchain_line_invalid_json",
+        snap,
+        run(sb.gowarden(&["check", "--format", "json"]))
+    );
 }
 
 #[test]
@@ -451,80 +334,13 @@ reason = "regression"
 "#;
     let f = sb.root.join("bad.toml");
     std::fs::write(&f, text).unwrap();
-    let r = run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]));
-    assert_eq!(r.status(), 1, "{}", r.stderr);
-    let at = |needle: &str, col: usize| {
-        format!("{}:{}:{col}: ", f.display(), line_containing(text, needle))
-    };
-    let want = [
-        // The other tables' first problem, then every matrix problem in file order.
-        format!(
-            "invalid policy {}:2: [toolchains] default = \"latest\"",
-            f.display()
-        ),
-        format!(
-            "{}[matrix] default_tier = \"nope\" is not a tier of this policy; tiers: \"a\", \"b\", \"c\"",
-            at("default_tier", 16)
-        ),
-        format!(
-            "{}tier \"a\": min go1.23 is newer than recommended go1.22.1",
-            at("recommended = \"1.22.1\"", 15)
-        ),
-        format!(
-            "{}tier \"a\": upgrade_by = \"2025-02-30\" is not a date",
-            at("2025-02-30", 14)
-        ),
-        format!(
-            "{}:16:8: duplicate tier name \"a\" (first defined on line 8)",
-            f.display()
-        ),
-        format!(
-            "{}module pattern \"corp.example/pay/...\" of tier \"b\" lies within \"corp.example/...\" of tier \"a\"",
-            at("corp.example/pay/...", 12)
-        ),
-        format!(
-            "{}module pattern \"x/pay/...\" of tier \"b\" and \"x/.../api\" of tier \"a\"",
-            at("corp.example/pay/...", 36)
-        ),
-        "both match modules such as \"x/pay/api\"".to_string(),
-        format!(
-            "{}module pattern \"corp.example/...\" of tier \"b\" is also claimed by tier \"a\"",
-            at("corp.example/pay/...", 49)
-        ),
-        format!(
-            "{}tier \"b\": min = \"1.x\" is not a Go version",
-            at("1.x", 7)
-        ),
-        format!(
-            "{}tier \"b\": upgrade_by without recommended",
-            at("2025-01-01", 14)
-        ),
-        format!("{}tier \"b\": owner is empty", at("owner = \"\"", 9)),
-        format!(
-            "{}module pattern \"z\" of tier \"c\" lies within \"z/...\" of tier \"b\"",
-            at("modules = [\"z\"]", 12)
-        ),
-        format!(
-            "{}tier \"c\": recommended go1.22.6 is blocked",
-            at("recommended = \"1.22.6\"", 15)
-        ),
-        format!(
-            "{}[[blocked]] version = \"latest\" is not a Go version",
-            at("version = \"latest\"", 11)
-        ),
-        format!(
-            "{}[[blocked]] latest: reason is empty",
-            at("reason = \"\"", 10)
-        ),
-    ];
-    assert_has(
-        &r.stdout,
-        &want.iter().map(String::as_str).collect::<Vec<_>>(),
+    // Every problem at its file:line:col, the other tables' first problem first, then every
+    // matrix problem in file order.
+    assert_run_snapshot!(
+        "policy_check_every_problem",
+        Snap::new(&sb),
+        run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]))
     );
-    assert_has(&r.stdout, &[&format!("{}: 15 problems", f.display())]);
-    // File order: default_tier (line 5) before the duplicate name (line 16).
-    let pos = |s: &str| r.stdout.find(s).unwrap();
-    assert!(pos("default_tier = \"nope\"") < pos("duplicate tier name"));
 }
 
 #[test]
@@ -536,20 +352,19 @@ fn policy_check_schema_errors_and_unreadable_files() {
         "[[tier]]\nname = \"a\"\nowner = \"x\"\nminimum = \"1.22\"\n",
     )
     .unwrap();
-    let r = run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]));
-    assert_eq!(r.status(), 1);
-    assert_has(
-        &r.stdout,
-        &[
-            &format!("{}:4:1: unknown field `minimum`", f.display()),
-            "1 problem",
-        ],
+    let snap = Snap::new(&sb);
+    assert_run_snapshot!(
+        "policy_check_unknown_field",
+        snap,
+        run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]))
     );
     // An impossible TOML date is the parser's error, still with line and column.
     std::fs::write(&f, "[[tier]]\nname = \"a\"\nowner = \"x\"\nrecommended = \"1.22.1\"\nupgrade_by = 2025-02-30\n").unwrap();
-    let r = run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]));
-    assert_eq!(r.status(), 1);
-    assert_has(&r.stdout, &[&format!("{}:5:14:", f.display())]);
+    assert_run_snapshot!(
+        "policy_check_impossible_date",
+        snap,
+        run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]))
+    );
     // A TOML date literal is accepted like the string form.
     std::fs::write(&f, "[[tier]]\nname = \"a\"\nowner = \"x\"\nrecommended = \"1.22.1\"\nupgrade_by = 2025-02-28\n").unwrap();
     assert_eq!(
@@ -557,9 +372,11 @@ fn policy_check_schema_errors_and_unreadable_files() {
         0
     );
 
-    let r = run(sb.gowarden(&["policy", "check", "/nonexistent.toml"]));
-    assert_eq!(r.status(), 2);
-    assert_has(&r.stderr, &["cannot read /nonexistent.toml"]);
+    assert_run_snapshot!(
+        "policy_check_unreadable",
+        snap,
+        run(sb.gowarden(&["policy", "check", "/nonexistent.toml"]))
+    );
     assert_eq!(run(sb.gowarden(&["policy", "lint", "x"])).status(), 2);
     assert_eq!(run(sb.gowarden(&["policy", "check"])).status(), 2);
 }

@@ -9,8 +9,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::snapshot::Snap;
 use common::{Sandbox, assert_has, day, run};
 use serde_json::{Value, json};
+
+use crate::assert_run_snapshot;
 
 fn schema() -> PathBuf {
     let out = Command::new(concat!(
@@ -118,6 +121,16 @@ fn a_project_check_as_sarif_is_valid_and_says_what_the_json_says() {
     let (code, log) = sarif(&sb, &[]);
     assert_eq!(code, 1, "{log:#}");
     assert_eq!(validate(&log, &sb.root), Ok(()), "{log:#}");
+    // The whole log, as a code-scanning service reads it.
+    assert_run_snapshot!(
+        "project_log",
+        // gowarden's own version is the tool's, changing with every release.
+        Snap::new(&sb).day(-1).name(
+            format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+            "\"[VERSION]\"",
+        ),
+        run(sb.gowarden(&["check", "--format", "sarif"]))
+    );
     let r = run(sb.gowarden(&["check", "--format", "json"]));
     let report: Value = serde_json::from_str(&r.stdout).unwrap();
 

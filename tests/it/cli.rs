@@ -7,7 +7,10 @@ use crate::common;
 use std::fs;
 use std::process::Command;
 
+use common::snapshot::Snap;
 use common::{Sandbox, run};
+
+use crate::assert_run_snapshot;
 
 /// Every subcommand that runs something, as typed.
 const SUBCOMMANDS: &[&[&str]] = &[
@@ -48,6 +51,13 @@ fn no_landlock_line() -> String {
          under \"best-effort\"\n",
         release.trim()
     )
+}
+
+fn kernel_release() -> String {
+    fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 fn json_of(r: &common::FakeRun) -> serde_json::Value {
@@ -466,12 +476,11 @@ fn doctor_names_a_broken_policy_once_and_counts_it_once() {
             policy.display()
         )
     );
-    let r = run(sb.gowarden(&["doctor", "--json"]));
-    assert_eq!(r.status(), 1);
-    let v = json_of(&r);
-    assert_eq!(v["ok"], false);
-    assert_eq!(v["policy"], serde_json::Value::Null);
-    assert_eq!(v["problems"].as_array().unwrap().len(), 1, "{v:#}");
+    assert_run_snapshot!(
+        "doctor_broken_policy_json",
+        Snap::new(&sb).name(kernel_release(), "[KERNEL]"),
+        run(no_landlock(sb.gowarden(&["doctor", "--json"])))
+    );
 }
 
 #[test]
@@ -554,14 +563,11 @@ fn which_under_a_refusal_shows_policy_request_source_and_toolchains_then_the_ref
             t.display()
         )
     );
-    let r = run(sb.gowarden(&["which", "--json"]));
-    assert_eq!(r.status(), 1);
-    let v = json_of(&r);
-    assert_eq!(v["rule"], "toolchain-not-installed");
-    assert_eq!(v["requested"], "1.23.4");
-    assert_eq!(v["source"]["line"], 1);
-    assert_eq!(v["installed"][0]["version"], "go1.22.3");
-    assert_eq!(v["policy"]["origin"], "GOWARDEN_POLICY");
+    assert_run_snapshot!(
+        "which_refused_json",
+        Snap::new(&sb),
+        run(sb.gowarden(&["which", "--json"]))
+    );
 }
 
 #[test]
@@ -692,13 +698,10 @@ fn which_names_the_declarations_the_nearest_pin_overrides() {
             policy = sb.user_policy_path().display(),
         )
     );
-    let v = json_of(&run(sb.gowarden(&["which", "-C", "svc", "--json"])));
-    assert_eq!(
-        v["overrides"],
-        serde_json::json!([
-            {"kind": "go-version-file", "file": gv, "line": 1, "value": "1.21.5"},
-            {"kind": "mise", "file": mise, "line": 2, "value": "1.23.1"},
-        ])
+    assert_run_snapshot!(
+        "which_overrides_json",
+        Snap::new(&sb),
+        run(sb.gowarden(&["which", "-C", "svc", "--json"]))
     );
     // In the parent the .go-version wins, over the mise.toml beside it; nothing is said of
     // the go.mod below, which is not on the way up.
@@ -714,5 +717,47 @@ fn which_names_the_declarations_the_nearest_pin_overrides() {
             format!("  by:        {}:1", gv.display()),
             format!("  overrides: 1.23.1 at {}:2", mise.display()),
         ]
+    );
+}
+
+/// explain's whole answer, for people and for scripts: the decision, the toolchain and why,
+/// the role and the environment go gets.
+#[test]
+fn explain_text_and_json() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    sb.write_project_file("go.mod", "module example.com/m\n\ngo 1.22\n");
+    let snap = Snap::new(&sb);
+    assert_run_snapshot!(
+        "explain_allowed_text",
+        snap,
+        run(sb.gowarden(&["explain", "--", "build", "./..."]))
+    );
+    assert_run_snapshot!(
+        "explain_allowed_json",
+        snap,
+        run(sb.gowarden(&["explain", "--json", "--", "build", "./..."]))
+    );
+    assert_run_snapshot!("which_text", snap, run(sb.gowarden(&["which"])));
+    assert_run_snapshot!("which_json", snap, run(sb.gowarden(&["which", "--json"])));
+    // Refused: the same answer says which rule refuses it and where the rule is.
+    sb.write_policy(&sb.isolated_policy(
+        "[[blocked]]\nversion = \"1.22.3\"\nreason = \"a regression in net/http\"\n",
+    ));
+    assert_run_snapshot!(
+        "explain_refused_text",
+        snap,
+        run(sb.gowarden(&["explain", "--", "build", "./..."]))
+    );
+    assert_run_snapshot!(
+        "explain_refused_json",
+        snap,
+        run(sb.gowarden(&["explain", "--json", "--", "build", "./..."]))
+    );
+    assert_run_snapshot!(
+        "shim_refused_blocked",
+        snap,
+        run(sb.go(&["build", "./..."]))
     );
 }

@@ -11,8 +11,11 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::snapshot::Snap;
 use common::{FakeRun, Sandbox, real_toolchains, run};
 use serde_json::Value;
+
+use crate::assert_run_snapshot;
 
 /// A sandbox whose policy finds only the real toolchains, with `[env]` = `env_toml` (plus
 /// `extra_toolchains` lines in `[toolchains]`), and a project that pins go1.22.12.
@@ -525,42 +528,11 @@ fn the_json_output_keeps_its_documented_shape() {
     let (sb, _) = real_sandbox(POLICY_ENV, "");
     let mut c = sb.gowarden(&["drift", "--json"]);
     c.env("GONOSUMDB", "*");
-    let r = run(c);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    let keys = |v: &Value| -> Vec<String> {
-        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-        k.sort();
-        k
-    };
-    assert_eq!(
-        keys(&v),
-        [
-            "dir",
-            "errors",
-            "exit_code",
-            "findings",
-            "policy",
-            "status",
-            "toolchain"
-        ]
-    );
-    assert_eq!(keys(&v["policy"]), ["origin", "path", "sha256"]);
-    assert_eq!(v["policy"]["sha256"].as_str().unwrap().len(), 64);
-    assert_eq!(keys(&v["toolchain"]), ["goroot", "name"]);
-    assert_eq!(v["toolchain"]["name"], "go1.22.12");
-    let fs_ = v["findings"].as_array().unwrap();
-    assert!(!fs_.is_empty());
-    for f in fs_ {
-        assert_eq!(
-            keys(f),
-            [
-                "actual", "category", "expected", "fix", "key", "message", "severity", "source"
-            ]
-        );
-        assert_eq!(keys(&f["source"]), ["kind", "line", "path"]);
-        assert!(["error", "warning"].contains(&f["severity"].as_str().unwrap()));
-    }
-    assert_eq!(v["dir"], sb.project.to_str().unwrap());
+    let snap = Snap::new(&sb);
+    assert_run_snapshot!("forbidden_and_enforced_json", snap, run(c));
+    let mut c = sb.gowarden(&["drift"]);
+    c.env("GONOSUMDB", "*");
+    assert_run_snapshot!("forbidden_and_enforced_text", snap, run(c));
     // -C chooses the directory.
     let sub = sb.project.join("sub");
     fs::create_dir_all(&sub).unwrap();

@@ -12,6 +12,7 @@ use crate::common;
 use std::fs;
 use std::os::unix::process::CommandExt;
 
+use common::snapshot::Snap;
 use common::{FakeRun, Sandbox, run};
 
 const EXAMPLE: &str = include_str!("../../policies/examples/enterprise.toml");
@@ -271,6 +272,9 @@ fn the_example_roles_through_the_shim() {
     let policy_path = sb.user_policy_path().display().to_string();
     let go_env_file = sb.home.join(".config/go/env");
     let mut failures = Vec::new();
+    // Every refusal as the user reads it (stderr, exit status), in table order.
+    let snap = Snap::new(&sb);
+    let mut refusals = String::new();
     for case in CASES {
         match case.go_env {
             Some(content) => {
@@ -285,6 +289,21 @@ fn the_example_roles_through_the_shim() {
         cmd.envs(case.env.iter().copied());
         let r = run(cmd);
         let line = format!("[{}] go {}", case.role, case.args.join(" "));
+        if let Refuse(..) = case.want {
+            let env: Vec<String> = case.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            refusals.push_str(&format!(
+                "\n=== {line}{}{}\n{}",
+                if env.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (env {})", env.join(" "))
+                },
+                case.go_env
+                    .map(|g| format!(" (go env file {g:?})"))
+                    .unwrap_or_default(),
+                snap.of(&r)
+            ));
+        }
         if let Err(why) = check_case(&sb, &text, &policy_path, case, &r) {
             failures.push(format!(
                 "{line}: {why}\n  status {}\n  stdout: {}\n  stderr: {}",
@@ -301,6 +320,11 @@ fn the_example_roles_through_the_shim() {
         CASES.len(),
         failures.join("\n")
     );
+    // The lines of the example's rules are checked above against the file itself; here
+    // they are left out, so an edit to the example does not rewrite every message.
+    let mut settings = common::snapshot::settings();
+    settings.add_filter(r"policy\.toml:\d+", "policy.toml:[LINE]");
+    settings.bind(|| insta::assert_snapshot!("example_refusals", refusals));
 }
 
 fn check_case(

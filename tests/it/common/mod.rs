@@ -13,6 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod snapshot;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_gowarden");
 
 pub struct Sandbox {
