@@ -94,6 +94,8 @@ pub struct Scan {
     pub dir: PathBuf,
     /// The pin files of the nearest directory with any (valid or not), in precedence order.
     pub pins: Vec<std::result::Result<Pin, Invalid>>,
+    /// That directory: where an invalid pin stands when no valid one says.
+    pub pin_dir: Option<PathBuf>,
     pub go_work: Option<ModFile>,
     pub go_mod: Option<ModFile>,
 }
@@ -138,6 +140,9 @@ impl Scan {
                     }
                 }
                 want_pins = scan.pins.is_empty();
+                if !want_pins {
+                    scan.pin_dir = Some(d.to_path_buf());
+                }
             }
             if want_work {
                 let p = d.join("go.work");
@@ -160,10 +165,9 @@ impl Scan {
     /// The project, or the first invalid pin file as an error: the shim never skips one
     /// that could be in force. (Under a nearer `toolchain` line none is: it overrides them.)
     pub fn into_project(self) -> Result<Project> {
-        let pin_dir = self
-            .pins
-            .iter()
-            .find_map(|p| p.as_ref().ok().map(|p| &p.dir));
+        // The directory of the pins, valid or not: an invalid pin nearer than (or beside) the
+        // toolchain line is in force, and must not be skipped for the line farther up.
+        let pin_dir = self.pin_dir.as_ref();
         let overridden = active_toolchain(self.go_work.as_ref(), self.go_mod.as_ref())
             .is_some_and(|t| pin_dir.is_none_or(|d| nearer(t, d)));
         let mut pins = Vec::new();

@@ -277,3 +277,273 @@ fn from_declared(d: &Declared, source: impl Fn(PathBuf, usize) -> Source) -> Res
         source: source(d.path.clone(), d.line),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Which declaration wins, on real directory trees: the nearest pin across formats, the
+    //! documented order within one directory, `go` lines as minimums, then the fallbacks.
+
+    use std::path::Path;
+
+    use super::*;
+    use crate::project::Wanted;
+
+    /// A tree under a temp dir: `files` as (relative path, text).
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    const NO_INPUTS: Inputs<'static> = Inputs {
+        switch_version: None,
+        env_override: None,
+        allow_env_override: false,
+        policy_default: None,
+    };
+
+    fn resolve_in(root: &Path, start: &str, inputs: &Inputs<'_>) -> Result<Request> {
+        let project = Project::discover(&root.join(start), Wanted::ALL, None)?;
+        resolve(&project, inputs)
+    }
+
+    /// What won, as `written` and the source's kind and file relative to the tree.
+    fn winner(root: &Path, start: &str) -> (String, &'static str, String) {
+        let r = resolve_in(root, start, &NO_INPUTS).unwrap();
+        let at = r
+            .source
+            .location()
+            .unwrap_or_default()
+            .replace(&format!("{}/", root.display()), "");
+        (r.written, r.source.kind(), at)
+    }
+
+    fn w(written: &str, kind: &'static str, at: &str) -> (String, &'static str, String) {
+        (written.to_string(), kind, at.to_string())
+    }
+
+    #[test]
+    fn a_nearer_toolchain_line_beats_a_pin_file_above_it() {
+        let t = tree(&[
+            (".go-version", "1.21.5\n"),
+            ("svc/go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n"),
+        ]);
+        assert_eq!(
+            winner(t.path(), "svc"),
+            w("go1.22.3", "toolchain-line", "svc/go.mod:5")
+        );
+        // From the parent the go.mod below is not on the way up.
+        assert_eq!(
+            winner(t.path(), ""),
+            w("1.21.5", "go-version-file", ".go-version:1")
+        );
+    }
+
+    #[test]
+    fn a_nearer_pin_file_beats_a_toolchain_line_above_it() {
+        let t = tree(&[
+            ("go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n"),
+            ("svc/.mise.toml", "[tools]\ngo = \"1.23.1\"\n"),
+        ]);
+        assert_eq!(
+            winner(t.path(), "svc"),
+            w("1.23.1", "mise", "svc/.mise.toml:2")
+        );
+    }
+
+    #[test]
+    fn within_one_directory_the_documented_order_holds() {
+        let all = [
+            (".go-version", "1.21.5\n"),
+            ("mise.toml", "[tools]\ngo = \"1.22.1\"\n"),
+            (".tool-versions", "golang 1.23.1\n"),
+            ("go.mod", "module m\n\ngo 1.20\n\ntoolchain go1.24.0\n"),
+        ];
+        let expected = [
+            w("1.21.5", "go-version-file", ".go-version:1"),
+            w("1.22.1", "mise", "mise.toml:2"),
+            w("1.23.1", "tool-versions", ".tool-versions:1"),
+            w("go1.24.0", "toolchain-line", "go.mod:5"),
+        ];
+        // Remove the winner one at a time: the next in the order takes over.
+        for skip in 0..all.len() {
+            let t = tree(&all[skip..]);
+            assert_eq!(
+                winner(t.path(), ""),
+                expected[skip],
+                "without {:?}",
+                &all[..skip]
+            );
+        }
+    }
+
+    #[test]
+    fn go_work_decides_over_go_mod() {
+        let t = tree(&[
+            ("go.work", "go 1.22\n\ntoolchain go1.22.7\n\nuse ./svc\n"),
+            ("svc/go.mod", "module m\n\ngo 1.21\n\ntoolchain go1.21.9\n"),
+        ]);
+        assert_eq!(
+            winner(t.path(), "svc"),
+            w("go1.22.7", "toolchain-line", "go.work:3")
+        );
+        let off = Project::discover(&t.path().join("svc"), Wanted::ALL, Some("off".as_ref()));
+        let r = resolve(&off.unwrap(), &NO_INPUTS).unwrap();
+        assert_eq!(r.written, "go1.21.9", "GOWORK=off: go.mod decides");
+    }
+
+    #[test]
+    fn go_lines_are_minimums_and_a_missing_one_is_gos_implied_default() {
+        let t = tree(&[("go.mod", "module m\n\ngo 1.22.4\n")]);
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            r.spec,
+            VersionSpec::AtLeast(GoVersion::parse("1.22.4").unwrap())
+        );
+        assert_eq!(r.source.kind(), "go-line");
+        assert!(!r.spec.matches(&GoVersion::parse("1.22.3").unwrap()));
+        assert!(r.spec.matches(&GoVersion::parse("1.25.0").unwrap()));
+
+        let t = tree(&[("go.mod", "module m\n")]);
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            r.spec,
+            VersionSpec::AtLeast(GoVersion::parse("1.16").unwrap())
+        );
+        assert_eq!(
+            r.source.location(),
+            Some(t.path().join("go.mod").display().to_string())
+        );
+        let t = tree(&[("go.work", "use .\n")]);
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            r.spec,
+            VersionSpec::AtLeast(GoVersion::parse("1.18").unwrap())
+        );
+    }
+
+    #[test]
+    fn toolchain_lines_name_exact_toolchains_or_a_family_never_default() {
+        let t = tree(&[("go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22\n")]);
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            r.spec,
+            VersionSpec::Family(GoVersion::parse("1.22").unwrap())
+        );
+        let t = tree(&[("go.mod", "module m\n\ngo 1.22.1\n\ntoolchain default\n")]);
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            r.source.kind(),
+            "go-line",
+            "`toolchain default` chooses nothing"
+        );
+        let t = tree(&[("go.mod", "module m\n\ngo 1.22\n\ntoolchain banana\n")]);
+        let e = resolve_in(t.path(), "", &NO_INPUTS)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:5: invalid toolchain \"banana\"; write e.g. `toolchain go1.22.3`",
+                t.path().join("go.mod").display()
+            )
+        );
+    }
+
+    #[test]
+    fn an_invalid_pin_fails_closed_unless_a_nearer_toolchain_line_overrides_it() {
+        let t = tree(&[
+            (".go-version", "1.22.x\n"),
+            ("svc/go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n"),
+        ]);
+        assert!(resolve_in(t.path(), "", &NO_INPUTS).is_err());
+        assert_eq!(winner(t.path(), "svc").0, "go1.22.3");
+        // Beside it, or below it, the invalid pin is in force, and an error.
+        let t = tree(&[
+            (".go-version", "1.22.x\n"),
+            ("go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n"),
+        ]);
+        assert!(resolve_in(t.path(), "", &NO_INPUTS).is_err(), "beside");
+        let t = tree(&[
+            ("svc/.go-version", "1.22.x\n"),
+            ("go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n"),
+        ]);
+        assert!(resolve_in(t.path(), "svc", &NO_INPUTS).is_err(), "below");
+    }
+
+    #[test]
+    fn the_handshake_then_the_allowed_override_come_before_any_file() {
+        let t = tree(&[(".go-version", "1.21.5\n")]);
+        let with = |inputs: Inputs<'_>| resolve_in(t.path(), "", &inputs);
+        let r = with(Inputs {
+            switch_version: Some("go1.23.2"),
+            env_override: Some("1.24.0"),
+            allow_env_override: true,
+            ..NO_INPUTS
+        })
+        .unwrap();
+        assert_eq!(
+            (r.written.as_str(), r.source),
+            ("go1.23.2", Source::SwitchHandshake)
+        );
+        let e = with(Inputs {
+            switch_version: Some("1.23"),
+            ..NO_INPUTS
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("is not a Go toolchain name"), "{e}");
+
+        let r = with(Inputs {
+            env_override: Some("1.24.0"),
+            allow_env_override: true,
+            ..NO_INPUTS
+        })
+        .unwrap();
+        assert_eq!(
+            (r.written.as_str(), r.source),
+            ("1.24.0", Source::EnvOverride)
+        );
+        for (value, allowed) in [("1.24.0", false), ("", true)] {
+            let r = with(Inputs {
+                env_override: Some(value),
+                allow_env_override: allowed,
+                ..NO_INPUTS
+            })
+            .unwrap();
+            assert_eq!(r.written, "1.21.5", "{value:?} allowed={allowed}");
+        }
+    }
+
+    #[test]
+    fn without_project_files_the_policy_default_then_the_newest_installed() {
+        let t = tree(&[]);
+        let default = Inputs {
+            policy_default: Some(("1.22", "/etc/gowarden/policy.toml".into(), 3)),
+            ..NO_INPUTS
+        };
+        let r = resolve_in(t.path(), "", &default).unwrap();
+        assert_eq!(
+            r.spec,
+            VersionSpec::Family(GoVersion::parse("1.22").unwrap())
+        );
+        assert_eq!(
+            r.source.to_string(),
+            "the policy default at /etc/gowarden/policy.toml:3"
+        );
+        let r = resolve_in(t.path(), "", &NO_INPUTS).unwrap();
+        assert_eq!(
+            (r.spec, r.source),
+            (VersionSpec::Newest, Source::NewestInstalled)
+        );
+        // A go line comes before the policy default.
+        let t = tree(&[("go.mod", "module m\n\ngo 1.21\n")]);
+        assert_eq!(
+            resolve_in(t.path(), "", &default).unwrap().source.kind(),
+            "go-line"
+        );
+    }
+}

@@ -727,3 +727,22 @@ fn a_module_cache_named_only_in_the_go_env_file_is_searched() {
     let r = run(c);
     assert_eq!(r.ran(), Some("go go1.21.9"), "{}", r.stderr);
 }
+
+/// An invalid pin nearer than a go.mod `toolchain` line is the one in force: go is refused
+/// with the pin's own error, never run with the farther line's toolchain (which once
+/// happened, as the invalid pin was skipped).
+#[test]
+fn an_invalid_nearer_pin_is_not_skipped_for_a_toolchain_line_above_it() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file("go.mod", "module m\n\ngo 1.22\n\ntoolchain go1.22.3\n");
+    sb.write_project_file("svc/.go-version", "1.22.x\n");
+    let mut c = sb.go(&["version"]);
+    c.current_dir(sb.project.join("svc"));
+    let r = run(c);
+    assert_eq!(r.ran(), None, "go ran: {}", r.stdout);
+    assert_eq!(r.status(), common::CONFIG_ERROR);
+    crate::assert_run_snapshot!("invalid_nearer_pin", common::snapshot::Snap::new(&sb), r);
+    // From the parent, the toolchain line is nearest: go runs.
+    assert_eq!(run(sb.go(&["version"])).ran(), Some("go go1.22.3"));
+}
