@@ -490,3 +490,111 @@ mod tests {
         assert_eq!(in_one_dir(Path::new("rel/*")), None);
     }
 }
+
+#[cfg(test)]
+mod select_tests {
+    //! Which installed toolchain a request gets: exact and family requests the newest match,
+    //! minimums and "newest" a stable release over a prerelease, the matrix's veto on top.
+
+    use super::*;
+    use crate::resolve::Source;
+
+    fn tc(name: &str, found_in: FoundIn) -> Toolchain {
+        Toolchain {
+            version: GoVersion::parse_go(name).unwrap(),
+            name: name.to_string(),
+            goroot: PathBuf::from(format!("/opt/{name}")),
+            found_in,
+        }
+    }
+
+    /// Installed, newest first as [`discover`] lists them; the same go1.22.3 twice, the
+    /// preferred location first.
+    fn installed() -> Vec<Toolchain> {
+        vec![
+            tc("go1.24rc1", FoundIn::Gowarden),
+            tc("go1.23.4", FoundIn::Gowarden),
+            tc("go1.22.10", FoundIn::ModuleCache),
+            tc("go1.22.3", FoundIn::Gowarden),
+            tc("go1.22.3", FoundIn::Policy),
+            tc("go1.21.13", FoundIn::Gowarden),
+        ]
+    }
+
+    fn pick(spec: &str, acceptable: impl Fn(&Toolchain) -> bool) -> Option<(String, FoundIn)> {
+        let spec = match spec {
+            "newest" => VersionSpec::Newest,
+            s if s.starts_with(">=") => VersionSpec::AtLeast(GoVersion::parse(&s[2..]).unwrap()),
+            s => VersionSpec::parse(s).unwrap(),
+        };
+        let request = Request {
+            spec,
+            written: String::new(),
+            source: Source::NewestInstalled,
+        };
+        let all = installed();
+        select(&request, &all, acceptable).map(|t| (t.name.clone(), t.found_in.clone()))
+    }
+
+    fn any(_: &Toolchain) -> bool {
+        true
+    }
+
+    #[test]
+    fn each_kind_of_request_gets_its_toolchain() {
+        let name = |spec| pick(spec, any).map(|(n, _)| n);
+        assert_eq!(name("1.22.3").as_deref(), Some("go1.22.3"));
+        assert_eq!(
+            name("1.22").as_deref(),
+            Some("go1.22.10"),
+            "newest of the family"
+        );
+        assert_eq!(
+            name("1.24rc1").as_deref(),
+            Some("go1.24rc1"),
+            "asked for by name"
+        );
+        assert_eq!(
+            name(">=1.22.5").as_deref(),
+            Some("go1.23.4"),
+            "stable over the rc"
+        );
+        assert_eq!(
+            name(">=1.24rc1").as_deref(),
+            Some("go1.24rc1"),
+            "a prerelease minimum"
+        );
+        assert_eq!(name("newest").as_deref(), Some("go1.23.4"));
+        assert_eq!(name("1.22.4"), None);
+        assert_eq!(name("1.20"), None);
+        assert_eq!(name(">=1.25"), None);
+    }
+
+    #[test]
+    fn equal_versions_go_to_the_preferred_location() {
+        assert_eq!(
+            pick("1.22.3", any),
+            Some(("go1.22.3".to_string(), FoundIn::Gowarden))
+        );
+    }
+
+    #[test]
+    fn the_matrix_veto_moves_the_choice_on_or_leaves_none() {
+        let not_1_23 = |t: &Toolchain| t.version.minor != "23";
+        assert_eq!(
+            pick(">=1.22.5", not_1_23).map(|(n, _)| n).as_deref(),
+            Some("go1.22.10")
+        );
+        let only_rcs = |t: &Toolchain| t.version.is_prerelease();
+        assert_eq!(
+            pick("newest", only_rcs).map(|(n, _)| n).as_deref(),
+            Some("go1.24rc1"),
+            "a prerelease when it is all that may run"
+        );
+        assert_eq!(
+            pick("1.22.3", |t| t.found_in == FoundIn::Policy).map(|(_, f)| f),
+            Some(FoundIn::Policy)
+        );
+        assert_eq!(pick("1.22", |_| false), None);
+    }
+}
