@@ -7,8 +7,11 @@ use crate::common;
 use std::fs;
 use std::path::PathBuf;
 
+use common::snapshot::Snap;
 use common::{Sandbox, assert_has, day, line_containing, run};
 use gowarden::audit::{LoggedRecord, attr};
+
+use crate::assert_run_snapshot;
 
 const MATRIX: &str = r#"
 [matrix]
@@ -117,47 +120,27 @@ fn below_min_refuses_naming_version_source_tier_pattern_rule_fix_and_owner() {
 fn blocked_release_is_refused_with_its_reason_whatever_the_tier() {
     let sb = Sandbox::new();
     sb.fake_toolchain("go1.22.6");
-    let policy = write_matrix(&sb, &day(30), "");
-    let gv = sb.write_project_file(".go-version", "1.22.6\n");
+    write_matrix(&sb, &day(30), "");
+    sb.write_project_file(".go-version", "1.22.6\n");
+    let snap = Snap::new(&sb).day(30);
     let r = run(sb.go(&["test", "./..."]));
     assert_refused(&r);
-    assert_has(
-        &r.stderr,
-        &[
-            "gowarden: refused go1.22.6: it is blocked by the policy\n",
-            &policy_at(&sb, &policy, "version = \"1.22.6\""),
-            "SEC-2025-031: crypto/x509 regression",
-            &format!("chosen by {}:1", gv.display()),
-            "tier:  \"internal\", because the project has no go.mod module line, so the \
-             default tier applies",
-            &policy_at(&sb, &policy, "default_tier"),
-            "owner: dev-platform@corp.example",
-        ],
-    );
+    // Without a module line, the default tier, and where the policy names it.
+    assert_run_snapshot!("blocked_default_tier", snap, r);
 
     // A module no pattern claims lands in the default tier, and says so.
     sb.write_project_file("go.mod", "module corp.example/other\n");
     let r = run(sb.go(&["test"]));
     assert_refused(&r);
-    assert_has(
-        &r.stderr,
-        &["module corp.example/other matches no tier's modules"],
-    );
+    assert_run_snapshot!("blocked_unclaimed_module", snap, r);
 
-    // Without any tier the blocked list still applies, and nothing else does.
+    // Without any tier the blocked list still applies, and nothing of tiers is said.
     sb.write_policy(
         &sb.isolated_policy("[[blocked]]\nversion = \"1.22\"\nreason = \"end of life\"\n"),
     );
     let r = run(sb.go(&["test"]));
     assert_refused(&r);
-    assert_has(
-        &r.stderr,
-        &[
-            "rule:  matrix.blocked ([[blocked]] \"1.22\" at",
-            "why:   end of life\n",
-        ],
-    );
-    assert!(!r.stderr.contains("tier"), "{}", r.stderr);
+    assert_run_snapshot!("blocked_without_tiers", snap, r);
     sb.fake_toolchain("go1.9.7");
     sb.write_project_file(".go-version", "1.9.7\n");
     let r = run(sb.go(&["test"]));
@@ -170,31 +153,26 @@ fn past_deadline_refuses_and_the_last_day_still_runs() {
     let sb = Sandbox::new();
     sb.fake_toolchain("go1.22.5");
     let yesterday = day(-1);
-    let policy = write_matrix(&sb, &yesterday, "");
+    write_matrix(&sb, &yesterday, "");
     sb.write_project_file("go.mod", "module corp.example/pay\n\ngo 1.22\n");
-    let gv = sb.write_project_file(".go-version", "go1.22.5\n");
+    sb.write_project_file(".go-version", "go1.22.5\n");
+    let snap = Snap::new(&sb).day(-1).day(0);
     let r = run(sb.go(&["build"]));
     assert_refused(&r);
-    assert_has(
-        &r.stderr,
-        &[
-            "refused go1.22.5: it is below go1.22.8, the recommended version of tier \"payments\"",
-            &format!("the deadline to upgrade was {yesterday}\n"),
-            &format!(
-                "rule:  matrix.deadline ({})",
-                policy_at(&sb, &policy, "upgrade_by")
-            ),
-            &format!("fix:   set {}:1 to 1.22.8", gv.display()),
-            "owner: payments-platform@corp.example",
-        ],
-    );
+    assert_run_snapshot!("past_deadline", snap, r);
 
-    // `upgrade_by` is the last day it runs: today, with a warning.
-    let today = day(0);
-    write_matrix(&sb, &today, "");
+    // `upgrade_by` is the last day it runs: today, with a warning (stdout is the fake go's).
+    write_matrix(&sb, &day(0), "");
     let r = run(sb.go(&["build"]));
     assert_eq!(r.ran(), Some("go go1.22.5"), "{}", r.stderr);
-    assert_has(&r.stderr, &[&format!("upgrade by {today} (0 days left")]);
+    assert_run_snapshot!(
+        "last_day_warning",
+        snap,
+        common::FakeRun {
+            stdout: String::new(),
+            ..r
+        }
+    );
 
     // The recommended release itself is fine after the deadline.
     write_matrix(&sb, &yesterday, "");

@@ -31,10 +31,12 @@ impl Snap {
         Snap { exact }
     }
 
-    /// `day(offset)` (a date the test wrote into a policy) is `[day+N]`/`[day-N]`: the
-    /// snapshot keeps which date the message names, not the calendar.
+    /// `day(offset)` (a date the test wrote into a policy) is `[day+N]`, `[day-N]` or
+    /// `[today]`: the snapshot keeps which date the message names, not the calendar.
     pub fn day(mut self, offset: i64) -> Snap {
-        let name = if offset < 0 {
+        let name = if offset == 0 {
+            "[today]".to_string()
+        } else if offset < 0 {
             format!("[day{offset}]")
         } else {
             format!("[day+{offset}]")
