@@ -6,7 +6,10 @@ use crate::common;
 use std::fs;
 use std::path::PathBuf;
 
+use common::snapshot::Snap;
 use common::{FakeRun, Sandbox, run};
+
+use crate::assert_run_snapshot;
 
 /// A sandbox with one fake toolchain whose go.env is `goroot_env`, and `[env]` = `env_toml`.
 fn sandbox(env_toml: &str, goroot_env: &str) -> (Sandbox, PathBuf) {
@@ -181,6 +184,7 @@ fn a_forbidden_key_with_no_neutral_value_in_the_env_file_is_refused_except_for_g
     ] {
         assert!(r.stderr.contains(&want), "{want}: {}", r.stderr);
     }
+    assert_run_snapshot!("forbidden_without_neutral_value", Snap::new(&sb), r);
     // The repair path runs.
     let r = go_env(&sb, &[], &["env", "-u", "GOBIN"]);
     assert_eq!(r.status(), 0, "{}", r.stderr);
@@ -247,6 +251,8 @@ fn on_conflict_refuse_names_key_value_source_enforced_value_policy_line_and_fix(
     }
     assert!(r.stderr.starts_with("gowarden: "), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "one message: {}", r.stderr);
+    let snap = Snap::new(&sb);
+    assert_run_snapshot!("refused_from_the_go_env_file", snap, r);
 
     // From the environment: the fix is to unset it there.
     write_env_file(&sb, "");
@@ -258,6 +264,7 @@ fn on_conflict_refuse_names_key_value_source_enforced_value_policy_line_and_fix(
         r.stderr
     );
     assert!(r.stderr.contains("unset GONOSUMDB"), "{}", r.stderr);
+    assert_run_snapshot!("refused_from_the_environment", snap, r);
 
     // The repair path runs although the conflict stands.
     write_env_file(&sb, "GOPROXY=direct\n");
@@ -288,6 +295,7 @@ fn unreadable_go_env_file_is_refused_when_the_policy_governs_env() {
     assert_eq!(r.status(), common::CONFIG_ERROR);
     assert_eq!(r.ran(), None);
     assert!(r.stderr.contains("cannot read go env file"), "{}", r.stderr);
+    assert_run_snapshot!("unreadable_go_env_file", Snap::new(&sb), r);
     // A policy without [env] does not read the file at all.
     sb.write_policy(&sb.isolated_policy(""));
     let r = go_env(&sb, &[], &["build"]);
@@ -328,6 +336,9 @@ fn policy_env_keys_are_validated_with_file_and_line() {
         ("defaults = { GOPATH = \"~/go\" }", &["does not expand `~`"]),
         ("on_conflict = \"ignore\"", &["override", "refuse"]),
     ];
+    // Every message whole, in table order: what is wrong, where, and what to write instead.
+    let snap = Snap::new(&sb);
+    let mut messages = String::new();
     for (toml, wants) in cases {
         let text = format!("{}\n[env]\n{toml}\n", sb.isolated_policy(""));
         // The offending line: the last line of the [env] snippet that holds a quote.
@@ -346,7 +357,9 @@ fn policy_env_keys_are_validated_with_file_and_line() {
         for want in *wants {
             assert!(r.stderr.contains(want), "{toml}: {want}: {}", r.stderr);
         }
+        messages.push_str(&format!("\n=== [env] {toml}\n{}", snap.of(&r)));
     }
+    common::snapshot::settings().bind(|| insta::assert_snapshot!("policy_env_errors", messages));
 }
 
 #[test]
