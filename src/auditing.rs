@@ -9,10 +9,11 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::audit::{self, Commands, Decision, LogConfig, OnFailure, Record, Redactor, attr};
+use crate::decision::{Plan, Tool};
 use crate::error::{Error, Result};
 use crate::gocli;
+use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
-use crate::shim::{Plan, Refusal, Tool};
 
 /// The `[audit]` settings, resolved for this caller.
 pub struct Settings {
@@ -337,7 +338,7 @@ pub fn tool_record(
     argv0: &OsStr,
     args: &[OsString],
     cwd: &Path,
-    run: Option<(&Plan, &crate::tools::pins::Pin, &Path)>,
+    run: Option<(&Plan, &crate::policy::tools::pins::Pin, &Path)>,
     refusal: Option<&Refusal>,
 ) -> Record {
     let mut command_args: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);

@@ -132,7 +132,7 @@ fn print_text(plan: &Plan) {
     for w in &plan.warnings {
         println!("  warning:   {w}");
     }
-    for line in crate::envpolicy::describe_checks(&plan.env_checks) {
+    for line in crate::policy::env::describe_checks(&plan.env_checks) {
         println!("  [env]:     {line}");
     }
     for line in crate::confine::describe_for(plan, None) {
@@ -200,7 +200,7 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         })),
         "warnings": plan.warnings,
         "role": role_json(plan.role.as_ref()),
-        "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
+        "env_policy": crate::policy::env::checks_json(&plan.env_checks),
         "confinement": crate::confine::json_for(plan, None),
     })
 }

@@ -1247,6 +1247,14 @@ fn lit(t: Tok) -> Option<u8> {
     }
 }
 
+/// Here rather than in [`crate::outcome`], which sits below the policy and knows no tiers.
+impl crate::outcome::Refusal {
+    pub fn with_tier(mut self, tier: Option<&TierChoice>) -> crate::outcome::Refusal {
+        self.tier = tier.map(|t| t.name.clone());
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

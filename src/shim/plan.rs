@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool};
+use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool, effective_gomodcache};
 use crate::gocli::Invocation;
 use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
 use crate::policy::roles::RoleChoice;
@@ -109,7 +109,7 @@ fn plan_resolved(
         env_file_goroot_agrees(&toolchain, &may_run).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
     let mut env = child_env(&policy, &toolchain, tool, &args);
-    let env_plan = crate::envpolicy::plan_for_caller(
+    let env_plan = crate::policy::env::plan_for_caller(
         &policy,
         &toolchain.goroot,
         crate::goenv::process_env,
@@ -760,28 +760,6 @@ pub(super) fn depth() -> u32 {
         }
         None => v.parse().unwrap_or(0),
     }
-}
-
-/// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
-/// else `$HOME/go/pkg/mod`, each from the environment or the go env file. Only where to look
-/// for toolchains depends on it, so an unreadable go env file just means "not set" here.
-pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
-    let goenv = crate::goenv::GoEnv::load(crate::goenv::process_env, None).ok();
-    let get = |key: &str| {
-        goenv
-            .as_ref()
-            .and_then(|g| g.get(key))
-            .map(|(v, _)| v)
-            .or_else(|| crate::goenv::process_env(key))
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(c) = get("GOMODCACHE") {
-        return Some(PathBuf::from(c));
-    }
-    if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
-        return Some(first.join("pkg").join("mod"));
-    }
-    crate::userdirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
 pub(crate) fn not_installed(

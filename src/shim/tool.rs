@@ -17,9 +17,9 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::{Plan, PlanOptions, Refusal, Tool, plan_with, rule};
+use crate::policy::tools::pins::{self, Pin};
 use crate::policy::{self, LoadedPolicy};
 use crate::tools::cache::{self, Entry, Key};
-use crate::tools::pins::{self, Pin};
 
 /// The tool a shim named `argv0` stands in for: a built-in tool, or any other name but the
 /// binary's own (`go`, `gofmt`, `gowarden…`), which the policy must then govern.
@@ -77,7 +77,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
     let pin = match pins::resolve(&policy, plan.go_work.as_ref(), plan.go_mod.as_ref(), name) {
         Ok(Some(p)) => p,
         Ok(None)
-            if !crate::tools::policy::governed(&policy)
+            if !crate::policy::tools::governed(&policy)
                 .iter()
                 .any(|g| g == name) =>
         {
@@ -119,7 +119,7 @@ fn not_governed(policy: &LoadedPolicy, name: &str) -> String {
          {name} here, pin it: `go get -tool PACKAGE@VERSION`, or in the policy's [tools] \
          ({name} = \"PACKAGE@VERSION\")",
         policy.origin.file_name(),
-        crate::tools::policy::governed(policy).join(", ")
+        crate::policy::tools::governed(policy).join(", ")
     )
 }
 
