@@ -16,6 +16,7 @@ const FACTS: &[&str] = &[
     "gomod",
     "hex",
     "identity",
+    "location",
     "passwd",
     "path_lookup",
     "project",

@@ -22,6 +22,7 @@ pub mod gomod;
 pub mod hex;
 pub mod identity;
 pub mod install;
+pub mod location;
 pub mod outcome;
 pub mod passwd;
 pub mod path_lookup;

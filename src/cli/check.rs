@@ -17,6 +17,7 @@ use serde_json::json;
 use super::ExitStatus;
 use super::args::{CheckArgs, CheckFormat as Format};
 use crate::error::Result;
+use crate::outcome::{Builtin, Location, RuleId, rule};
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Declared, Invalid, Pin, Project, Scan, Wanted};
@@ -26,8 +27,8 @@ use crate::toolchain::Toolchain;
 use crate::version::GoVersion;
 
 pub const VERSION_MISSING: &str = "version.missing";
-pub const VERSION_INVALID: &str = "version.invalid";
-pub const NOT_INSTALLED: &str = "toolchain-not-installed";
+pub const VERSION_INVALID: &str = Builtin::VersionInvalid.as_str();
+pub const NOT_INSTALLED: &str = Builtin::NotInstalled.as_str();
 
 /// What `check` found out about a project, and everything wrong with it.
 #[derive(Debug)]
@@ -171,12 +172,14 @@ pub fn check(dir: &Path) -> Result<Report> {
             Err(e) => {
                 let decl = invalid_mod_line(project);
                 findings.push(Finding {
-                    column: None,
-                    rule: VERSION_INVALID,
+                    rule: rule::VERSION_INVALID,
                     severity: Severity::Error,
                     message: e.message().to_string(),
-                    file: decl.map(|d| d.path.clone()),
-                    line: decl.map(|d| d.line),
+                    location: Location::at(
+                        decl.map(|d| d.path.clone()),
+                        decl.map(|d| d.line),
+                        None,
+                    ),
                 });
             }
         }
@@ -194,12 +197,10 @@ pub fn check(dir: &Path) -> Result<Report> {
         if chosen.is_none() {
             let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
-                column: None,
-                rule: NOT_INSTALLED,
+                rule: rule::NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
-                file,
-                line,
+                location: Location::at(file, line, None),
             });
         }
         if let Some((version, shown)) = judged {
@@ -230,8 +231,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         findings.insert(
             0,
             Finding {
-                column: None,
-                rule: VERSION_MISSING,
+                rule: RuleId::named(VERSION_MISSING),
                 severity: Severity::Error,
                 message: format!(
                     "no .go-version in {} or above it, and the policy {} requires one ([matrix] \
@@ -241,8 +241,7 @@ pub fn check(dir: &Path) -> Result<Report> {
                     policy.origin.file_name(),
                     project.root().join(".go-version").display()
                 ),
-                file: None,
-                line: None,
+                location: Location::at(None, None, None),
             },
         );
     }
@@ -291,12 +290,10 @@ fn take_pins(
         match pin {
             Ok(p) => pins.push(p),
             Err(invalid) => findings.push(Finding {
-                rule: VERSION_INVALID,
+                rule: rule::VERSION_INVALID,
                 severity: Severity::Error,
-                line: invalid.line,
                 message: invalid.error.message().to_string(),
-                file: Some(invalid.path),
-                column: None,
+                location: Location::at(Some(invalid.path), invalid.line, None),
             }),
         }
     }
@@ -361,17 +358,6 @@ fn plural_suffix(n: usize, what: &str) -> String {
     }
 }
 
-fn finding_json(f: &Finding) -> serde_json::Value {
-    json!({
-        "rule": f.rule,
-        "severity": f.severity.as_str(),
-        "message": f.message,
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-    })
-}
-
 /// The JSON report; its shape is documented in docs/matrix-and-check.md.
 pub fn to_json(r: &Report) -> serde_json::Value {
     let tier = r.tier.as_ref().map(|t| {
@@ -415,8 +401,8 @@ pub fn to_json(r: &Report) -> serde_json::Value {
         })),
         "tier": tier,
         "version": version,
-        "violations": r.errors().map(finding_json).collect::<Vec<_>>(),
-        "warnings": r.warnings().map(finding_json).collect::<Vec<_>>(),
+        "violations": r.errors().collect::<Vec<_>>(),
+        "warnings": r.warnings().collect::<Vec<_>>(),
     })
 }
 
@@ -441,13 +427,13 @@ pub(super) fn print_annotation(f: &Finding, cwd: &Path) {
         Severity::Warning => "warning",
     };
     let mut props = Vec::new();
-    if let Some(file) = &f.file {
+    if let Some(file) = f.file() {
         let rel = matrix::relative_to(file, cwd);
         props.push(format!(
             "file={}",
             escape_property(&rel.display().to_string())
         ));
-        if let Some(line) = f.line {
+        if let Some(line) = f.line() {
             props.push(format!("line={line}"));
         }
     }

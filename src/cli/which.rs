@@ -206,12 +206,10 @@ fn to_json(plan: &Plan) -> serde_json::Value {
 }
 
 fn source_json(source: &crate::resolve::Source) -> serde_json::Value {
-    let (file, line) = match source.location() {
-        Some(loc) => match loc.rsplit_once(':') {
-            Some((f, l)) if l.parse::<usize>().is_ok() => (Some(f.to_string()), l.parse().ok()),
-            _ => (Some(loc), None),
-        },
-        None => (None, None::<usize>),
+    let location = source.location();
+    let (file, line) = match &location {
+        Some(l) => (Some(l.file.display().to_string()), l.line),
+        None => (None, None),
     };
     json!({
         "kind": source.kind(),

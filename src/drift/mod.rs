@@ -30,29 +30,16 @@ use std::rc::Rc;
 use serde_json::json;
 
 use crate::goenv::Origin;
+use crate::outcome::Builtin;
 use crate::policy::LoadedPolicy;
 use crate::project::{Project, Wanted};
 use crate::shim::{self, Plan, PlanOptions, Refusal, Tool};
 
-/// How bad a finding is. Both are drift (exit 1); the severity ranks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// go, run here with or without the shim, does something the policy does not allow, or
-    /// the repository contradicts itself about the toolchain.
-    Error,
-    /// Latent or cosmetic: takes effect only in some contexts (an IDE without the shell's
-    /// variables, another tool reading `.tool-versions`).
-    Warning,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
+/// How bad a finding is. Both are drift (exit 1); the severity ranks them: an error is go,
+/// run here with or without the shim, doing something the policy does not allow, or the
+/// repository contradicting itself about the toolchain; a warning is latent or cosmetic (an
+/// IDE without the shell's variables, another tool reading `.tool-versions`).
+pub use crate::outcome::{Location, Severity};
 
 /// Which check found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +72,8 @@ pub enum Source {
     GorootGoEnv { path: PathBuf, line: usize },
     /// Nothing sets it: go's built-in default.
     GoDefault,
-    /// A project file (`.go-version`, go.mod, ...); `line` is `None` for an implied value.
-    File { path: PathBuf, line: Option<usize> },
+    /// A project file (`.go-version`, go.mod, ...); no line for an implied value.
+    File(Location),
     /// A PATH entry (`index` counts from 1).
     PathEntry { dir: PathBuf, index: usize },
     /// A baseline snapshot file.
@@ -114,7 +101,7 @@ impl Source {
             Source::EnvFile { .. } => "env-file",
             Source::GorootGoEnv { .. } => "go.env",
             Source::GoDefault => "default",
-            Source::File { .. } => "file",
+            Source::File(_) => "file",
             Source::PathEntry { .. } => "path",
             Source::Baseline { .. } => "baseline",
         }
@@ -128,7 +115,7 @@ impl Source {
             Source::EnvFile { path, line } | Source::GorootGoEnv { path, line } => {
                 (Some(path), Some(*line))
             }
-            Source::File { path, line } => (Some(path), *line),
+            Source::File(l) => (Some(&l.file), l.line),
             Source::PathEntry { dir, index } => (Some(dir), Some(*index)),
             Source::Baseline { path } => (Some(path), None),
         };
@@ -145,11 +132,7 @@ impl fmt::Display for Source {
             }
             Source::GorootGoEnv { path, line } => write!(f, "{}:{line}", path.display()),
             Source::GoDefault => f.write_str("go's built-in default"),
-            Source::File {
-                path,
-                line: Some(line),
-            } => write!(f, "{}:{line}", path.display()),
-            Source::File { path, line: None } => write!(f, "{}", path.display()),
+            Source::File(l) => write!(f, "{l}"),
             Source::PathEntry { dir, index } => {
                 write!(f, "PATH entry {index} ({})", dir.display())
             }
@@ -182,7 +165,7 @@ impl Finding {
             "expected": redact(&self.expected),
             "actual": redact(&self.actual),
             "source": self.source.to_json(),
-            "severity": self.severity.name(),
+            "severity": self.severity.as_str(),
             "message": redact(&self.message),
             "fix": redact(&self.fix),
         })
@@ -192,7 +175,7 @@ impl Finding {
     pub fn line(&self) -> String {
         redact(&format!(
             "{}: {} {}: expected {}, actual {} (in {}); {}",
-            self.severity.name(),
+            self.severity.as_str(),
             self.category.name(),
             self.key,
             self.expected,
@@ -309,7 +292,7 @@ impl Report {
         for f in &self.findings {
             out.push_str(&redact(&format!(
                 "  {:<7} {} {}: expected {}, actual {}\n          in {}\n          {}\n          fix: {}\n",
-                f.severity.name(),
+                f.severity.as_str(),
                 f.category.name(),
                 f.key,
                 f.expected,
@@ -401,7 +384,7 @@ pub fn check(opts: &Options) -> Report {
                 None
             }
         },
-        Err(r) if r.rule == shim::rule::NOT_INSTALLED => {
+        Err(r) if r.rule.is(Builtin::NotInstalled) => {
             report.errors.push(format!(
                 "cannot check the environment: it is read from the toolchain the shim would \
                  run, and none is installed ({})",

@@ -464,7 +464,7 @@ fn check_role(
     let eval = policy::rules::evaluate(&ctx, go_args)?;
     match (eval.refusal_message(), &eval.denial) {
         (Some(message), Some(d)) => Err(Refusal {
-            rule: d.rule.clone(),
+            rule: d.rule.as_str().into(),
             message,
             tier: None,
             module: None,

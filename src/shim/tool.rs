@@ -51,7 +51,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         cwd,
         PlanOptions::default(),
     )?;
-    let refusal = |rule: &str, message: String| {
+    let refusal = |rule: crate::outcome::RuleId, message: String| {
         let mut r = Refusal::new(rule, message);
         r.role = plan.role.clone().map(Box::new);
         r.module = plan.module.clone().map(String::into_boxed_str);
@@ -62,7 +62,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         && let Some((key, span)) = role.tool_denied(name)
     {
         return Err(refusal(
-            &format!("role.{}.{key}", choice.name),
+            format!("role.{}.{key}", choice.name).as_str().into(),
             format!(
                 "refused `{name}`\n  role: {}, {}\n  rule: role.{}.{key} ({})\n  why:  role {:?} \
                  may not run {name}",
@@ -313,7 +313,7 @@ fn build(tp: &ToolPlan, cwd: &Path) -> Result<(), Refusal> {
         Err(e) => {
             // A build the policy refused is the policy's refusal, with its status.
             let rule = if status == Some(super::RefusalStatus::Refused as i32) {
-                "tool.build-refused"
+                rule::TOOL_BUILD_REFUSED
             } else {
                 rule::TOOL_BUILD_FAILED
             };
