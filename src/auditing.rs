@@ -22,6 +22,14 @@ pub struct Settings {
     pub commands: Commands,
 }
 
+impl Settings {
+    /// Where this caller's records go: the log file (the only sink the policy can name
+    /// today; a new one is chosen here, see `audit/sink.rs`).
+    pub fn sink(&self) -> &dyn audit::Sink {
+        &self.log
+    }
+}
+
 /// `None` when the policy switches auditing off.
 pub fn settings(policy: &LoadedPolicy) -> Result<Option<Settings>> {
     let a = &policy.policy.audit;
@@ -282,7 +290,7 @@ pub fn event(body: impl Into<String>, decision: &str, severity: audit::Severity)
 pub fn append_event(record: &Record) -> Result<()> {
     let policy = crate::policy::load::load()?;
     match settings(&policy)? {
-        Some(s) => audit::append(&s.log, record).map(|_| ()),
+        Some(s) => s.sink().append(record),
         None => Ok(()),
     }
 }

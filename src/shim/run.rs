@@ -104,7 +104,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 if let Some(c) = &confinement {
                     record = crate::confine::audit_attrs(record, c);
                 }
-                if let Err(e) = crate::audit::append(&s.log, &record) {
+                if let Err(e) = s.sink().append(&record) {
                     match s.on_failure {
                         crate::audit::OnFailure::Deny => {
                             return refuse(&Refusal::new(
@@ -178,9 +178,7 @@ fn audit_refusal(
         Err(e) => return Some(e.to_string()),
     };
     let record = auditing::record(tool, argv0, args, cwd, Outcome::Refused(r));
-    crate::audit::append(&settings.log, &record)
-        .err()
-        .map(|e| e.to_string())
+    settings.sink().append(&record).err().map(|e| e.to_string())
 }
 
 fn refuse_noted(r: &Refusal, audit_note: Option<String>) -> i32 {

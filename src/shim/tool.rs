@@ -256,9 +256,7 @@ pub fn run(name: String, argv0: OsString, args: Vec<OsString>) -> i32 {
 
 fn append(policy: &LoadedPolicy, record: &crate::audit::Record) -> Result<(), String> {
     match crate::auditing::settings(policy) {
-        Ok(Some(s)) => crate::audit::append(&s.log, record)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        Ok(Some(s)) => s.sink().append(record).map_err(|e| e.to_string()),
         Ok(None) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
