@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::gocli::Invocation;
 use crate::goenv::EnvChange;
+use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 use crate::policy::matrix::TierChoice;
 use crate::policy::roles::RoleChoice;
@@ -112,5 +113,40 @@ impl Plan {
     /// The tier name for the audit record.
     pub fn tier_name(&self) -> Option<&str> {
         self.tier.as_ref().map(|t| t.name.as_str())
+    }
+}
+
+/// A call the shim made no plan for: refused, or refused only until a toolchain is installed
+/// (`[toolchains] auto_install` and an exact version the matrix allows), which `shim::run`
+/// does before it plans again. Every other caller sees the refusal alone
+/// ([`Unplanned::into_refusal`]): `which`, drift and `explain` never install.
+#[derive(Debug)]
+pub enum Unplanned {
+    Refused(Refusal),
+    Install {
+        /// The toolchain to install, `go1.22.3`.
+        toolchain: String,
+        /// What the refusal is if it is not installed.
+        refusal: Refusal,
+    },
+}
+
+impl Unplanned {
+    pub fn into_refusal(self) -> Refusal {
+        match self {
+            Unplanned::Refused(r) | Unplanned::Install { refusal: r, .. } => r,
+        }
+    }
+
+    pub fn refusal_mut(&mut self) -> &mut Refusal {
+        match self {
+            Unplanned::Refused(r) | Unplanned::Install { refusal: r, .. } => r,
+        }
+    }
+}
+
+impl From<Refusal> for Unplanned {
+    fn from(r: Refusal) -> Unplanned {
+        Unplanned::Refused(r)
     }
 }

@@ -330,9 +330,6 @@ pub struct Refusal {
     /// The caller's role, where one was chosen before the refusal (for the audit record).
     /// Boxed: a Refusal travels in every `Result` of the hot path.
     pub role: Option<Box<RoleChoice>>,
-    /// The toolchain (`go1.22.3`) whose installation would lift this refusal, set only where
-    /// the policy's `[toolchains] auto_install` lets the shim install it (`shim::run` does).
-    pub install: Option<String>,
 }
 
 impl Refusal {
@@ -347,7 +344,6 @@ impl Refusal {
             tier: None,
             module: None,
             role: None,
-            install: None,
         }
     }
 

@@ -5,7 +5,7 @@
 //! audits the decision and execs.
 //! Nothing here prints on success: go's stdout and stderr must be go's alone.
 
-pub use crate::decision::{Plan, Tool};
+pub use crate::decision::{Plan, Tool, Unplanned};
 pub use crate::goenv::EnvChange;
 pub use crate::outcome::{Refusal, RefusalStatus, rule};
 
@@ -16,7 +16,7 @@ pub mod tool;
 
 pub(crate) use crate::goenv::effective_gomodcache;
 pub(crate) use plan::not_installed;
-pub use plan::{Partial, PlanOptions, partial, plan, plan_opts, plan_with};
+pub use plan::{Partial, PlanOptions, partial, plan, plan_opts, plan_or_install, plan_with};
 pub use run::run;
 
 /// Counts nested shim invocations, so a loop ends in an error rather than forever.

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool, effective_gomodcache};
+use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool, Unplanned, effective_gomodcache};
 use crate::gocli::Invocation;
 use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
 use crate::policy::roles::RoleChoice;
@@ -46,13 +46,24 @@ pub fn plan_with(
     cwd: &Path,
     opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
+    plan_or_install(policy, tool, args, cwd, opts).map_err(Unplanned::into_refusal)
+}
+
+/// [`plan_with`], telling a refusal that an install would lift ([`Unplanned::Install`]).
+pub fn plan_or_install(
+    policy: Rc<LoadedPolicy>,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Unplanned> {
     let matrix = matrix::compile(&policy).0;
     let resolved = resolve_request(&policy, &matrix, tool, &args, cwd)?;
     let module = resolved.module.clone();
     // Every refusal past this point knows the project: the report groups them by it.
-    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut r| {
-        r.module = module.map(String::into_boxed_str);
-        r
+    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut u| {
+        u.refusal_mut().module = module.map(String::into_boxed_str);
+        u
     })
 }
 
@@ -64,7 +75,7 @@ fn plan_resolved(
     args: Vec<OsString>,
     cwd: &Path,
     opts: PlanOptions,
-) -> Result<Plan, Refusal> {
+) -> Result<Plan, Unplanned> {
     let Resolved {
         project,
         tier,
@@ -89,16 +100,19 @@ fn plan_resolved(
             if let Some((rule, message)) =
                 matrix.refusal(v, &format!("go{v}"), &request, tier.as_ref(), today)
             {
-                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()));
+                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()).into());
             }
         }
-        let mut refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
+        let refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
         if let (true, resolve::VersionSpec::Exact(v)) =
             (policy.policy.toolchains.auto_install, &request.spec)
         {
-            refusal.install = Some(format!("go{v}"));
+            return Err(Unplanned::Install {
+                toolchain: format!("go{v}"),
+                refusal,
+            });
         }
-        return Err(refusal);
+        return Err(refusal.into());
     };
     let mut warnings = judge(matrix, &project, &request, &toolchain, tier.as_ref())?;
     warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
@@ -469,7 +483,6 @@ fn check_role(
             tier: None,
             module: None,
             role: eval.role.map(Box::new),
-            install: None,
         }),
         _ => Ok((eval.role, eval.invocation, eval.effects)),
     }

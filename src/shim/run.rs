@@ -6,7 +6,9 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::plan::depth;
-use super::{DEPTH_ENV, MAX_DEPTH, Plan, PlanOptions, Refusal, Tool, plan_with};
+use super::{
+    DEPTH_ENV, MAX_DEPTH, Plan, PlanOptions, Refusal, Tool, Unplanned, plan_or_install, plan_with,
+};
 use crate::auditing::{self, Outcome};
 use crate::policy::{self, LoadedPolicy};
 
@@ -41,16 +43,16 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         }
     };
     let result = if depth() >= MAX_DEPTH {
-        Err(Refusal::new(
+        Err(Unplanned::Refused(Refusal::new(
             super::rule::RECURSION,
             format!(
                 "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
                  toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
                  `gowarden doctor`"
             ),
-        ))
+        )))
     } else {
-        plan_with(
+        plan_or_install(
             Rc::clone(&policy),
             tool,
             args.clone(),
@@ -60,9 +62,8 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     };
     // [toolchains] auto_install: install the missing (matrix-approved) release, then plan again.
     let result = match result {
-        Err(Refusal {
-            install: Some(name),
-            ..
+        Err(Unplanned::Install {
+            toolchain: name, ..
         }) => match crate::install::auto_install(&name) {
             Ok(()) => plan_with(
                 Rc::clone(&policy),
@@ -76,7 +77,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 format!("cannot install {name} ([toolchains] auto_install): {e}"),
             )),
         },
-        other => other,
+        other => other.map_err(Unplanned::into_refusal),
     };
     let plan = match result {
         Ok(p) => p,
