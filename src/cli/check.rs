@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::ExitStatus;
@@ -360,50 +361,108 @@ fn plural_suffix(n: usize, what: &str) -> String {
 
 /// The JSON report; its shape is documented in docs/matrix-and-check.md.
 pub fn to_json(r: &Report) -> serde_json::Value {
-    let tier = r.tier.as_ref().map(|t| {
-        let rules = r.tier_rules.as_ref();
-        json!({
-            "name": t.name,
-            "owner": t.owner,
-            "reason": t.reason.kind(),
-            "why": t.reason.to_string(),
-            "min": rules.and_then(|x| x.min.as_ref()).map(|b| b.bare.clone()),
-            "recommended": rules.and_then(|x| x.recommended.as_ref()).map(|b| b.bare.clone()),
-            "upgrade_by": rules.and_then(|x| x.upgrade_by.as_ref()).map(|d| d.date.to_string()),
-        })
-    });
-    let version = r.request.as_ref().map(|req| {
-        let (file, line) = matrix::source_file_line(&req.source);
-        json!({
-            "requested": req.written,
-            "spec": req.spec.to_string(),
-            "source": {
-                "kind": req.source.kind(),
-                "description": req.source.to_string(),
-                "file": file,
-                "line": line,
+    serde_json::to_value(r).unwrap_or_default()
+}
+
+/// `check --json` (docs/matrix-and-check.md): what is known of the project, then its
+/// findings split by severity.
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            ok: bool,
+            project: &'a Path,
+            policy: PolicyJson<'a>,
+            module: Option<ModuleJson<'a>>,
+            tier: Option<TierJson<'a>>,
+            version: Option<VersionJson<'a>>,
+            violations: Vec<&'a Finding>,
+            warnings: Vec<&'a Finding>,
+        }
+        #[derive(Serialize)]
+        struct PolicyJson<'a> {
+            origin: &'static str,
+            path: Option<&'a Path>,
+        }
+        #[derive(Serialize)]
+        struct ModuleJson<'a> {
+            path: &'a str,
+            file: &'a Path,
+            line: usize,
+        }
+        #[derive(Serialize)]
+        struct TierJson<'a> {
+            name: &'a str,
+            owner: &'a str,
+            reason: &'static str,
+            why: String,
+            min: Option<&'a str>,
+            recommended: Option<&'a str>,
+            upgrade_by: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct VersionJson<'a> {
+            requested: &'a str,
+            spec: String,
+            source: SourceJson,
+            toolchain: Option<&'a str>,
+            goroot: Option<&'a Path>,
+        }
+        #[derive(Serialize)]
+        struct SourceJson {
+            kind: &'static str,
+            description: String,
+            file: Option<PathBuf>,
+            line: Option<usize>,
+        }
+        let rules = self.tier_rules.as_ref();
+        let tier = self.tier.as_ref().map(|t| TierJson {
+            name: &t.name,
+            owner: &t.owner,
+            reason: t.reason.kind(),
+            why: t.reason.to_string(),
+            min: rules.and_then(|x| x.min.as_ref()).map(|b| b.bare.as_str()),
+            recommended: rules
+                .and_then(|x| x.recommended.as_ref())
+                .map(|b| b.bare.as_str()),
+            upgrade_by: rules
+                .and_then(|x| x.upgrade_by.as_ref())
+                .map(|d| d.date.to_string()),
+        });
+        let version = self.request.as_ref().map(|req| {
+            let (file, line) = matrix::source_file_line(&req.source);
+            VersionJson {
+                requested: &req.written,
+                spec: req.spec.to_string(),
+                source: SourceJson {
+                    kind: req.source.kind(),
+                    description: req.source.to_string(),
+                    file,
+                    line,
+                },
+                toolchain: self.toolchain.as_ref().map(|t| t.name.as_str()),
+                goroot: self.toolchain.as_ref().map(|t| t.goroot.as_path()),
+            }
+        });
+        Json {
+            ok: self.errors().next().is_none(),
+            project: &self.project,
+            policy: PolicyJson {
+                origin: self.policy.origin.kind(),
+                path: self.policy.origin.path(),
             },
-            "toolchain": r.toolchain.as_ref().map(|t| t.name.clone()),
-            "goroot": r.toolchain.as_ref().map(|t| t.goroot.clone()),
-        })
-    });
-    json!({
-        "ok": r.errors().next().is_none(),
-        "project": r.project,
-        "policy": {
-            "origin": r.policy.origin.kind(),
-            "path": r.policy.origin.path(),
-        },
-        "module": r.module.as_ref().map(|m| json!({
-            "path": m.value,
-            "file": m.path,
-            "line": m.line,
-        })),
-        "tier": tier,
-        "version": version,
-        "violations": r.errors().collect::<Vec<_>>(),
-        "warnings": r.warnings().collect::<Vec<_>>(),
-    })
+            module: self.module.as_ref().map(|m| ModuleJson {
+                path: &m.value,
+                file: &m.path,
+                line: m.line,
+            }),
+            tier,
+            version,
+            violations: self.errors().collect(),
+            warnings: self.warnings().collect(),
+        }
+        .serialize(s)
+    }
 }
 
 /// GitHub Actions workflow commands: one annotation per finding, on the file and line to fix
