@@ -9,16 +9,25 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::audit::{self, Commands, Decision, LogConfig, OnFailure, Record, Redactor, attr};
+use crate::decision::{Plan, Tool};
 use crate::error::{Error, Result};
 use crate::gocli;
+use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
-use crate::shim::{Plan, Refusal, Tool};
 
 /// The `[audit]` settings, resolved for this caller.
 pub struct Settings {
     pub log: LogConfig,
     pub on_failure: OnFailure,
     pub commands: Commands,
+}
+
+impl Settings {
+    /// Where this caller's records go: the log file (the only sink the policy can name
+    /// today; a new one is chosen here, see `audit/sink.rs`).
+    pub fn sink(&self) -> &dyn audit::Sink {
+        &self.log
+    }
 }
 
 /// `None` when the policy switches auditing off.
@@ -281,7 +290,7 @@ pub fn event(body: impl Into<String>, decision: &str, severity: audit::Severity)
 pub fn append_event(record: &Record) -> Result<()> {
     let policy = crate::policy::load::load()?;
     match settings(&policy)? {
-        Some(s) => audit::append(&s.log, record).map(|_| ()),
+        Some(s) => s.sink().append(record),
         None => Ok(()),
     }
 }
@@ -337,7 +346,7 @@ pub fn tool_record(
     argv0: &OsStr,
     args: &[OsString],
     cwd: &Path,
-    run: Option<(&Plan, &crate::tools::pins::Pin, &Path)>,
+    run: Option<(&Plan, &crate::policy::tools::pins::Pin, &Path)>,
     refusal: Option<&Refusal>,
 ) -> Record {
     let mut command_args: Vec<&OsStr> = Vec::with_capacity(args.len() + 1);

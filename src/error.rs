@@ -11,6 +11,17 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     message: String,
+    kind: ErrorKind,
+}
+
+/// What went wrong, where a caller decides by it: the shim audits a malformed declared
+/// version under its own rule (`version.invalid`) rather than as a plain error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Other,
+    /// A version file, a go.mod `go`/`toolchain` line or `$GOWARDEN_GO_VERSION` holds
+    /// something that is not a Go version.
+    InvalidVersion,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -19,7 +30,20 @@ impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             message: message.into(),
+            kind: ErrorKind::Other,
         }
+    }
+
+    /// The same error, as a malformed declared version.
+    pub fn invalid_version(self) -> Self {
+        Error {
+            kind: ErrorKind::InvalidVersion,
+            ..self
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 
     /// An I/O failure on `path`, with what we were trying to do.
@@ -33,7 +57,10 @@ impl Error {
 
     /// Adds context in front: `context: original`.
     pub fn context(self, context: impl fmt::Display) -> Self {
-        Error::new(format!("{context}: {}", self.message))
+        Error {
+            message: format!("{context}: {}", self.message),
+            kind: self.kind,
+        }
     }
 }
 

@@ -581,6 +581,28 @@ fn line_to_key(line: &[u8]) -> Option<&[u8]> {
     (!key.is_empty() && !key.contains(&b'#')).then_some(key)
 }
 
+/// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
+/// else `$HOME/go/pkg/mod`, each from the environment or the go env file. Only where to look
+/// for toolchains depends on it, so an unreadable go env file just means "not set" here.
+pub fn effective_gomodcache() -> Option<PathBuf> {
+    let goenv = GoEnv::load(process_env, None).ok();
+    let get = |key: &str| {
+        goenv
+            .as_ref()
+            .and_then(|g| g.get(key))
+            .map(|(v, _)| v)
+            .or_else(|| process_env(key))
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(c) = get("GOMODCACHE") {
+        return Some(PathBuf::from(c));
+    }
+    if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
+        return Some(first.join("pkg").join("mod"));
+    }
+    crate::userdirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,7 +145,7 @@ pub fn auto_install(name: &str) -> Result<()> {
     let policy = crate::policy::load::load()?;
     let installed = toolchain::discover(
         &policy.policy.toolchains.search(),
-        &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
+        &DiscoveryEnv::from_process(crate::goenv::effective_gomodcache()),
     );
     let bootstrap = find_bootstrap(&installed).ok_or_else(|| no_bootstrap(name))?;
     let env = policy_env(&policy, bootstrap)?;
@@ -175,7 +175,7 @@ pub fn policy_env(
     policy: &crate::policy::LoadedPolicy,
     bootstrap: &Toolchain,
 ) -> Result<Vec<EnvChange>> {
-    crate::envpolicy::plan(policy, &bootstrap.goroot, crate::goenv::process_env, || {
+    crate::policy::env::plan(policy, &bootstrap.goroot, crate::goenv::process_env, || {
         true
     })
     .map(|p| p.changes)

@@ -175,7 +175,7 @@ impl Scan {
             match pin {
                 Ok(p) => pins.push(p),
                 Err(_) if overridden => {}
-                Err(invalid) => return Err(invalid.error),
+                Err(invalid) => return Err(invalid.error.invalid_version()),
             }
         }
         Ok(Project {

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::location::Location;
 use crate::project::{Declaration, Declared, Project};
 use crate::version::GoVersion;
 pub use crate::version::VersionSpec;
@@ -70,17 +71,17 @@ impl Source {
     }
 
     /// The file and line, where the source is a file.
-    pub fn location(&self) -> Option<String> {
+    pub fn location(&self) -> Option<Location> {
         match self {
             Source::PinFile { path, line, .. } | Source::ToolchainLine { path, line } => {
-                Some(format!("{}:{line}", path.display()))
+                Some(Location::line(path, *line))
             }
-            Source::GoLine {
-                path,
-                line: Some(line),
-            } => Some(format!("{}:{line}", path.display())),
-            Source::GoLine { path, line: None } => Some(path.display().to_string()),
-            Source::PolicyDefault { policy, line } => Some(format!("{policy}:{line}")),
+            Source::GoLine { path, line } => Some(Location {
+                file: path.clone(),
+                line: *line,
+                column: None,
+            }),
+            Source::PolicyDefault { policy, line } => Some(Location::line(policy, *line)),
             _ => None,
         }
     }
@@ -93,25 +94,33 @@ impl fmt::Display for Source {
                 write!(f, "${SWITCH_VERSION_ENV} (go is switching toolchains)")
             }
             Source::EnvOverride => write!(f, "${VERSION_ENV}"),
-            Source::PinFile { .. } => write!(f, "{}", self.location().unwrap_or_default()),
+            Source::PinFile { .. } => write!(
+                f,
+                "{}",
+                self.location().map(|l| l.to_string()).unwrap_or_default()
+            ),
             Source::ToolchainLine { .. } => {
                 write!(
                     f,
                     "the toolchain line at {}",
-                    self.location().unwrap_or_default()
+                    self.location().map(|l| l.to_string()).unwrap_or_default()
                 )
             }
             Source::GoLine { line: None, path } => {
                 write!(f, "the implied go line of {}", path.display())
             }
             Source::GoLine { .. } => {
-                write!(f, "the go line at {}", self.location().unwrap_or_default())
+                write!(
+                    f,
+                    "the go line at {}",
+                    self.location().map(|l| l.to_string()).unwrap_or_default()
+                )
             }
             Source::PolicyDefault { .. } => {
                 write!(
                     f,
                     "the policy default at {}",
-                    self.location().unwrap_or_default()
+                    self.location().map(|l| l.to_string()).unwrap_or_default()
                 )
             }
             Source::NewestInstalled => {
@@ -140,8 +149,13 @@ pub struct Inputs<'a> {
     pub policy_default: Option<(&'a str, String, usize)>,
 }
 
-/// Chooses the request by precedence. Malformed values are errors naming their source.
+/// Chooses the request by precedence. Malformed values are errors naming their source, of
+/// kind [`crate::error::ErrorKind::InvalidVersion`].
 pub fn resolve(project: &Project, inputs: &Inputs<'_>) -> Result<Request> {
+    choose(project, inputs).map_err(Error::invalid_version)
+}
+
+fn choose(project: &Project, inputs: &Inputs<'_>) -> Result<Request> {
     if let Some(v) = inputs.switch_version {
         // go's handshake names a toolchain (`go1.22.3`); anything else must not be guessed at.
         let parsed = GoVersion::parse_go(v)

@@ -1,7 +1,7 @@
 //! The caller's home and XDG base directories, computed as the `dirs` crate computes them on
 //! Linux (an XDG variable counts only if it is an absolute path), with one difference: where
 //! HOME is unset or empty, the home comes from `/etc/passwd` read directly, never from
-//! `getpwuid_r`, which is NSS and so may load modules (see [`crate::identity`]).
+//! `getpwuid_r`, which is NSS and so may load modules (see [`crate::identity`]; [`crate::passwd`] reads the file).
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ pub fn home_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(h));
     }
     let uid = nix::unistd::getuid().as_raw();
-    crate::identity::files::passwd_by_uid(std::path::Path::new(crate::identity::PASSWD), uid)
+    crate::passwd::passwd_by_uid(std::path::Path::new(crate::passwd::PASSWD), uid)
         .ok()
         .flatten()
         .map(|e| e.home)

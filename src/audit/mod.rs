@@ -139,6 +139,7 @@ mod otlp;
 mod record;
 mod revlines;
 mod ship;
+mod sink;
 mod verify;
 mod view;
 
@@ -161,6 +162,7 @@ pub use ship::{
     Checkpoint, Endpoint, SendError, ShipConfig, ShipError, Shipped, checkpoint_path,
     load_checkpoint, post, ship_pending,
 };
+pub use sink::Sink;
 pub use verify::{Problem, ProblemKind, VerifyOptions, VerifyReport, Warning, verify, verify_with};
 pub use view::{
     Follower, LoggedRecord, export_otlp_json, format_unix_nanos, shell_quote, summarize_line, tail,

@@ -59,7 +59,9 @@ pub mod attr {
     }
 }
 
-/// OpenTelemetry severity; the number is the data model's `SeverityNumber`.
+/// OpenTelemetry severity; the number is the data model's `SeverityNumber`. Not
+/// [`crate::outcome::Severity`] (how serious a finding is): this one says how a collector
+/// should rank the record (an allowed call is `INFO`, a refusal `WARN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Info,

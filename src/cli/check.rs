@@ -12,11 +12,13 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::ExitStatus;
 use super::args::{CheckArgs, CheckFormat as Format};
 use crate::error::Result;
+use crate::outcome::{Builtin, Location, RuleId, rule};
 use crate::policy::matrix::{self, Finding, Severity, TierChoice};
 use crate::policy::{self, LoadedPolicy};
 use crate::project::{Declared, Invalid, Pin, Project, Scan, Wanted};
@@ -26,8 +28,8 @@ use crate::toolchain::Toolchain;
 use crate::version::GoVersion;
 
 pub const VERSION_MISSING: &str = "version.missing";
-pub const VERSION_INVALID: &str = "version.invalid";
-pub const NOT_INSTALLED: &str = "toolchain-not-installed";
+pub const VERSION_INVALID: &str = Builtin::VersionInvalid.as_str();
+pub const NOT_INSTALLED: &str = Builtin::NotInstalled.as_str();
 
 /// What `check` found out about a project, and everything wrong with it.
 #[derive(Debug)]
@@ -171,12 +173,14 @@ pub fn check(dir: &Path) -> Result<Report> {
             Err(e) => {
                 let decl = invalid_mod_line(project);
                 findings.push(Finding {
-                    column: None,
-                    rule: VERSION_INVALID,
+                    rule: rule::VERSION_INVALID,
                     severity: Severity::Error,
                     message: e.message().to_string(),
-                    file: decl.map(|d| d.path.clone()),
-                    line: decl.map(|d| d.line),
+                    location: Location::at(
+                        decl.map(|d| d.path.clone()),
+                        decl.map(|d| d.line),
+                        None,
+                    ),
                 });
             }
         }
@@ -194,12 +198,10 @@ pub fn check(dir: &Path) -> Result<Report> {
         if chosen.is_none() {
             let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
-                column: None,
-                rule: NOT_INSTALLED,
+                rule: rule::NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
-                file,
-                line,
+                location: Location::at(file, line, None),
             });
         }
         if let Some((version, shown)) = judged {
@@ -230,8 +232,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         findings.insert(
             0,
             Finding {
-                column: None,
-                rule: VERSION_MISSING,
+                rule: RuleId::named(VERSION_MISSING),
                 severity: Severity::Error,
                 message: format!(
                     "no .go-version in {} or above it, and the policy {} requires one ([matrix] \
@@ -241,8 +242,7 @@ pub fn check(dir: &Path) -> Result<Report> {
                     policy.origin.file_name(),
                     project.root().join(".go-version").display()
                 ),
-                file: None,
-                line: None,
+                location: Location::at(None, None, None),
             },
         );
     }
@@ -291,12 +291,10 @@ fn take_pins(
         match pin {
             Ok(p) => pins.push(p),
             Err(invalid) => findings.push(Finding {
-                rule: VERSION_INVALID,
+                rule: rule::VERSION_INVALID,
                 severity: Severity::Error,
-                line: invalid.line,
                 message: invalid.error.message().to_string(),
-                file: Some(invalid.path),
-                column: None,
+                location: Location::at(Some(invalid.path), invalid.line, None),
             }),
         }
     }
@@ -361,63 +359,110 @@ fn plural_suffix(n: usize, what: &str) -> String {
     }
 }
 
-fn finding_json(f: &Finding) -> serde_json::Value {
-    json!({
-        "rule": f.rule,
-        "severity": f.severity.as_str(),
-        "message": f.message,
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-    })
-}
-
 /// The JSON report; its shape is documented in docs/matrix-and-check.md.
 pub fn to_json(r: &Report) -> serde_json::Value {
-    let tier = r.tier.as_ref().map(|t| {
-        let rules = r.tier_rules.as_ref();
-        json!({
-            "name": t.name,
-            "owner": t.owner,
-            "reason": t.reason.kind(),
-            "why": t.reason.to_string(),
-            "min": rules.and_then(|x| x.min.as_ref()).map(|b| b.bare.clone()),
-            "recommended": rules.and_then(|x| x.recommended.as_ref()).map(|b| b.bare.clone()),
-            "upgrade_by": rules.and_then(|x| x.upgrade_by.as_ref()).map(|d| d.date.to_string()),
-        })
-    });
-    let version = r.request.as_ref().map(|req| {
-        let (file, line) = matrix::source_file_line(&req.source);
-        json!({
-            "requested": req.written,
-            "spec": req.spec.to_string(),
-            "source": {
-                "kind": req.source.kind(),
-                "description": req.source.to_string(),
-                "file": file,
-                "line": line,
+    serde_json::to_value(r).unwrap_or_default()
+}
+
+/// `check --json` (docs/matrix-and-check.md): what is known of the project, then its
+/// findings split by severity.
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            ok: bool,
+            project: &'a Path,
+            policy: PolicyJson<'a>,
+            module: Option<ModuleJson<'a>>,
+            tier: Option<TierJson<'a>>,
+            version: Option<VersionJson<'a>>,
+            violations: Vec<&'a Finding>,
+            warnings: Vec<&'a Finding>,
+        }
+        #[derive(Serialize)]
+        struct PolicyJson<'a> {
+            origin: &'static str,
+            path: Option<&'a Path>,
+        }
+        #[derive(Serialize)]
+        struct ModuleJson<'a> {
+            path: &'a str,
+            file: &'a Path,
+            line: usize,
+        }
+        #[derive(Serialize)]
+        struct TierJson<'a> {
+            name: &'a str,
+            owner: &'a str,
+            reason: &'static str,
+            why: String,
+            min: Option<&'a str>,
+            recommended: Option<&'a str>,
+            upgrade_by: Option<String>,
+        }
+        #[derive(Serialize)]
+        struct VersionJson<'a> {
+            requested: &'a str,
+            spec: String,
+            source: SourceJson,
+            toolchain: Option<&'a str>,
+            goroot: Option<&'a Path>,
+        }
+        #[derive(Serialize)]
+        struct SourceJson {
+            kind: &'static str,
+            description: String,
+            file: Option<PathBuf>,
+            line: Option<usize>,
+        }
+        let rules = self.tier_rules.as_ref();
+        let tier = self.tier.as_ref().map(|t| TierJson {
+            name: &t.name,
+            owner: &t.owner,
+            reason: t.reason.kind(),
+            why: t.reason.to_string(),
+            min: rules.and_then(|x| x.min.as_ref()).map(|b| b.bare.as_str()),
+            recommended: rules
+                .and_then(|x| x.recommended.as_ref())
+                .map(|b| b.bare.as_str()),
+            upgrade_by: rules
+                .and_then(|x| x.upgrade_by.as_ref())
+                .map(|d| d.date.to_string()),
+        });
+        let version = self.request.as_ref().map(|req| {
+            let (file, line) = matrix::source_file_line(&req.source);
+            VersionJson {
+                requested: &req.written,
+                spec: req.spec.to_string(),
+                source: SourceJson {
+                    kind: req.source.kind(),
+                    description: req.source.to_string(),
+                    file,
+                    line,
+                },
+                toolchain: self.toolchain.as_ref().map(|t| t.name.as_str()),
+                goroot: self.toolchain.as_ref().map(|t| t.goroot.as_path()),
+            }
+        });
+        Json {
+            ok: self.errors().next().is_none(),
+            project: &self.project,
+            policy: PolicyJson {
+                origin: self.policy.origin.kind(),
+                path: self.policy.origin.path(),
             },
-            "toolchain": r.toolchain.as_ref().map(|t| t.name.clone()),
-            "goroot": r.toolchain.as_ref().map(|t| t.goroot.clone()),
-        })
-    });
-    json!({
-        "ok": r.errors().next().is_none(),
-        "project": r.project,
-        "policy": {
-            "origin": r.policy.origin.kind(),
-            "path": r.policy.origin.path(),
-        },
-        "module": r.module.as_ref().map(|m| json!({
-            "path": m.value,
-            "file": m.path,
-            "line": m.line,
-        })),
-        "tier": tier,
-        "version": version,
-        "violations": r.errors().map(finding_json).collect::<Vec<_>>(),
-        "warnings": r.warnings().map(finding_json).collect::<Vec<_>>(),
-    })
+            module: self.module.as_ref().map(|m| ModuleJson {
+                path: &m.value,
+                file: &m.path,
+                line: m.line,
+            }),
+            tier,
+            version,
+            violations: self.errors().collect(),
+            warnings: self.warnings().collect(),
+        }
+        .serialize(s)
+    }
 }
 
 /// GitHub Actions workflow commands: one annotation per finding, on the file and line to fix
@@ -441,13 +486,13 @@ pub(super) fn print_annotation(f: &Finding, cwd: &Path) {
         Severity::Warning => "warning",
     };
     let mut props = Vec::new();
-    if let Some(file) = &f.file {
+    if let Some(file) = f.file() {
         let rel = matrix::relative_to(file, cwd);
         props.push(format!(
             "file={}",
             escape_property(&rel.display().to_string())
         ));
-        if let Some(line) = f.line {
+        if let Some(line) = f.line() {
             props.push(format!("line={line}"));
         }
     }

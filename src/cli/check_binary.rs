@@ -103,7 +103,7 @@ fn against_declaration(
         return None;
     }
     Some(Finding {
-        rule: crate::policy::binary::rule::DECLARED_VERSION,
+        rule: crate::outcome::RuleId::named(crate::policy::binary::rule::DECLARED_VERSION),
         severity,
         message: format!(
             "{} was built by go{}, but the repository declares go{} for {} ({}); rebuild it \
@@ -115,9 +115,7 @@ fn against_declaration(
             d.source,
             d.version
         ),
-        file: Some(path.to_path_buf()),
-        line: None,
-        column: None,
+        location: crate::outcome::Location::at(Some(path.to_path_buf()), None, None),
     })
 }
 
@@ -243,25 +241,9 @@ fn print_text(r: &BinaryReport, cwd: &Path) {
     );
 }
 
-fn finding_json(f: &Finding) -> Value {
-    json!({
-        "rule": f.rule,
-        "severity": f.severity.as_str(),
-        "message": f.message,
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-    })
-}
-
 /// The JSON report; its shape is documented in docs/check-binary.md.
 pub fn to_json(r: &BinaryReport) -> Value {
-    let by = |s: Severity| -> Vec<Value> {
-        r.findings()
-            .filter(|f| f.severity == s)
-            .map(finding_json)
-            .collect()
-    };
+    let by = |s: Severity| -> Vec<&Finding> { r.findings().filter(|f| f.severity == s).collect() };
     let mut errors: Vec<Value> = r
         .unreadable
         .iter()
@@ -284,8 +266,8 @@ pub fn to_json(r: &BinaryReport) -> Value {
             "go_version": b.info.go_version,
             "module": b.info.main.as_ref().map(|m| json!({"path": m.path, "version": m.version})),
             "build_info": b.info.to_go_json(),
-            "violations": b.findings.iter().filter(|f| f.severity == Severity::Error).map(finding_json).collect::<Vec<_>>(),
-            "warnings": b.findings.iter().filter(|f| f.severity == Severity::Warning).map(finding_json).collect::<Vec<_>>(),
+            "violations": b.findings.iter().filter(|f| f.severity == Severity::Error).collect::<Vec<_>>(),
+            "warnings": b.findings.iter().filter(|f| f.severity == Severity::Warning).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "errors": errors,
         "violations": violations,

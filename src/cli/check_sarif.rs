@@ -66,14 +66,14 @@ fn result(f: &Finding, cwd: &Path) -> Value {
         "level": level(f.severity),
         "message": {"text": f.message},
     });
-    if let Some((index, _)) = check_rules::find(f.rule) {
+    if let Some((index, _)) = check_rules::find(f.rule.as_str()) {
         r["ruleIndex"] = json!(index);
     }
-    if let Some(file) = &f.file {
+    if let Some(file) = f.file() {
         let mut physical = json!({"artifactLocation": artifact(file, cwd)});
-        if let Some(line) = f.line {
+        if let Some(line) = f.line() {
             let mut region = json!({"startLine": line});
-            if let Some(col) = f.column {
+            if let Some(col) = f.column() {
                 region["startColumn"] = json!(col);
             }
             physical["region"] = region;
@@ -164,12 +164,10 @@ mod tests {
     #[test]
     fn a_column_is_the_regions_start_column() {
         let f = Finding {
-            rule: "matrix.min",
+            rule: crate::outcome::RuleId::named("matrix.min"),
             severity: Severity::Warning,
             message: "m".into(),
-            file: Some("/r/Dockerfile".into()),
-            line: Some(3),
-            column: Some(7),
+            location: crate::outcome::Location::at(Some("/r/Dockerfile".into()), Some(3), Some(7)),
         };
         let r = result(&f, Path::new("/r"));
         assert_eq!(
@@ -179,9 +177,7 @@ mod tests {
         assert_eq!(r["level"], "warning");
         assert_eq!(r["ruleIndex"], 3);
         let no_place = Finding {
-            file: None,
-            line: None,
-            column: None,
+            location: None,
             ..f
         };
         assert_eq!(result(&no_place, Path::new("/r")).get("locations"), None);

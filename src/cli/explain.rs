@@ -123,7 +123,7 @@ fn decide(
 ) -> Decision {
     let refused_by = |r: &shim::Refusal| Decision {
         allow: false,
-        rule: Some(r.rule.clone()),
+        rule: Some(r.rule.to_string()),
         location: None,
         refused: None,
         reason: None,

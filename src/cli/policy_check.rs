@@ -8,7 +8,7 @@
 
 use super::ExitStatus;
 use super::args::PolicyCheckArgs;
-use crate::policy::lint::{self, Level};
+use crate::policy::lint::{self, Severity};
 use crate::policy::load::{self, PolicyOrigin};
 use crate::policy::{matrix, validate};
 
@@ -38,8 +38,8 @@ pub fn run(a: &PolicyCheckArgs) -> ExitStatus {
             let mut warnings = 0;
             for adv in &advice {
                 match adv.level {
-                    Level::Error => problems.push(format!("invalid policy {}", adv.problem)),
-                    Level::Warning => {
+                    Severity::Error => problems.push(format!("invalid policy {}", adv.problem)),
+                    Severity::Warning => {
                         warnings += 1;
                         println!("warning: {}", adv.problem);
                     }

@@ -112,7 +112,7 @@ fn names(a: &ToolNamesArgs) -> ExitStatus {
     };
     match loaded {
         Ok(p) => {
-            for n in crate::tools::policy::governed(&p) {
+            for n in crate::policy::tools::governed(&p) {
                 println!("{n}");
             }
             ExitStatus::Success

@@ -51,7 +51,7 @@ struct ListEntry<'a> {
 fn discover(policy: &LoadedPolicy) -> Vec<Toolchain> {
     toolchain::discover(
         &policy.policy.toolchains.search(),
-        &DiscoveryEnv::from_process(crate::shim::effective_gomodcache()),
+        &DiscoveryEnv::from_process(crate::goenv::effective_gomodcache()),
     )
 }
 

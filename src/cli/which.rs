@@ -132,7 +132,7 @@ fn print_text(plan: &Plan) {
     for w in &plan.warnings {
         println!("  warning:   {w}");
     }
-    for line in crate::envpolicy::describe_checks(&plan.env_checks) {
+    for line in crate::policy::env::describe_checks(&plan.env_checks) {
         println!("  [env]:     {line}");
     }
     for line in crate::confine::describe_for(plan, None) {
@@ -200,18 +200,16 @@ fn to_json(plan: &Plan) -> serde_json::Value {
         })),
         "warnings": plan.warnings,
         "role": role_json(plan.role.as_ref()),
-        "env_policy": crate::envpolicy::checks_json(&plan.env_checks),
+        "env_policy": crate::policy::env::checks_json(&plan.env_checks),
         "confinement": crate::confine::json_for(plan, None),
     })
 }
 
 fn source_json(source: &crate::resolve::Source) -> serde_json::Value {
-    let (file, line) = match source.location() {
-        Some(loc) => match loc.rsplit_once(':') {
-            Some((f, l)) if l.parse::<usize>().is_ok() => (Some(f.to_string()), l.parse().ok()),
-            _ => (Some(loc), None),
-        },
-        None => (None, None::<usize>),
+    let location = source.location();
+    let (file, line) = match &location {
+        Some(l) => (Some(l.file.display().to_string()), l.line),
+        None => (None, None),
     };
     json!({
         "kind": source.kind(),

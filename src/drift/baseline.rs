@@ -66,7 +66,7 @@ impl Baseline {
                     written: plan.request.written.clone(),
                     spec: plan.request.spec.to_string(),
                     source_kind: plan.request.source.kind().to_string(),
-                    source: plan.request.source.location(),
+                    source: plan.request.source.location().map(|l| l.to_string()),
                 }),
                 Some(BaselineToolchain {
                     name: plan.toolchain.name.clone(),

@@ -27,35 +27,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::goenv::Origin;
+use crate::outcome::Builtin;
 use crate::policy::LoadedPolicy;
 use crate::project::{Project, Wanted};
 use crate::shim::{self, Plan, PlanOptions, Refusal, Tool};
 
-/// How bad a finding is. Both are drift (exit 1); the severity ranks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// go, run here with or without the shim, does something the policy does not allow, or
-    /// the repository contradicts itself about the toolchain.
-    Error,
-    /// Latent or cosmetic: takes effect only in some contexts (an IDE without the shell's
-    /// variables, another tool reading `.tool-versions`).
-    Warning,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
+/// How bad a finding is. Both are drift (exit 1); the severity ranks them: an error is go,
+/// run here with or without the shim, doing something the policy does not allow, or the
+/// repository contradicting itself about the toolchain; a warning is latent or cosmetic (an
+/// IDE without the shell's variables, another tool reading `.tool-versions`).
+pub use crate::outcome::{Location, Severity};
 
 /// Which check found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Category {
     Env,
     Version,
@@ -85,8 +73,8 @@ pub enum Source {
     GorootGoEnv { path: PathBuf, line: usize },
     /// Nothing sets it: go's built-in default.
     GoDefault,
-    /// A project file (`.go-version`, go.mod, ...); `line` is `None` for an implied value.
-    File { path: PathBuf, line: Option<usize> },
+    /// A project file (`.go-version`, go.mod, ...); no line for an implied value.
+    File(Location),
     /// A PATH entry (`index` counts from 1).
     PathEntry { dir: PathBuf, index: usize },
     /// A baseline snapshot file.
@@ -114,25 +102,36 @@ impl Source {
             Source::EnvFile { .. } => "env-file",
             Source::GorootGoEnv { .. } => "go.env",
             Source::GoDefault => "default",
-            Source::File { .. } => "file",
+            Source::File(_) => "file",
             Source::PathEntry { .. } => "path",
             Source::Baseline { .. } => "baseline",
         }
     }
 
-    /// `{"kind", "path", "line"}`; `path` and `line` are null where they do not apply. For a
-    /// PATH entry `line` is its position in PATH.
     pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// `{"kind", "path", "line"}`; `path` and `line` are null where they do not apply. For a PATH
+/// entry `line` is its position in PATH.
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
         let (path, line): (Option<&Path>, Option<usize>) = match self {
             Source::Env | Source::GoDefault => (None, None),
             Source::EnvFile { path, line } | Source::GorootGoEnv { path, line } => {
                 (Some(path), Some(*line))
             }
-            Source::File { path, line } => (Some(path), *line),
+            Source::File(l) => (Some(&l.file), l.line),
             Source::PathEntry { dir, index } => (Some(dir), Some(*index)),
             Source::Baseline { path } => (Some(path), None),
         };
-        json!({"kind": self.kind(), "path": path, "line": line})
+        let mut st = s.serialize_struct("Source", 3)?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("path", &path)?;
+        st.serialize_field("line", &line)?;
+        st.end()
     }
 }
 
@@ -145,11 +144,7 @@ impl fmt::Display for Source {
             }
             Source::GorootGoEnv { path, line } => write!(f, "{}:{line}", path.display()),
             Source::GoDefault => f.write_str("go's built-in default"),
-            Source::File {
-                path,
-                line: Some(line),
-            } => write!(f, "{}:{line}", path.display()),
-            Source::File { path, line: None } => write!(f, "{}", path.display()),
+            Source::File(l) => write!(f, "{l}"),
             Source::PathEntry { dir, index } => {
                 write!(f, "PATH entry {index} ({})", dir.display())
             }
@@ -158,41 +153,41 @@ impl fmt::Display for Source {
     }
 }
 
-/// One difference between what should be and what is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One difference between what should be and what is. Serialized as a `findings` entry of
+/// `gowarden drift --json` (docs/env-and-drift.md), values redacted as in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub category: Category,
     /// The setting: an env key (`GOPROXY`), `toolchain`, `go`, `PATH`, ...
     pub key: String,
+    #[serde(serialize_with = "redacted")]
     pub expected: String,
+    #[serde(serialize_with = "redacted")]
     pub actual: String,
     pub source: Source,
     pub severity: Severity,
     /// One sentence: what is wrong and why it matters.
+    #[serde(serialize_with = "redacted")]
     pub message: String,
     /// What to do about it; gowarden never edits go.mod or `.go-version` itself.
+    #[serde(serialize_with = "redacted")]
     pub fix: String,
+}
+
+fn redacted<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::audit::redact_url_userinfo_str(v))
 }
 
 impl Finding {
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "category": self.category.name(),
-            "key": self.key,
-            "expected": redact(&self.expected),
-            "actual": redact(&self.actual),
-            "source": self.source.to_json(),
-            "severity": self.severity.name(),
-            "message": redact(&self.message),
-            "fix": redact(&self.fix),
-        })
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     /// One line for the terminal and for `--watch`.
     pub fn line(&self) -> String {
         redact(&format!(
             "{}: {} {}: expected {}, actual {} (in {}); {}",
-            self.severity.name(),
+            self.severity.as_str(),
             self.category.name(),
             self.key,
             self.expected,
@@ -228,8 +223,34 @@ pub struct Report {
     pub toolchain: Option<(String, PathBuf)>,
 }
 
+/// `{"dir", "status", "exit_code", "policy", "toolchain": {"name", "goroot"}, "findings",
+/// "errors"}`.
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(Serialize)]
+        struct ToolchainJson<'a> {
+            name: &'a str,
+            goroot: &'a Path,
+        }
+        let mut st = s.serialize_struct("Report", 7)?;
+        st.serialize_field("dir", &self.dir)?;
+        st.serialize_field("status", self.status())?;
+        st.serialize_field("exit_code", &self.exit_code())?;
+        st.serialize_field("policy", &self.policy)?;
+        let toolchain = self
+            .toolchain
+            .as_ref()
+            .map(|(name, goroot)| ToolchainJson { name, goroot });
+        st.serialize_field("toolchain", &toolchain)?;
+        st.serialize_field("findings", &self.findings)?;
+        st.serialize_field("errors", &self.errors)?;
+        st.end()
+    }
+}
+
 /// The policy in force, identified for reports and baselines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyInfo {
     pub origin: String,
     pub path: Option<PathBuf>,
@@ -268,24 +289,10 @@ impl Report {
         }
     }
 
-    /// The documented JSON shape (docs/env-and-drift.md, "gowarden drift").
+    /// The documented JSON shape (docs/env-and-drift.md, "gowarden drift"): [`Report`]'s
+    /// `Serialize`.
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "dir": self.dir,
-            "status": self.status(),
-            "exit_code": self.exit_code(),
-            "policy": self.policy.as_ref().map(|p| json!({
-                "origin": p.origin,
-                "path": p.path,
-                "sha256": p.sha256,
-            })),
-            "toolchain": self.toolchain.as_ref().map(|(name, goroot)| json!({
-                "name": name,
-                "goroot": goroot,
-            })),
-            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
-            "errors": self.errors,
-        })
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     /// The human form, on stdout (errors go to stderr separately).
@@ -309,7 +316,7 @@ impl Report {
         for f in &self.findings {
             out.push_str(&redact(&format!(
                 "  {:<7} {} {}: expected {}, actual {}\n          in {}\n          {}\n          fix: {}\n",
-                f.severity.name(),
+                f.severity.as_str(),
                 f.category.name(),
                 f.key,
                 f.expected,
@@ -401,7 +408,7 @@ pub fn check(opts: &Options) -> Report {
                 None
             }
         },
-        Err(r) if r.rule == shim::rule::NOT_INSTALLED => {
+        Err(r) if r.rule.is(Builtin::NotInstalled) => {
             report.errors.push(format!(
                 "cannot check the environment: it is read from the toolchain the shim would \
                  run, and none is installed ({})",

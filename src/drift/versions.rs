@@ -8,6 +8,7 @@
 //! these files: each finding says which line to change.
 
 use super::{Category, Context, Finding, Severity, Source};
+use crate::outcome::Builtin;
 use crate::project::{Declaration, Declared, Project};
 use crate::resolve::{self, VersionSpec};
 use crate::version::GoVersion;
@@ -176,7 +177,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 });
             }
         }
-        Err(r) if r.rule == crate::shim::rule::NOT_INSTALLED => {
+        Err(r) if r.rule.is(Builtin::NotInstalled) => {
             let asked = pin
                 .or(mod_file.and_then(|m| m.toolchain.as_ref()))
                 .or(go_line);
@@ -203,8 +204,5 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 }
 
 fn file_source(d: &Declared) -> Source {
-    Source::File {
-        path: d.path.clone(),
-        line: Some(d.line),
-    }
+    Source::File(crate::outcome::Location::line(&d.path, d.line))
 }

@@ -29,7 +29,6 @@
 //! tests that gid, so nothing is looked up per group the user is in.
 
 pub mod cache;
-pub mod files;
 mod getent;
 mod nsswitch;
 
@@ -39,9 +38,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-
-pub const PASSWD: &str = "/etc/passwd";
-pub const GROUP: &str = "/etc/group";
+use crate::passwd as files;
+pub use crate::passwd::{GROUP, PASSWD};
 pub const NSSWITCH: &str = "/etc/nsswitch.conf";
 
 /// The identity of the calling process.

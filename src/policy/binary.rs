@@ -154,12 +154,10 @@ pub fn judge(
     let mut out = Vec::new();
     let mut push = |rule: &'static str, severity: Severity, message: String| {
         out.push(Finding {
-            column: None,
-            rule,
+            rule: crate::outcome::RuleId::named(rule),
             severity,
             message,
-            file: Some(path.to_path_buf()),
-            line: None,
+            location: crate::outcome::Location::at(Some(path.to_path_buf()), None, None),
         })
     };
 

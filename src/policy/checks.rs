@@ -15,7 +15,8 @@ use super::load::LoadedPolicy;
 use super::matrix::Severity;
 use crate::error::{Error, Result};
 
-/// A rule's severity as the policy writes it.
+/// A rule's severity as the policy writes it: [`Severity`] plus `off`, which no finding has
+/// (an off rule makes none), so it stays its own type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {

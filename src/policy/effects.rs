@@ -600,7 +600,7 @@ pub fn prefix_glob(pattern: &str, path: &str) -> bool {
 }
 
 fn origin(o: &Origin) -> String {
-    crate::envpolicy::describe(o)
+    crate::policy::env::describe(o)
 }
 
 /// The repository: the nearest directory with `.git` above go's start directory, else the

@@ -24,22 +24,18 @@ use crate::resolve::VersionSpec;
 use crate::version::GoVersion;
 
 /// How bad a rollout finding is: errors fail `policy check` (exit 1), warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Error,
-    Warning,
-}
+pub use crate::outcome::Severity;
 
 #[derive(Debug, Clone)]
 pub struct Advice {
-    pub level: Level,
+    pub level: Severity,
     pub problem: Problem,
 }
 
 /// Every rollout finding for `loaded` on `today`, in file order.
 pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
     let mut out = Vec::new();
-    let mut push = |level: Level, span: std::ops::Range<usize>, message: String| {
+    let mut push = |level: Severity, span: std::ops::Range<usize>, message: String| {
         let (line, col) = loaded.line_col(span.start);
         out.push(Advice {
             level,
@@ -64,7 +60,7 @@ pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
                 .map(|r| r.to_string())
                 .unwrap_or_default();
             push(
-                Level::Warning,
+                Severity::Warning,
                 span.span(),
                 format!(
                     "tier {:?}: upgrade_by {} has passed (today is {today}): the shim refuses \
@@ -103,7 +99,7 @@ pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
         );
         let mut error = |why: String| {
             push(
-                Level::Error,
+                Severity::Error,
                 def.span(),
                 format!("{head} {why}: go outside a pinned project would be refused; {fix}"),
             )
@@ -130,7 +126,7 @@ pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
                     d.date, d.at, r.at
                 )),
                 None => push(
-                    Level::Warning,
+                    Severity::Warning,
                     def.span(),
                     format!(
                         "{head} recommends {r} ({}): every project without a version file will \
@@ -166,7 +162,7 @@ pub fn rollout(loaded: &LoadedPolicy, today: Date) -> Vec<Advice> {
                     .map(|(k, v)| format!("{k}={}", v.get_ref()))
                     .collect();
                 push(
-                    Level::Error,
+                    Severity::Error,
                     b.span(),
                     format!(
                         "[[binding]] gives role {name:?} to anyone whose environment has {}, and \

@@ -117,34 +117,7 @@ pub struct Matrix {
     policy_file: String,
 }
 
-/// How serious a finding is: errors refuse (shim) or fail (`check`); warnings do neither.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One thing wrong with a project under the matrix: the rule, a one-line message that says
-/// what, where, why and how to fix it, and the project file to fix (for CI annotations).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub file: Option<PathBuf>,
-    pub line: Option<usize>,
-    /// 1-based column, where the finding points into a line (the configuration lint).
-    pub column: Option<usize>,
-}
+pub use crate::outcome::{Finding, Location, RuleId, Severity};
 
 /// Why a project is in its tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -545,7 +518,7 @@ impl Matrix {
                         owner: t.owner.clone(),
                         reason: TierReason::Pattern {
                             module: decl.value.clone(),
-                            module_at: decl.location(),
+                            module_at: decl.location().to_string(),
                             pattern: p.text.clone(),
                             at: p.at.clone(),
                         },
@@ -584,12 +557,10 @@ impl Matrix {
             return Ok(by_policy);
         };
         let tier_file_error = |line: Option<usize>, message: String| Finding {
-            column: None,
-            rule: rule::TIER_FILE,
+            rule: crate::outcome::RuleId::named(rule::TIER_FILE),
             severity: Severity::Error,
             message,
-            file: Some(path.clone()),
-            line,
+            location: Location::at(Some(path.clone()), line, None),
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| tier_file_error(None, format!("cannot read {}: {e}", path.display())))?;
@@ -688,7 +659,7 @@ impl Matrix {
         request: &Request,
         choice: Option<&TierChoice>,
         today: Date,
-    ) -> Option<(&'static str, String)> {
+    ) -> Option<(RuleId, String)> {
         self.judge_full(version, shown, request, choice, today)
             .into_iter()
             .find(|(f, _)| f.severity == Severity::Error)
@@ -708,12 +679,10 @@ impl Matrix {
         let tier = choice.and_then(|c| self.tier(c).map(|t| (c, t)));
         let (file, line) = source_file_line(&request.source);
         let finding = |rule, severity, message| Finding {
-            column: None,
-            rule,
+            rule: RuleId::named(rule),
             severity,
             message,
-            file: file.clone(),
-            line,
+            location: Location::at(file.clone(), line, None),
         };
         let chosen_by = chosen_by(&request.source);
         let why_tier = |c: &TierChoice| format!("tier {:?} applies because {}", c.name, c.reason);
@@ -1037,8 +1006,7 @@ pub fn consistency(
         };
         if go_line.cmp_go(version).is_gt() {
             out.push(Finding {
-                column: None,
-                rule: rule::GO_LINE,
+                rule: crate::outcome::RuleId::named(rule::GO_LINE),
                 severity,
                 message: format!(
                     "{}: `go {}` requires go{} or newer, but this project runs {shown} (chosen \
@@ -1049,8 +1017,7 @@ pub fn consistency(
                     g.value,
                     g.value
                 ),
-                file: Some(g.path.clone()),
-                line: Some(g.line),
+                location: Location::at(Some(g.path.clone()), Some(g.line), None),
             });
         }
     }
@@ -1067,8 +1034,7 @@ pub fn consistency(
         };
         if !agrees {
             out.push(Finding {
-                column: None,
-                rule: rule::TOOLCHAIN_LINE,
+                rule: crate::outcome::RuleId::named(rule::TOOLCHAIN_LINE),
                 severity,
                 message: format!(
                     "{}: `toolchain {}` disagrees with {chosen_by}, which chooses {shown}; go \
@@ -1079,8 +1045,7 @@ pub fn consistency(
                     t.value,
                     t.value
                 ),
-                file: Some(t.path.clone()),
-                line: Some(t.line),
+                location: Location::at(Some(t.path.clone()), Some(t.line), None),
             });
         }
     }
@@ -1244,6 +1209,14 @@ fn lit(t: Tok) -> Option<u8> {
     match t {
         Tok::Lit(c) => Some(c),
         Tok::Any => None,
+    }
+}
+
+/// Here rather than in [`crate::outcome`], which sits below the policy and knows no tiers.
+impl crate::outcome::Refusal {
+    pub fn with_tier(mut self, tier: Option<&TierChoice>) -> crate::outcome::Refusal {
+        self.tier = tier.map(|t| t.name.clone());
+        self
     }
 }
 

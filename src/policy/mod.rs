@@ -7,13 +7,16 @@
 
 pub mod binary;
 pub mod checks;
+pub mod confine;
 pub mod effects;
+pub mod env;
 pub mod lint;
 pub mod load;
 pub mod matrix;
 pub mod roles;
 pub mod rules;
 pub mod schema;
+pub mod tools;
 pub mod validate;
 
 pub use load::{LoadedPolicy, PolicyOrigin};

@@ -78,8 +78,8 @@ pub struct Role {
     /// role with any rule, `allow` for a role without rules.
     pub unknown: Option<Spanned<Unknown>>,
     /// `[role.NAME.confine]`: what the kernel holds go and everything it starts to
-    /// ([`crate::confine`]).
-    pub confine: Option<Spanned<crate::confine::ConfineTable>>,
+    /// ([`crate::policy::confine`]).
+    pub confine: Option<Spanned<crate::policy::confine::ConfineTable>>,
     /// If present, the only governed tools (`gopls`, `dlv`, ...) this role may run.
     pub allow_tools: Option<Spanned<Vec<Spanned<String>>>>,
     /// Governed tools this role may not run.
@@ -174,45 +174,7 @@ impl Role {
     }
 }
 
-/// The role a caller has and what gave it to them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleChoice {
-    pub name: String,
-    pub chosen_by: ChosenBy,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChosenBy {
-    /// The `index`-th `[[binding]]` (0-based) at `location` (`file:line`) matched; `matched`
-    /// says which of its conditions held (`group "ci", env CI="true"`).
-    Binding {
-        index: usize,
-        location: String,
-        matched: String,
-    },
-    /// No binding matched: `[roles] default` at `location`.
-    Default { location: String },
-    /// `gowarden explain --role NAME`.
-    Preview,
-}
-
-impl ChosenBy {
-    /// The policy `file:line` that chose the role, if one did.
-    pub fn location(&self) -> Option<&str> {
-        match self {
-            ChosenBy::Binding { location, .. } | ChosenBy::Default { location } => Some(location),
-            ChosenBy::Preview => None,
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ChosenBy::Binding { .. } => "binding",
-            ChosenBy::Default { .. } => "default",
-            ChosenBy::Preview => "preview",
-        }
-    }
-}
+pub use crate::outcome::{ChosenBy, RoleChoice};
 
 impl fmt::Display for ChosenBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -397,7 +359,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
             );
         }
         validate_role(loaded, name.get_ref(), role.get_ref())?;
-        crate::tools::policy::validate_role_tools(loaded, name.get_ref(), role.get_ref())?;
+        crate::policy::tools::validate_role_tools(loaded, name.get_ref(), role.get_ref())?;
     }
     match &p.roles.default {
         Some(d) if !names.contains(&d.get_ref().as_str()) => {
@@ -534,7 +496,7 @@ fn validate_role(loaded: &LoadedPolicy, name: &str, role: &Role) -> Result<()> {
         );
     }
     if let Some(c) = &role.confine {
-        crate::confine::validate(loaded, name, c)?;
+        crate::policy::confine::validate(loaded, name, c)?;
     }
     for rule in &role.deny {
         let id = rule.id.get_ref();

@@ -11,7 +11,7 @@
 //! Rules are tried in this order; the first that refuses decides:
 //! 1. the command line is one go rejects (unknown = refuse only);
 //! 2. `allow_commands`;
-//! 3. each `deny` rule in file order, then `pinned_tools` (crate::tools::installs);
+//! 3. each `deny` rule in file order, then `pinned_tools` (crate::policy::tools::installs);
 //! 4. `install_dirs` for `go install`, then `check_build_output` for `go build/test -o`;
 //! 5. a command or flags gowarden does not know (unknown = refuse only).
 //!
@@ -518,9 +518,9 @@ impl Judge<'_> {
             return None;
         }
         let (work, module) = self.project_files();
-        for g in crate::tools::installs::governed_installs(self.ctx.policy, inv) {
+        for g in crate::policy::tools::installs::governed_installs(self.ctx.policy, inv) {
             let (pinned, pin) =
-                crate::tools::installs::is_pinned(self.ctx.policy, work, module, &g);
+                crate::policy::tools::installs::is_pinned(self.ctx.policy, work, module, &g);
             if pinned {
                 continue;
             }
@@ -563,9 +563,15 @@ impl Judge<'_> {
             return false;
         }
         let (work, module) = self.project_files();
-        let installs = crate::tools::installs::governed_installs(self.ctx.policy, inv);
+        let installs = crate::policy::tools::installs::governed_installs(self.ctx.policy, inv);
         installs.len() == 1
-            && crate::tools::installs::is_pinned(self.ctx.policy, work, module, &installs[0]).0
+            && crate::policy::tools::installs::is_pinned(
+                self.ctx.policy,
+                work,
+                module,
+                &installs[0],
+            )
+            .0
     }
 
     fn install(&self, inv: &Invocation) -> Option<Denial> {

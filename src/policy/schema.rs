@@ -279,7 +279,7 @@ impl<'de> Deserialize<'de> for DateText {
         }
     }
 }
-/// `[env]`: go's environment as the shim runs it (`crate::envpolicy` applies it; `gowarden
+/// `[env]`: go's environment as the shim runs it (`crate::policy::env` applies it; `gowarden
 /// drift` checks what a call bypassing the shim gets). Keys are cmd/go's configuration
 /// variables; GOROOT and GOTOOLCHAIN belong to `[toolchains]`.
 #[derive(Debug, Default, Deserialize)]

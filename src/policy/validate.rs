@@ -57,7 +57,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
             loaded.origin.file_name()
         )));
     }
-    crate::envpolicy::validate(loaded)?;
+    crate::policy::env::validate(loaded)?;
     for f in &p.resolve.files {
         if !crate::versionfile::policy_names().any(|n| n == f.get_ref()) {
             return Err(Error::new(format!(
@@ -70,7 +70,7 @@ pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
             )));
         }
     }
-    crate::tools::policy::validate(loaded)?;
+    crate::policy::tools::validate(loaded)?;
     super::roles::validate(loaded)?;
     super::checks::validate(loaded)?;
     super::binary::validate(loaded)?;

@@ -93,12 +93,14 @@ impl<'a> Sink<'a> {
             return;
         };
         self.findings.push(Finding {
-            rule,
+            rule: crate::outcome::RuleId::named(rule),
             severity,
             message,
-            file: at.as_ref().map(|p| p.file.clone()),
-            line: at.as_ref().map(|p| p.line),
-            column: at.as_ref().map(|p| p.column).filter(|c| *c > 0),
+            location: crate::outcome::Location::at(
+                at.as_ref().map(|p| p.file.clone()),
+                at.as_ref().map(|p| p.line),
+                at.as_ref().map(|p| p.column).filter(|c| *c > 0),
+            ),
         });
     }
 }

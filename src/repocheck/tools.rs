@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CommandUse, Sink};
 use crate::policy::LoadedPolicy;
-use crate::tools::pins::{ProjectTools, project_tools};
+use crate::policy::tools::pins::{ProjectTools, project_tools};
 
 pub const TOOL_UNPINNED: &str = "tool.unpinned";
 
@@ -20,7 +20,7 @@ pub fn check(sink: &mut Sink<'_>, root: &Path, modules: &[PathBuf], commands: &[
         return;
     }
     let policy: &LoadedPolicy = sink.policy;
-    let governed = crate::tools::policy::governed(policy);
+    let governed = crate::policy::tools::governed(policy);
     let mut pins: BTreeMap<PathBuf, Result<ProjectTools, String>> = BTreeMap::new();
     for c in commands {
         let name = c.word.rsplit('/').next().unwrap_or(&c.word);

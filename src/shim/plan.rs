@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool};
+use super::{DEPTH_ENV, EnvChange, Plan, Refusal, Tool, Unplanned, effective_gomodcache};
 use crate::gocli::Invocation;
 use crate::policy::matrix::{self, Matrix, Severity, TierChoice};
 use crate::policy::roles::RoleChoice;
@@ -46,13 +46,24 @@ pub fn plan_with(
     cwd: &Path,
     opts: PlanOptions,
 ) -> Result<Plan, Refusal> {
+    plan_or_install(policy, tool, args, cwd, opts).map_err(Unplanned::into_refusal)
+}
+
+/// [`plan_with`], telling a refusal that an install would lift ([`Unplanned::Install`]).
+pub fn plan_or_install(
+    policy: Rc<LoadedPolicy>,
+    tool: Tool,
+    args: Vec<OsString>,
+    cwd: &Path,
+    opts: PlanOptions,
+) -> Result<Plan, Unplanned> {
     let matrix = matrix::compile(&policy).0;
     let resolved = resolve_request(&policy, &matrix, tool, &args, cwd)?;
     let module = resolved.module.clone();
     // Every refusal past this point knows the project: the report groups them by it.
-    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut r| {
-        r.module = module.map(String::into_boxed_str);
-        r
+    plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut u| {
+        u.refusal_mut().module = module.map(String::into_boxed_str);
+        u
     })
 }
 
@@ -64,7 +75,7 @@ fn plan_resolved(
     args: Vec<OsString>,
     cwd: &Path,
     opts: PlanOptions,
-) -> Result<Plan, Refusal> {
+) -> Result<Plan, Unplanned> {
     let Resolved {
         project,
         tier,
@@ -89,16 +100,19 @@ fn plan_resolved(
             if let Some((rule, message)) =
                 matrix.refusal(v, &format!("go{v}"), &request, tier.as_ref(), today)
             {
-                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()));
+                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()).into());
             }
         }
-        let mut refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
+        let refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
         if let (true, resolve::VersionSpec::Exact(v)) =
             (policy.policy.toolchains.auto_install, &request.spec)
         {
-            refusal.install = Some(format!("go{v}"));
+            return Err(Unplanned::Install {
+                toolchain: format!("go{v}"),
+                refusal,
+            });
         }
-        return Err(refusal);
+        return Err(refusal.into());
     };
     let mut warnings = judge(matrix, &project, &request, &toolchain, tier.as_ref())?;
     warnings.extend(gotoolchain_overridden(&policy, &toolchain, &request));
@@ -109,7 +123,7 @@ fn plan_resolved(
         env_file_goroot_agrees(&toolchain, &may_run).map_err(|r| r.with_tier(tier.as_ref()))?;
     }
     let mut env = child_env(&policy, &toolchain, tool, &args);
-    let env_plan = crate::envpolicy::plan_for_caller(
+    let env_plan = crate::policy::env::plan_for_caller(
         &policy,
         &toolchain.goroot,
         crate::goenv::process_env,
@@ -464,12 +478,11 @@ fn check_role(
     let eval = policy::rules::evaluate(&ctx, go_args)?;
     match (eval.refusal_message(), &eval.denial) {
         (Some(message), Some(d)) => Err(Refusal {
-            rule: d.rule.clone(),
+            rule: d.rule.as_str().into(),
             message,
             tier: None,
             module: None,
             role: eval.role.map(Box::new),
-            install: None,
         }),
         _ => Ok((eval.role, eval.invocation, eval.effects)),
     }
@@ -760,28 +773,6 @@ pub(super) fn depth() -> u32 {
         }
         None => v.parse().unwrap_or(0),
     }
-}
-
-/// The module cache as go computes it: GOMODCACHE, else the first GOPATH entry's pkg/mod,
-/// else `$HOME/go/pkg/mod`, each from the environment or the go env file. Only where to look
-/// for toolchains depends on it, so an unreadable go env file just means "not set" here.
-pub(crate) fn effective_gomodcache() -> Option<PathBuf> {
-    let goenv = crate::goenv::GoEnv::load(crate::goenv::process_env, None).ok();
-    let get = |key: &str| {
-        goenv
-            .as_ref()
-            .and_then(|g| g.get(key))
-            .map(|(v, _)| v)
-            .or_else(|| crate::goenv::process_env(key))
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(c) = get("GOMODCACHE") {
-        return Some(PathBuf::from(c));
-    }
-    if let Some(first) = get("GOPATH").and_then(|p| std::env::split_paths(&p).next()) {
-        return Some(first.join("pkg").join("mod"));
-    }
-    crate::userdirs::home_dir().map(|h| h.join("go").join("pkg").join("mod"))
 }
 
 pub(crate) fn not_installed(

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::plan::depth;
-use super::{DEPTH_ENV, MAX_DEPTH, Plan, PlanOptions, Refusal, Tool, plan_with};
+use super::{
+    DEPTH_ENV, MAX_DEPTH, Plan, PlanOptions, Refusal, Tool, Unplanned, plan_or_install, plan_with,
+};
 use crate::auditing::{self, Outcome};
 use crate::policy::{self, LoadedPolicy};
 
@@ -41,16 +43,16 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
         }
     };
     let result = if depth() >= MAX_DEPTH {
-        Err(Refusal::new(
+        Err(Unplanned::Refused(Refusal::new(
             super::rule::RECURSION,
             format!(
                 "the go shim has called itself {MAX_DEPTH} times (${DEPTH_ENV}); a `go` in a \
                  toolchain's bin dir or a wrapper on PATH leads back to the shim: run \
                  `gowarden doctor`"
             ),
-        ))
+        )))
     } else {
-        plan_with(
+        plan_or_install(
             Rc::clone(&policy),
             tool,
             args.clone(),
@@ -60,9 +62,8 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
     };
     // [toolchains] auto_install: install the missing (matrix-approved) release, then plan again.
     let result = match result {
-        Err(Refusal {
-            install: Some(name),
-            ..
+        Err(Unplanned::Install {
+            toolchain: name, ..
         }) => match crate::install::auto_install(&name) {
             Ok(()) => plan_with(
                 Rc::clone(&policy),
@@ -76,7 +77,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 format!("cannot install {name} ([toolchains] auto_install): {e}"),
             )),
         },
-        other => other,
+        other => other.map_err(Unplanned::into_refusal),
     };
     let plan = match result {
         Ok(p) => p,
@@ -104,7 +105,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 if let Some(c) = &confinement {
                     record = crate::confine::audit_attrs(record, c);
                 }
-                if let Err(e) = crate::audit::append(&s.log, &record) {
+                if let Err(e) = s.sink().append(&record) {
                     match s.on_failure {
                         crate::audit::OnFailure::Deny => {
                             return refuse(&Refusal::new(
@@ -178,9 +179,7 @@ fn audit_refusal(
         Err(e) => return Some(e.to_string()),
     };
     let record = auditing::record(tool, argv0, args, cwd, Outcome::Refused(r));
-    crate::audit::append(&settings.log, &record)
-        .err()
-        .map(|e| e.to_string())
+    settings.sink().append(&record).err().map(|e| e.to_string())
 }
 
 fn refuse_noted(r: &Refusal, audit_note: Option<String>) -> i32 {

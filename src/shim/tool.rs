@@ -17,9 +17,9 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::{Plan, PlanOptions, Refusal, Tool, plan_with, rule};
+use crate::policy::tools::pins::{self, Pin};
 use crate::policy::{self, LoadedPolicy};
 use crate::tools::cache::{self, Entry, Key};
-use crate::tools::pins::{self, Pin};
 
 /// The tool a shim named `argv0` stands in for: a built-in tool, or any other name but the
 /// binary's own (`go`, `gofmt`, `gowarden…`), which the policy must then govern.
@@ -51,7 +51,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         cwd,
         PlanOptions::default(),
     )?;
-    let refusal = |rule: &str, message: String| {
+    let refusal = |rule: crate::outcome::RuleId, message: String| {
         let mut r = Refusal::new(rule, message);
         r.role = plan.role.clone().map(Box::new);
         r.module = plan.module.clone().map(String::into_boxed_str);
@@ -62,7 +62,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         && let Some((key, span)) = role.tool_denied(name)
     {
         return Err(refusal(
-            &format!("role.{}.{key}", choice.name),
+            format!("role.{}.{key}", choice.name).as_str().into(),
             format!(
                 "refused `{name}`\n  role: {}, {}\n  rule: role.{}.{key} ({})\n  why:  role {:?} \
                  may not run {name}",
@@ -77,7 +77,7 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
     let pin = match pins::resolve(&policy, plan.go_work.as_ref(), plan.go_mod.as_ref(), name) {
         Ok(Some(p)) => p,
         Ok(None)
-            if !crate::tools::policy::governed(&policy)
+            if !crate::policy::tools::governed(&policy)
                 .iter()
                 .any(|g| g == name) =>
         {
@@ -119,7 +119,7 @@ fn not_governed(policy: &LoadedPolicy, name: &str) -> String {
          {name} here, pin it: `go get -tool PACKAGE@VERSION`, or in the policy's [tools] \
          ({name} = \"PACKAGE@VERSION\")",
         policy.origin.file_name(),
-        crate::tools::policy::governed(policy).join(", ")
+        crate::policy::tools::governed(policy).join(", ")
     )
 }
 
@@ -256,9 +256,7 @@ pub fn run(name: String, argv0: OsString, args: Vec<OsString>) -> i32 {
 
 fn append(policy: &LoadedPolicy, record: &crate::audit::Record) -> Result<(), String> {
     match crate::auditing::settings(policy) {
-        Ok(Some(s)) => crate::audit::append(&s.log, record)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        Ok(Some(s)) => s.sink().append(record).map_err(|e| e.to_string()),
         Ok(None) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
@@ -313,7 +311,7 @@ fn build(tp: &ToolPlan, cwd: &Path) -> Result<(), Refusal> {
         Err(e) => {
             // A build the policy refused is the policy's refusal, with its status.
             let rule = if status == Some(super::RefusalStatus::Refused as i32) {
-                "tool.build-refused"
+                rule::TOOL_BUILD_REFUSED
             } else {
                 rule::TOOL_BUILD_FAILED
             };

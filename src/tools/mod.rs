@@ -2,15 +2,12 @@
 //! (docs/tools.md).
 //!
 //! A tool shim (`gopls`, `staticcheck`, `golangci-lint`, `dlv`, and every tool the policy's
-//! `[tools]` names) is a link to the one binary. It finds the project's pin ([`pins`]: the
+//! `[tools]` names) is a link to the one binary. It finds the project's pin ([`crate::policy::tools::pins`]: the
 //! go.mod `tool` directive, a `tools.go` blank import, the policy's company-wide pin), builds
 //! that exact version once through the go shim into a content-addressed cache ([`cache`]), and
 //! execs the cached binary from then on.
 
 pub mod cache;
-pub mod installs;
-pub mod pins;
-pub mod policy;
 pub mod semver;
 
 /// The tools every install links, with the package a project pins for each. Any other name

@@ -22,8 +22,8 @@ pub struct Declared {
 }
 
 impl Declared {
-    pub fn location(&self) -> String {
-        format!("{}:{}", self.path.display(), self.line)
+    pub fn location(&self) -> crate::location::Location {
+        crate::location::Location::line(&self.path, self.line)
     }
 }
 

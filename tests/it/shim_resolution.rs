@@ -54,6 +54,20 @@ fn malformed_go_version_names_file_line_and_forms() {
         r.stderr
     );
     assert!(r.stderr.contains("1.22.10") && r.stderr.contains("go1.22.10"));
+    // The refusal is audited under the rule `gowarden check` reports for the same file.
+    let log = fs::read_to_string(sb.home.join(".local/state/gowarden/audit.jsonl")).unwrap();
+    let rec = gowarden::audit::LoggedRecord::parse(log.trim_end().as_bytes()).unwrap();
+    assert_eq!(
+        rec.str_attr(gowarden::audit::attr::GOWARDEN_RULE),
+        Some("version.invalid")
+    );
+    let check = run(sb.gowarden(&["check", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    assert_eq!(
+        v["violations"][0]["rule"], "version.invalid",
+        "{}",
+        check.stdout
+    );
 }
 
 #[test]

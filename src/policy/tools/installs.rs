@@ -29,7 +29,7 @@ pub fn governed_installs(loaded: &LoadedPolicy, inv: &Invocation) -> Vec<Governe
         let Some((pkg, version)) = p.rsplit_once('@') else {
             continue;
         };
-        if let Some(tool) = super::policy::tool_for_package(loaded, pkg) {
+        if let Some(tool) = super::tool_for_package(loaded, pkg) {
             out.push(GovernedInstall {
                 tool,
                 package: pkg.to_string(),

@@ -134,7 +134,8 @@ fn required(mods: &[ModFile], pkg: &str) -> Option<(String, String, PathBuf, usi
                 None => true,
                 Some((bp, bv, ..)) => {
                     path.len() > bp.len()
-                        || (path.len() == bp.len() && super::semver::compare(version, bv).is_gt())
+                        || (path.len() == bp.len()
+                            && crate::tools::semver::compare(version, bv).is_gt())
                 }
             };
             if better {
@@ -245,7 +246,7 @@ pub fn blank_imports(text: &str) -> Vec<(String, usize)> {
     out
 }
 
-/// The project's pin of `name` ([`crate::tools::pins`] module docs), `None` if nothing pins
+/// The project's pin of `name` ([`crate::policy::tools::pins`] module docs), `None` if nothing pins
 /// it. An error is a pin that is there but cannot be used (no `require`, a replace).
 pub fn resolve(
     loaded: &LoadedPolicy,
@@ -255,7 +256,11 @@ pub fn resolve(
 ) -> Result<Option<Pin>> {
     let mods = main_modules(go_work, go_mod)?;
     for m in &mods {
-        if let Some(t) = m.tools.iter().find(|t| super::exec_name(&t.value) == name) {
+        if let Some(t) = m
+            .tools
+            .iter()
+            .find(|t| crate::tools::exec_name(&t.value) == name)
+        {
             return from_package(name, &mods, &t.value, (&t.path, t.line), false).map(Some);
         }
     }
@@ -270,13 +275,13 @@ pub fn resolve(
             };
             if let Some((pkg, line)) = blank_imports(&text)
                 .into_iter()
-                .find(|(p, _)| super::exec_name(p) == name)
+                .find(|(p, _)| crate::tools::exec_name(p) == name)
             {
                 return from_package(name, &mods, &pkg, (&file, line), true).map(Some);
             }
         }
     }
-    Ok(super::policy::policy_pin(loaded, name).map(|p| Pin {
+    Ok(super::policy_pin(loaded, name).map(|p| Pin {
         name: p.name,
         package: p.package,
         module: None,
@@ -289,7 +294,7 @@ pub fn resolve(
 
 /// The refusal message for a tool nothing pins: the exact fix.
 pub fn unpinned_message(loaded: &LoadedPolicy, name: &str, dir: &Path, has_go_mod: bool) -> String {
-    let pkg = super::policy::default_package(loaded, name);
+    let pkg = super::default_package(loaded, name);
     let fix = match (&pkg, has_go_mod) {
         (Some(pkg), true) => format!(
             "pin it for the project: `go get -tool {pkg}@VERSION` (Go 1.24+, writes a `tool` \
@@ -344,17 +349,17 @@ pub fn project_tools(dir: &Path, loaded: &LoadedPolicy) -> Result<ProjectTools> 
     let gowork = std::env::var_os(crate::envvars::GOWORK);
     let scan = crate::project::Scan::walk(dir, wanted, gowork.as_deref())?;
     let mods = main_modules(scan.go_work.as_ref(), scan.go_mod.as_ref())?;
-    let mut names = super::policy::governed(loaded);
+    let mut names = super::governed(loaded);
     for m in &mods {
         for t in &m.tools {
-            let n = super::exec_name(&t.value).to_string();
+            let n = crate::tools::exec_name(&t.value).to_string();
             if !names.contains(&n) {
                 names.push(n);
             }
         }
     }
     let mut out = ProjectTools {
-        governed: super::policy::governed(loaded),
+        governed: super::governed(loaded),
         ..ProjectTools::default()
     };
     for n in names {

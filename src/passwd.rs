@@ -1,6 +1,7 @@
 //! `/etc/passwd` and `/etc/group` read directly, as glibc's `files` source reads them, with no
 //! NSS code in the process: each file is read once per call that needs it and scanned for
-//! every name that call needs.
+//! every name that call needs. Below both [`crate::identity`] and [`crate::userdirs`] (whose
+//! home fallback reads passwd), so neither imports the other's way back.
 //!
 //! Lines are `name:password:id:...`; empty lines, `#` comments and the `+`/`-` lines of the
 //! `compat` source (NIS references, not entries) are skipped. The first entry for a key wins,
@@ -8,6 +9,9 @@
 
 use std::io;
 use std::path::Path;
+
+pub const PASSWD: &str = "/etc/passwd";
+pub const GROUP: &str = "/etc/group";
 
 /// What the passwd file says about one uid.
 #[derive(Debug, Clone, PartialEq, Eq)]

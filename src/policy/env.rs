@@ -44,9 +44,9 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::goenv::EnvChange;
 use crate::goenv::{self, GoEnv, Origin};
+use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 use crate::policy::schema::OnConflict;
-use crate::shim::Refusal;
 
 /// Which `[env]` rule governs a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,9 @@
 
 use std::ops::Range;
 
+pub mod installs;
+pub mod pins;
+
 use crate::error::{Error, Result};
 use crate::policy::LoadedPolicy;
 use crate::policy::roles::Role;
@@ -41,7 +44,10 @@ pub fn policy_pin(loaded: &LoadedPolicy, name: &str) -> Option<PolicyPin> {
 
 /// Every tool the policy governs: the built-in ones, then `[tools]`' other names.
 pub fn governed(loaded: &LoadedPolicy) -> Vec<String> {
-    let mut names: Vec<String> = super::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    let mut names: Vec<String> = crate::tools::BUILTIN
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     for k in loaded.policy.tools.keys() {
         if !names.contains(k.get_ref()) {
             names.push(k.get_ref().clone());
@@ -54,7 +60,7 @@ pub fn governed(loaded: &LoadedPolicy) -> Vec<String> {
 /// built-in one. For the fix a refusal prints.
 pub fn default_package(loaded: &LoadedPolicy, name: &str) -> Option<String> {
     policy_pin(loaded, name).map(|p| p.package).or_else(|| {
-        super::BUILTIN
+        crate::tools::BUILTIN
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, p)| p.to_string())
@@ -69,7 +75,7 @@ pub fn tool_for_package(loaded: &LoadedPolicy, pkg: &str) -> Option<String> {
             return Some(name);
         }
     }
-    let name = super::exec_name(pkg);
+    let name = crate::tools::exec_name(pkg);
     governed(loaded).into_iter().find(|n| n == name)
 }
 
@@ -82,7 +88,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
     };
     for (k, v) in &loaded.policy.tools {
         let name = k.get_ref();
-        if !super::valid_name(name) || super::is_reserved(name) {
+        if !crate::tools::valid_name(name) || crate::tools::is_reserved(name) {
             return bad(
                 k.span(),
                 format!(
@@ -101,7 +107,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
                 ),
             );
         };
-        if !super::semver::is_valid(version) {
+        if !crate::tools::semver::is_valid(version) {
             return bad(
                 v.span(),
                 format!(
@@ -111,15 +117,15 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
                 ),
             );
         }
-        if super::exec_name(pkg) != name {
+        if crate::tools::exec_name(pkg) != name {
             return bad(
                 v.span(),
                 format!(
                     "[tools] {name} = {:?}: go builds {pkg} as `{}`, not `{name}`; name the key \
                      `{}`",
                     v.get_ref(),
-                    super::exec_name(pkg),
-                    super::exec_name(pkg)
+                    crate::tools::exec_name(pkg),
+                    crate::tools::exec_name(pkg)
                 ),
             );
         }
