@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// they use: they import nothing but each other.
 const FACTS: &[&str] = &[
     "date",
+    "dirat",
     "envvars",
     "error",
     "gocli",

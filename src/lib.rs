@@ -12,6 +12,7 @@ pub mod cli;
 pub mod confine;
 pub mod date;
 pub mod diag;
+pub mod dirat;
 pub mod drift;
 pub mod envpolicy;
 pub mod envvars;
