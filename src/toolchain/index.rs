@@ -62,17 +62,37 @@ impl Stamp {
         )
     }
 
+    /// The six numbers [`Stamp::encode`] writes, parsed by hand: this runs a hundred times
+    /// per call with a hundred toolchains, and `str::parse` with a split cost 2 µs each.
     fn decode(s: &str) -> Option<Stamp> {
-        let mut w = s.split(' ');
-        let stamp = Stamp {
-            dev: w.next()?.parse().ok()?,
-            ino: w.next()?.parse().ok()?,
-            size: w.next()?.parse().ok()?,
-            mtime: w.next()?.parse().ok()?,
-            ctime: w.next()?.parse().ok()?,
-            uid: w.next()?.parse().ok()?,
+        let mut w = s.as_bytes().split(|&b| b == b' ');
+        let mut next = || -> Option<i128> {
+            let digits = w.next()?;
+            let (neg, digits) = match digits.split_first() {
+                Some((b'-', rest)) => (true, rest),
+                _ => (false, digits),
+            };
+            if digits.is_empty() || digits.len() > 30 {
+                return None;
+            }
+            let mut v: i128 = 0;
+            for &d in digits {
+                if !d.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + i128::from(d - b'0');
+            }
+            Some(if neg { -v } else { v })
         };
-        w.next().is_none().then_some(stamp)
+        let stamp = Stamp {
+            dev: u64::try_from(next()?).ok()?,
+            ino: u64::try_from(next()?).ok()?,
+            size: i64::try_from(next()?).ok()?,
+            mtime: next()?,
+            ctime: next()?,
+            uid: u32::try_from(next()?).ok()?,
+        };
+        next().is_none().then_some(stamp)
     }
 }
 
@@ -93,6 +113,10 @@ pub enum Entry {
 #[derive(Debug, Clone, Default)]
 struct Dir {
     stamp: Option<Stamp>,
+    /// When what is recorded of the directory was learned (ns since the epoch): every stat
+    /// recorded was taken after it, so anything that last changed [`MARGIN_NS`] before it
+    /// would show any later change in its stamp.
+    built: i128,
     entries: Vec<(Vec<u8>, Entry)>,
 }
 
@@ -100,15 +124,23 @@ struct Dir {
 #[derive(Debug)]
 pub struct Index {
     path: PathBuf,
-    /// When the loaded index was built, in ns since the epoch (`None`: nothing loaded).
-    built: Option<i128>,
-    /// When this discovery started: what a rewritten index says it was built at, since every
-    /// stat it records was taken later.
+    /// When this discovery started: when what it records was learned, since every stat it
+    /// records was taken later.
     now: i128,
     euid: u32,
     dirs: Dirs,
+    /// The loaded text of each directory not parsed yet (its `d` line and its entries):
+    /// discovery parses only the directories it lists, and writes the others back as read.
+    raw: Raw,
+    text: String,
     dirty: bool,
 }
+
+type Raw = HashMap<
+    Vec<u8>,
+    std::ops::Range<usize>,
+    BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
+>;
 
 /// Hashed with fixed keys: std's random ones come from getrandom(2), a syscall per go call.
 type Dirs = HashMap<Vec<u8>, Dir, BuildHasherDefault<std::collections::hash_map::DefaultHasher>>;
@@ -125,105 +157,87 @@ impl Index {
         let euid = nix::unistd::geteuid().as_raw();
         let mut index = Index {
             path,
-            built: None,
             now: now_ns(),
             euid,
             dirs: Dirs::default(),
+            raw: Raw::default(),
+            text: String::new(),
             dirty: false,
         };
         if let Some(text) = read_trusted(&index.path, euid) {
-            index.parse(&text);
+            index.split(text);
         }
         index
     }
 
-    fn parse(&mut self, text: &str) {
-        let mut lines = text.lines();
-        if lines.next() != Some(MAGIC) {
-            return;
-        }
-        let Some(built) = lines
-            .next()
-            .and_then(|l| l.strip_prefix("built "))
-            .and_then(|b| b.parse().ok())
-        else {
+    /// Finds each directory's block in `text` (its `d` line to the next), parsing nothing
+    /// else; a damaged header leaves the index empty.
+    fn split(&mut self, text: String) {
+        let Some(rest) = text.strip_prefix(MAGIC).and_then(|r| r.strip_prefix('\n')) else {
             return;
         };
-        let mut dirs = Dirs::default();
-        let mut current: Option<&mut Dir> = None;
-        for line in lines {
-            let mut f = line.splitn(3, '\t');
-            let (Some(kind), Some(a), b) = (f.next(), f.next(), f.next()) else {
+        let body = text.len() - rest.len();
+        let mut raw = Raw::default();
+        let mut current: Option<(Vec<u8>, usize)> = None;
+        let mut at = body;
+        for line in text[body..].split_inclusive('\n') {
+            if let Some(d) = line.strip_prefix("d\t") {
+                if let Some((path, start)) = current.take() {
+                    raw.insert(path, start..at);
+                }
+                let Some((path, _)) = d.split_once('\t') else {
+                    return;
+                };
+                current = Some((path.as_bytes().to_vec(), at));
+            } else if current.is_none() {
                 return;
-            };
-            match kind {
-                // A directory: its path and its stamp.
-                "d" => {
-                    let Some(stamp) = b.and_then(Stamp::decode) else {
-                        return;
-                    };
-                    let dir = dirs.entry(a.as_bytes().to_vec()).or_default();
-                    dir.stamp = Some(stamp);
-                    current = Some(dir);
-                }
-                // An entry without VERSION.
-                "n" => match current.as_deref_mut() {
-                    Some(d) => d.entries.push((a.as_bytes().to_vec(), Entry::NoVersion)),
-                    None => return,
-                },
-                // An entry with VERSION: name, then "stamp\tgo\ttoolchain".
-                "v" => {
-                    let Some(rest) = b else { return };
-                    let mut r = rest.splitn(3, '\t');
-                    let (Some(stamp), Some(go), name) = (
-                        r.next().and_then(Stamp::decode),
-                        r.next().map(|g| g == "1"),
-                        r.next().map(str::to_string),
-                    ) else {
-                        return;
-                    };
-                    let name = name.filter(|n| !n.is_empty());
-                    match current.as_deref_mut() {
-                        Some(d) => d
-                            .entries
-                            .push((a.as_bytes().to_vec(), Entry::Version { stamp, name, go })),
-                        None => return,
-                    }
-                }
-                _ => return,
             }
+            at += line.len();
         }
-        self.built = Some(built);
-        self.dirs = dirs;
+        if let Some((path, start)) = current {
+            raw.insert(path, start..at);
+        }
+        self.raw = raw;
+        self.text = text;
     }
 
-    /// Whether something last changed at `ctime` (and `mtime`) cannot have changed again
-    /// unseen since the index was built.
-    fn settled(&self, stamp: &Stamp) -> bool {
-        self.built
-            .is_some_and(|b| stamp.ctime.max(stamp.mtime) < b - MARGIN_NS)
+    /// Parses the block of `dir`, where it was loaded and not parsed yet. A damaged block is
+    /// dropped: that directory is listed and read as if never indexed.
+    pub fn prepare(&mut self, dir: &[u8]) {
+        let Some(range) = self.raw.remove(dir) else {
+            return;
+        };
+        if let Some(parsed) = parse_dir(&self.text[range]) {
+            self.dirs.insert(dir.to_vec(), parsed);
+        }
+    }
+
+    /// Whether something last changed at `stamp` cannot have changed again unseen since
+    /// `built`.
+    fn settled(stamp: &Stamp, built: i128) -> bool {
+        stamp.ctime.max(stamp.mtime) < built - MARGIN_NS
     }
 
     /// The entry names recorded for the directory `dir` whose stamp is now `stamp`, where the
     /// directory cannot have changed since: its listing then is the one recorded.
     pub fn listing(&self, dir: &[u8], stamp: &Stamp) -> Option<Vec<Vec<u8>>> {
         let d = self.dirs.get(dir)?;
-        (d.stamp.as_ref() == Some(stamp) && stamp.uid == self.euid && self.settled(stamp))
+        (d.stamp.as_ref() == Some(stamp) && stamp.uid == self.euid && Self::settled(stamp, d.built))
             .then(|| d.entries.iter().map(|(n, _)| n.clone()).collect())
     }
 
     /// What `name` in `dir` was found to be, where that can be reused for a `VERSION` file
     /// whose stamp is now `stamp`: the same stamp, settled, and the caller's own file.
     pub fn known(&self, dir: &[u8], name: &[u8], now: &Stamp) -> Option<&Entry> {
-        let (_, e) = self
-            .dirs
-            .get(dir)?
-            .entries
-            .iter()
-            .find(|(n, _)| n == name)?;
+        let d = self.dirs.get(dir)?;
+        let entries = &d.entries;
+        // Recorded in listing order, which is name order.
+        let (_, e) = &entries[entries
+            .binary_search_by(|(n, _)| n.as_slice().cmp(name))
+            .ok()?];
         match e {
             Entry::Version { stamp, .. }
-                if stamp == now && stamp.uid == self.euid && self.settled(stamp) =>
+                if stamp == now && stamp.uid == self.euid && Self::settled(stamp, d.built) =>
             {
                 Some(e)
             }
@@ -235,13 +249,14 @@ impl Index {
     pub fn record(&mut self, dir: &[u8], stamp: Stamp, entries: Vec<(Vec<u8>, Entry)>) {
         let new = Dir {
             stamp: Some(stamp),
+            built: self.now,
             entries,
         };
         let old = self.dirs.get(dir);
         // Rewritten where it changed, and where something that was too recent to trust has
         // become old enough: the index written now, built `now`, trusts it.
-        let unsettled = |s: &Stamp| s.ctime.max(s.mtime) >= self.built.unwrap_or(0) - MARGIN_NS;
-        let ripened = |s: &Stamp| s.ctime.max(s.mtime) < self.now - MARGIN_NS;
+        let unsettled = |s: &Stamp| old.is_none_or(|o| !Self::settled(s, o.built));
+        let ripened = |s: &Stamp| Self::settled(s, self.now);
         let ripe = |s: &Stamp| unsettled(s) && ripened(s);
         let changed = old.is_none_or(|o| o.stamp != new.stamp || o.entries != new.entries)
             || ripe(&stamp)
@@ -261,7 +276,11 @@ impl Index {
         if !self.dirty {
             return;
         }
-        let mut text = format!("{MAGIC}\nbuilt {}\n", self.now);
+        let mut text = format!("{MAGIC}\n");
+        // Directories this call did not list, as loaded (each with the time it was learned).
+        for range in self.raw.values() {
+            text.push_str(&self.text[range.clone()]);
+        }
         let mut dirs: Vec<_> = self.dirs.iter().collect();
         dirs.sort_by(|a, b| a.0.cmp(b.0));
         for (path, dir) in dirs {
@@ -271,7 +290,7 @@ impl Index {
             if p.contains(['\t', '\n']) {
                 continue;
             }
-            text.push_str(&format!("d\t{p}\t{}\n", stamp.encode()));
+            text.push_str(&format!("d\t{p}\t{}\t{}\n", stamp.encode(), dir.built));
             for (name, e) in &dir.entries {
                 let Ok(n) = std::str::from_utf8(name) else {
                     continue;
@@ -292,6 +311,46 @@ impl Index {
         }
         let _ = write_atomically(&self.path, text.as_bytes());
     }
+}
+
+/// One directory's block: its `d` line, then one line per entry.
+fn parse_dir(block: &str) -> Option<Dir> {
+    let mut lines = block.lines();
+    let (_, rest) = lines.next()?.strip_prefix("d\t")?.split_once('\t')?;
+    let (stamp, built) = rest.split_once('\t')?;
+    let mut dir = Dir {
+        stamp: Some(Stamp::decode(stamp)?),
+        built: built.parse().ok()?,
+        entries: Vec::new(),
+    };
+    for line in lines {
+        let (kind, rest) = line.split_once('\t')?;
+        match kind {
+            // An entry without VERSION.
+            "n" => dir
+                .entries
+                .push((rest.as_bytes().to_vec(), Entry::NoVersion)),
+            // An entry with VERSION: its name, stamp, whether bin/go was there, toolchain.
+            "v" => {
+                let mut f = rest.splitn(4, '\t');
+                let (Some(name), Some(stamp), Some(go), Some(tc)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return None;
+                };
+                dir.entries.push((
+                    name.as_bytes().to_vec(),
+                    Entry::Version {
+                        stamp: Stamp::decode(stamp)?,
+                        name: (!tc.is_empty()).then(|| tc.to_string()),
+                        go: go == "1",
+                    },
+                ));
+            }
+            _ => return None,
+        }
+    }
+    Some(dir)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -369,7 +428,9 @@ mod tests {
             ],
         );
         a.store();
-        let b = Index::load(path.clone());
+        let mut b = Index::load(path.clone());
+        assert_eq!(b.listing(b"/d", &old), None, "not parsed yet");
+        b.prepare(b"/d");
         assert_eq!(
             b.listing(b"/d", &old),
             Some(vec![b"go1".to_vec(), b"new".to_vec(), b"x".to_vec()])
@@ -381,12 +442,15 @@ mod tests {
         let other = Stamp { uid: 12345, ..old };
         let mut c = Index::load(path.clone());
         c.record(b"/e", old, vec![(b"o".to_vec(), v(other, "go1.1"))]);
-        c.dirty = true;
         c.store();
+        let mut d = Index::load(path);
+        d.prepare(b"/e");
+        assert_eq!(d.known(b"/e", b"o", &other), None, "another owner's file");
+        d.prepare(b"/d");
         assert_eq!(
-            Index::load(path).known(b"/e", b"o", &other),
-            None,
-            "another owner's file"
+            d.known(b"/d", b"go1", &old),
+            Some(&v(old, "go1.22.1")),
+            "a directory the last call did not list is kept as it was"
         );
     }
 
@@ -397,13 +461,15 @@ mod tests {
         for text in [
             "",
             "other\n",
-            "gowarden-toolchain-index 1\nbuilt x\n",
-            "gowarden-toolchain-index 1\nbuilt 5\nn\tx\n",
-            "gowarden-toolchain-index 1\nbuilt 5\nd\t/d\t1 2\n",
+            "gowarden-toolchain-index 1\nn\tx\n",
+            "gowarden-toolchain-index 1\nd\t/d\t1 2 3 4 5\t7\n",
+            "gowarden-toolchain-index 1\nd\t/d\t1 2 3 4 5 6\tx\n",
+            "gowarden-toolchain-index 1\nd\t/d\t1 2 3 4 5 6\t7\nv\tgo\t1 2\t1\tgo1.2\n",
         ] {
             std::fs::write(&path, text).unwrap();
-            let i = Index::load(path.clone());
-            assert!(i.built.is_none() && i.dirs.is_empty(), "{text:?}");
+            let mut i = Index::load(path.clone());
+            i.prepare(b"/d");
+            assert!(i.dirs.is_empty(), "{text:?}");
         }
     }
 }

@@ -422,6 +422,9 @@ impl Found {
             return;
         };
         let key = dir.as_os_str().as_bytes();
+        if let Some(i) = &mut self.index {
+            i.prepare(key);
+        }
         let stamp = match &self.index {
             Some(_) => match nix::sys::stat::fstat(&fd) {
                 Ok(st) => Some(Stamp::of(&st)),
