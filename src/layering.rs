@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// they use: they import nothing but each other.
 const FACTS: &[&str] = &[
     "date",
+    "dirat",
     "envvars",
     "error",
     "gocli",

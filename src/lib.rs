@@ -13,6 +13,7 @@ pub mod confine;
 pub mod date;
 pub mod decision;
 pub mod diag;
+pub mod dirat;
 pub mod drift;
 pub mod envvars;
 pub mod error;

@@ -9,6 +9,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use crate::dirat::{DirAt, Kind};
 use crate::error::{Error, Result};
 pub use crate::versionfile::{Declared, Invalid};
 use crate::versionfile::{Format, Formats};
@@ -125,13 +126,19 @@ impl Scan {
                 }
             }
         }
+        let mut level: Option<DirAt<'_>> = None;
         for d in dir.ancestors() {
             if !(want_pins || want_mod || want_work) {
                 break;
             }
+            let at = match level.take() {
+                None => DirAt::open(d),
+                Some(below) => below.parent(d),
+            };
+            let at = level.insert(at);
             if want_pins {
                 for format in wanted.formats.iter() {
-                    for found in format.declarations_in(d)? {
+                    for found in format.declarations_at(at)? {
                         scan.pins.push(found.map(|declared| Pin {
                             format,
                             dir: d.to_path_buf(),
@@ -146,14 +153,14 @@ impl Scan {
             }
             if want_work {
                 let p = d.join("go.work");
-                if module_file_at(&p)? {
+                if module_file_in(at, "go.work", &p)? {
                     scan.go_work = Some(read_mod_file(&p)?);
                     want_work = false;
                 }
             }
             if want_mod {
                 let p = d.join("go.mod");
-                if module_file_at(&p)? {
+                if module_file_in(at, "go.mod", &p)? {
                     scan.go_mod = Some(read_mod_file(&p)?);
                     want_mod = false;
                 }
@@ -341,16 +348,15 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
 /// Whether go would take `p` as its go.mod/go.work: anything there that is not a directory
 /// (modload `findModuleRoot` stats it and skips only directories). One that is not a regular
 /// file (a FIFO) could answer go differently from gowarden: an error, never skipped.
-fn module_file_at(p: &Path) -> Result<bool> {
-    match std::fs::metadata(p) {
-        Ok(m) if m.is_dir() => Ok(false),
-        Ok(m) if m.is_file() => Ok(true),
-        Ok(_) => Err(Error::new(format!(
+fn module_file_in(dir: &DirAt<'_>, name: &str, p: &Path) -> Result<bool> {
+    match dir.kind(name) {
+        Some(Kind::Dir) | None => Ok(false),
+        Some(Kind::File) => Ok(true),
+        Some(Kind::Other) => Err(Error::new(format!(
             "{}: not a regular file (a FIFO or device answers each reader differently, and go \
              reads it again after gowarden decided); replace it with a regular file",
             p.display()
         ))),
-        Err(_) => Ok(false),
     }
 }
 

@@ -73,13 +73,14 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
     // Checked before anything is opened in the directory when it exists, and again once
     // it surely does (another user could create it between the two).
     let dir = parent_dir(path);
-    let dir_existed = std::fs::symlink_metadata(dir).is_ok();
-    if dir_existed {
-        check_dir(dir)?;
+    let existing = std::fs::symlink_metadata(dir).ok();
+    let dir_existed = existing.is_some();
+    if let Some(link) = existing {
+        check_dir(dir, Some(link))?;
     }
     let lock = open_creating_dir(&lock_path, path, false)?;
     if !dir_existed {
-        check_dir(dir)?;
+        check_dir(dir, None)?;
     }
     check_owner(&lock, &lock_path)?;
     lock_bounded(&lock, &lock_path)?;
@@ -239,8 +240,9 @@ fn check_owner(file: &File, path: &Path) -> Result<std::fs::Metadata> {
 /// Refuses a log directory that someone else controls: one owned by another user (who could
 /// swap the files in it), or a root-owned one that others may write to without the sticky
 /// bit (where anyone could rename the log away). A symlinked directory is judged by its
-/// target, and the link itself must be the caller's or root's.
-fn check_dir(dir: &Path) -> Result<()> {
+/// target, and the link itself must be the caller's or root's. `link` is its `lstat`, where
+/// the caller has just taken it.
+fn check_dir(dir: &Path, link: Option<std::fs::Metadata>) -> Result<()> {
     let me = nix::unistd::geteuid().as_raw();
     let stat = |follow: bool| {
         if follow {
@@ -250,7 +252,10 @@ fn check_dir(dir: &Path) -> Result<()> {
         }
         .map_err(|e| Error::io("cannot stat audit log directory", dir, &e))
     };
-    let link = stat(false)?;
+    let link = match link {
+        Some(l) => l,
+        None => stat(false)?,
+    };
     let meta = if link.file_type().is_symlink() {
         if link.uid() != me && link.uid() != 0 {
             return Err(foreign_dir(

@@ -374,8 +374,21 @@ impl Adder {
 
     /// Adds the rules the carves planned. An entry that cannot be opened any more (removed
     /// since it was listed) gets no rule.
+    ///
+    /// Each entry's fd is left open, up to half the fd limit: it is close-on-exec, so the exec
+    /// that follows closes them all in the kernel, where closing each here cost a syscall a
+    /// rule (a third of a carve's). Past that, each is closed after its rule.
     fn add_carved(&mut self) -> Result<(), String> {
         let carved = std::mem::take(&mut self.carved);
+        let mut limit = nix::libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit(2) fills the rlimit it is given.
+        let mut keep = match unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } {
+            0 => limit.rlim_cur / 2,
+            _ => 0,
+        };
         for (path, c) in carved {
             let Ok(fd) = crate::rawfs::openat(
                 Some(&c.dir),
@@ -385,6 +398,11 @@ impl Adder {
                 continue;
             };
             self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
+            if keep > 0 {
+                keep -= 1;
+                // Not closed: the exec does it (close-on-exec), as above.
+                let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
+            }
         }
         Ok(())
     }

@@ -365,6 +365,7 @@ impl Context {
             dir,
             PlanOptions {
                 env_report_only: true,
+                ..PlanOptions::default()
             },
         );
         Ok(Context {

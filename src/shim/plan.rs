@@ -25,6 +25,9 @@ pub struct PlanOptions {
     /// Report `[env]` conflicts in [`Plan::env_checks`] instead of refusing: `gowarden drift`
     /// must learn the toolchain even where the shim would refuse to run it.
     pub env_report_only: bool,
+    /// Discover the toolchains through the shim's index of toolchain directories
+    /// ([`toolchain::discover_indexed`]): the shim's own calls. The CLI lists what is there.
+    pub indexed: bool,
 }
 
 /// [`plan`], with options.
@@ -85,7 +88,10 @@ fn plan_resolved(
         work_only,
         module_only,
     } = resolved;
-    let installed = installed(&policy);
+    let installed = match opts.indexed {
+        true => installed_indexed(&policy),
+        false => installed(&policy),
+    };
     tracing::debug!(
         request = %request.spec,
         source = %request.source,
@@ -94,6 +100,11 @@ fn plan_resolved(
     );
     let chosen = select(matrix, tier.as_ref(), &request, &installed, tool);
     let Some(toolchain) = chosen else {
+        // The refusal lists what is installed: as it is now, not as the index remembers it.
+        let installed = match opts.indexed {
+            true => self::installed(&policy),
+            false => installed,
+        };
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
             let today = crate::date::Date::today_utc();
@@ -347,6 +358,16 @@ pub(crate) fn installed(policy: &LoadedPolicy) -> Vec<Toolchain> {
     )
 }
 
+/// [`installed`], through the index of toolchain directories: a toolchain in the list may have
+/// lost its `bin/go` since, which [`select`] checks.
+fn installed_indexed(policy: &LoadedPolicy) -> Vec<Toolchain> {
+    toolchain::discover_indexed(
+        &policy.policy.toolchains.search(),
+        &DiscoveryEnv::from_process(effective_gomodcache()),
+        toolchain::index_path(),
+    )
+}
+
 /// The toolchain for `request`: the newest match the matrix allows; failing that, the plain
 /// match, which the matrix then refuses with its reason rather than a bare "not installed".
 /// Never the shim itself.
@@ -358,7 +379,7 @@ pub(crate) fn select(
     tool: Tool,
 ) -> Option<Toolchain> {
     let self_id = toolchain::self_identity();
-    let not_self = |t: &Toolchain| !toolchain::is_self(&t.go_binary(tool.name()), self_id);
+    let not_self = |t: &Toolchain| toolchain::runnable(t, tool.name(), self_id);
     toolchain::select(request, installed, |t| {
         not_self(t) && matrix.allows(&t.version, tier)
     })

@@ -57,7 +57,10 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             tool,
             args.clone(),
             &cwd,
-            PlanOptions::default(),
+            PlanOptions {
+                indexed: true,
+                ..PlanOptions::default()
+            },
         )
     };
     // [toolchains] auto_install: install the missing (matrix-approved) release, then plan again.
@@ -70,7 +73,10 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 tool,
                 args.clone(),
                 &cwd,
-                PlanOptions::default(),
+                PlanOptions {
+                    indexed: true,
+                    ..PlanOptions::default()
+                },
             ),
             Err(e) => Err(Refusal::new(
                 super::rule::AUTO_INSTALL_FAILED,

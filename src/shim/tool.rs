@@ -49,7 +49,10 @@ pub fn decide(policy: Rc<LoadedPolicy>, name: &str, cwd: &Path) -> Result<ToolPl
         Tool::Go,
         Vec::new(),
         cwd,
-        PlanOptions::default(),
+        PlanOptions {
+            indexed: true,
+            ..PlanOptions::default()
+        },
     )?;
     let refusal = |rule: crate::outcome::RuleId, message: String| {
         let mut r = Refusal::new(rule, message);

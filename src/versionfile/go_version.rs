@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Declared, Found, Spec, VERSION_FORMS, declared, invalid, read_optional};
+use super::{Declared, Found, Spec, VERSION_FORMS, declared, invalid};
 use crate::error::Result;
 use crate::version::VersionSpec;
 
@@ -20,10 +20,7 @@ fn fix(at: &Declared, target: &str) -> String {
 
 /// One version, surrounding whitespace and `#` comment lines allowed; a file naming none is
 /// an error, not a file to skip (its author meant to pin something).
-fn read(path: &Path) -> Result<Option<Found>> {
-    let Some(text) = read_optional(path)? else {
-        return Ok(None);
-    };
+fn read(path: &Path, text: Vec<u8>) -> Result<Option<Found>> {
     let Ok(text) = String::from_utf8(text) else {
         return Ok(invalid(
             path,

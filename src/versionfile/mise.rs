@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Declared, Found, Spec, declared, invalid, read_optional};
+use super::{Declared, Found, Spec, declared, invalid};
 use crate::error::Result;
 use crate::version::VersionSpec;
 
@@ -59,10 +59,7 @@ struct MiseFile {
 /// A file without a go tool is not a Go version source: the search goes on upward, as mise's
 /// merge of parent directories does. A file that is not TOML is an error: mise refuses it too,
 /// and what it would have pinned is unknown.
-fn read(path: &Path) -> Result<Option<Found>> {
-    let Some(bytes) = read_optional(path)? else {
-        return Ok(None);
-    };
+fn read(path: &Path, bytes: Vec<u8>) -> Result<Option<Found>> {
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(invalid(
             path,
@@ -134,10 +131,8 @@ mod tests {
     use super::*;
 
     fn read_text(text: &str) -> Option<std::result::Result<(String, usize), String>> {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("mise.toml");
-        std::fs::write(&p, text).unwrap();
-        read(&p).unwrap().map(|f| {
+        let p = Path::new("/d/mise.toml");
+        read(p, text.as_bytes().to_vec()).unwrap().map(|f| {
             f.map(|d| (d.value, d.line))
                 .map_err(|i| i.error.message().replace(&p.display().to_string(), "F"))
         })

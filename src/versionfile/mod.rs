@@ -11,6 +11,7 @@ mod tool_versions;
 
 use std::path::{Path, PathBuf};
 
+use crate::dirat::{DirAt, Kind};
 use crate::error::{Error, Result};
 
 /// A line of a file: where a value was declared.
@@ -59,9 +60,9 @@ pub struct Spec {
     pub kind: &'static str,
     /// The files it reads in one directory, relative to it, the highest precedence first.
     pub files: &'static [&'static str],
-    /// Reads one of [`Spec::files`]: `None` where the file is absent or names no Go version
-    /// (the search goes on upward); `Err` where it exists but cannot be read.
-    pub read: fn(&Path) -> Result<Option<Found>>,
+    /// Reads the bytes of one of [`Spec::files`] (a leading byte order mark dropped): `None`
+    /// where it names no Go version (the search goes on upward).
+    pub read: fn(&Path, Vec<u8>) -> Result<Option<Found>>,
     /// What to change there so that it names `target`.
     pub fix: fn(&Declared, &str) -> String,
 }
@@ -93,16 +94,40 @@ impl Format {
 
     /// Every declaration of this format in `dir`, the highest precedence first.
     pub fn declarations_in(self, dir: &Path) -> Result<Vec<Found>> {
+        self.declarations_at(&DirAt::open(dir))
+    }
+
+    /// [`Format::declarations_in`] of a directory already open.
+    pub fn declarations_at(self, dir: &DirAt<'_>) -> Result<Vec<Found>> {
         let mut out = Vec::new();
+        // Whether each subdirectory is there, asked once: mise names four files under
+        // `.config/mise/` alone, and the walk runs on every go call.
+        let mut subdirs: [(&str, bool); 4] = [("", false); 4];
+        let mut known = 0;
         for file in self.spec().files {
             // A file under a subdirectory that is not there is not opened: most directories
-            // have none of mise's, and the walk runs on every go call.
-            if let Some((sub, _)) = file.split_once('/')
-                && !dir.join(sub).is_dir()
-            {
-                continue;
+            // have none of mise's.
+            if let Some((sub, _)) = file.rsplit_once('/') {
+                let there = match subdirs[..known].iter().find(|(s, _)| *s == sub) {
+                    Some(&(_, there)) => there,
+                    None => {
+                        let there = dir.kind(sub) == Some(Kind::Dir);
+                        if known < subdirs.len() {
+                            subdirs[known] = (sub, there);
+                            known += 1;
+                        }
+                        there
+                    }
+                };
+                if !there {
+                    continue;
+                }
             }
-            if let Some(found) = (self.spec().read)(&dir.join(file))? {
+            let path = dir.path().join(file);
+            let Some(bytes) = read_optional(dir, file, &path)? else {
+                continue;
+            };
+            if let Some(found) = (self.spec().read)(&path, bytes)? {
                 out.push(found);
             }
         }
@@ -185,8 +210,8 @@ pub(crate) const VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, 
 /// UTF-8 byte order mark (as editors on Windows write it) is dropped: these are not go's files,
 /// and left in, the mark made `1.22.10` invalid and, worse, hid a `.tool-versions` golang line.
 /// (go.mod is go's: go itself rejects a mark there.)
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+fn read_optional(dir: &DirAt<'_>, file: &str, path: &Path) -> Result<Option<Vec<u8>>> {
+    match dir.read(file) {
         Ok(bytes) => Ok(Some(match bytes.strip_prefix(b"\xef\xbb\xbf") {
             Some(rest) => rest.to_vec(),
             None => bytes,

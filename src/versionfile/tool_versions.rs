@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Declared, Found, Spec, VERSION_FORMS, declared, invalid, read_optional};
+use super::{Declared, Found, Spec, VERSION_FORMS, declared, invalid};
 use crate::error::Result;
 use crate::version::VersionSpec;
 
@@ -20,10 +20,7 @@ fn fix(at: &Declared, target: &str) -> String {
 
 /// A file with no go line is not a Go version source (`None`): the search goes on upward, as
 /// asdf's does.
-fn read(path: &Path) -> Result<Option<Found>> {
-    let Some(text) = read_optional(path)? else {
-        return Ok(None);
-    };
+fn read(path: &Path, text: Vec<u8>) -> Result<Option<Found>> {
     let text = String::from_utf8_lossy(&text);
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();

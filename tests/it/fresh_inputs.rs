@@ -101,3 +101,67 @@ fn a_policy_rewritten_between_calls_is_the_one_the_next_call_obeys() {
     sb.write_policy(&blocking("1.26.1"));
     assert_eq!(go().status(), REFUSED);
 }
+
+/// The shim keeps an index of the toolchain directories it lists (docs/performance.md), and
+/// trusts a directory's listing and a `VERSION` file only once they are older than a few
+/// seconds: the calls above, right after each change, never reuse it. Here the toolchains
+/// settle first, so the index is in use, and then every change is made between two calls
+/// within one second again.
+#[test]
+fn an_index_in_use_still_sees_toolchains_retagged_added_and_removed() {
+    let sb = Sandbox::new();
+    let go = shipped_go(&sb);
+    sb.write_project_file(".go-version", "1.26.1\n");
+    let a = sb.fake_toolchain("go1.26.1");
+    // Sorts before `go1.26.1`: of two toolchains of one release, discovery prefers it.
+    let other = sb.toolchains.join("a-other");
+    fake_goroot(&other, "go1.25.0");
+    for i in 0..20 {
+        fake_goroot(
+            &sb.toolchains.join(format!("go1.20.{i}")),
+            &format!("go1.20.{i}"),
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(3300));
+    let goroot = |r: &FakeRun| r.env("GOROOT").map(Path::new).map(Path::to_path_buf);
+    let r = go();
+    assert_eq!(goroot(&r).as_deref(), Some(a.as_path()), "{}", r.stderr);
+    let index = sb.home.join(".cache/gowarden/toolchains.index");
+    let written = fs::read_to_string(&index).unwrap();
+    assert!(
+        written.contains("\tgo1.20.7\t") && written.contains("\ta-other\t"),
+        "{written}"
+    );
+    let stamp = fs::metadata(&index).unwrap().modified().unwrap();
+    let r = go();
+    assert_eq!(goroot(&r).as_deref(), Some(a.as_path()), "{}", r.stderr);
+    assert_eq!(
+        fs::metadata(&index).unwrap().modified().unwrap(),
+        stamp,
+        "nothing changed: the second call reused the index as it was"
+    );
+
+    // A toolchain that was not chosen is rewritten in place (same size) to the release asked
+    // for, and now outranks the chosen one.
+    retag(&other, "go1.26.1");
+    let r = go();
+    assert_eq!(goroot(&r).as_deref(), Some(other.as_path()), "{}", r.stderr);
+    // Its go binary removed, it is no toolchain: the other one runs again.
+    fs::remove_file(other.join("bin/go")).unwrap();
+    let r = go();
+    assert_eq!(goroot(&r).as_deref(), Some(a.as_path()), "{}", r.stderr);
+    // Retagged by rename (a new file over the old name).
+    let tmp = a.join("VERSION.new");
+    fs::write(&tmp, "go1.26.2\ntime 2024-01-01T00:00:00Z\n").unwrap();
+    fs::rename(&tmp, a.join("VERSION")).unwrap();
+    let r = go();
+    assert_eq!(r.status(), CONFIG_ERROR, "{}", r.stdout);
+    // A new directory holding the release appears, and is renamed away again.
+    let new = sb.toolchains.join("go1.26.1-new");
+    fake_goroot(&new, "go1.26.1");
+    let r = go();
+    assert_eq!(goroot(&r).as_deref(), Some(new.as_path()), "{}", r.stderr);
+    fs::rename(&new, sb.toolchains.join(".staged")).unwrap();
+    let r = go();
+    assert_eq!(r.status(), CONFIG_ERROR, "{}", r.stdout);
+}

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use crate::resolve::{Request, VersionSpec};
 use crate::version::GoVersion;
 
+mod index;
+use index::{Entry, Index, Stamp};
+
 /// One installed toolchain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toolchain {
@@ -98,7 +101,11 @@ impl DiscoveryEnv {
 pub fn self_identity() -> Option<(u64, u64)> {
     static ID: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
     *ID.get_or_init(|| {
-        let m = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+        // A stat of the link itself names the file it leads to: one syscall where
+        // current_exe() and a stat of its answer are two.
+        let m = std::fs::metadata("/proc/self/exe")
+            .or_else(|_| std::fs::metadata(std::env::current_exe()?))
+            .ok()?;
         Some((m.dev(), m.ino()))
     })
 }
@@ -145,7 +152,51 @@ pub struct Search<'a> {
 
 /// Every installed toolchain, newest first; for equal versions the preferred location first.
 pub fn discover(policy: &Search<'_>, env: &DiscoveryEnv) -> Vec<Toolchain> {
-    let mut found = Found::default();
+    discover_list(policy, env, &mut Found::default())
+}
+
+/// [`discover`], reusing what the index at `index` (the caller's cache dir) recorded of each
+/// directory of toolchains that has not changed since ([`index`]), and updating it. The `bin/go`
+/// of a toolchain whose directory did not change is not checked again: whoever runs one checks
+/// it first ([`runnable`]).
+pub fn discover_indexed(
+    policy: &Search<'_>,
+    env: &DiscoveryEnv,
+    index: Option<PathBuf>,
+) -> Vec<Toolchain> {
+    let mut found = Found {
+        index: index.map(Index::load),
+        ..Found::default()
+    };
+    let all = discover_list(policy, env, &mut found);
+    if let Some(i) = &found.index {
+        i.store();
+    }
+    all
+}
+
+/// Where the shim keeps its index of toolchain directories.
+pub fn index_path() -> Option<PathBuf> {
+    crate::userdirs::cache_dir().map(|d| d.join("gowarden").join("toolchains.index"))
+}
+
+/// Whether `t` can run as `tool`: its `bin/go` is a regular file (what makes a GOROOT a
+/// toolchain, checked again here since [`discover_indexed`] trusts it while its directory is
+/// unchanged) and `bin/TOOL` is not the running gowarden.
+pub fn runnable(t: &Toolchain, tool: &str, self_id: Option<(u64, u64)>) -> bool {
+    let Ok(go) = std::fs::metadata(t.go_binary("go")) else {
+        return false;
+    };
+    if !go.is_file() {
+        return false;
+    }
+    if tool == "go" {
+        return self_id != Some((go.dev(), go.ino()));
+    }
+    !is_self(&t.go_binary(tool), self_id)
+}
+
+fn discover_list(policy: &Search<'_>, env: &DiscoveryEnv, found: &mut Found) -> Vec<Toolchain> {
     if let Some(dir) = gowarden_toolchains_dir(env.data_dir.as_deref()) {
         found.children(&dir, FoundIn::Gowarden);
     }
@@ -184,7 +235,7 @@ pub fn discover(policy: &Search<'_>, env: &DiscoveryEnv) -> Vec<Toolchain> {
             }
         }
     }
-    let mut all = found.list;
+    let mut all = std::mem::take(&mut found.list);
     // Stable: equal versions keep discovery (preference) order.
     all.sort_by(|a, b| b.version.cmp_go(&a.version));
     all
@@ -236,6 +287,8 @@ fn parse_version_file(head: &[u8]) -> Option<(String, GoVersion)> {
 #[derive(Default)]
 struct Found {
     list: Vec<Toolchain>,
+    /// What earlier calls learned of the directories listed ([`discover_indexed`]).
+    index: Option<Index>,
     /// The GOROOTs in `list`: comparing `Path`s component by component against every earlier
     /// entry cost 4.3 million instructions with 100 toolchains installed. Hashed with fixed
     /// keys: std's random ones come from getrandom(2), a syscall per go call.
@@ -270,37 +323,83 @@ impl Found {
     /// [`Found::root`] for an entry `name` of the directory `dir` (open at `fd`): the same
     /// checks, made relative to the directory, so each is a lookup of two or three
     /// components rather than a walk of the whole path (a hundred toolchains are four
-    /// hundred such lookups per go call).
-    fn root_in(&mut self, dir: &Path, fd: &OwnedFd, name: &[u8], found_in: FoundIn) {
+    /// hundred such lookups per go call). With an index, a `VERSION` file unchanged since it
+    /// was read is not read again. Returns what the entry was found to be, for the index.
+    fn root_in(&mut self, dir: &Path, fd: &OwnedFd, name: &[u8], found_in: FoundIn) -> Entry {
         let at = |rest: &str| CString::new([name, rest.as_bytes()].concat()).ok();
         let Some(version_file) = at("/VERSION") else {
-            return;
+            return Entry::NoVersion;
         };
+        let key = dir.as_os_str().as_bytes();
+        let mut stamp = None;
+        if let Some(index) = &self.index {
+            let Ok(st) =
+                nix::sys::stat::fstatat(fd, version_file.as_c_str(), nix::fcntl::AtFlags::empty())
+            else {
+                return Entry::NoVersion;
+            };
+            let now = Stamp::of(&st);
+            if let Some(Entry::Version { name: tc, go, .. }) = index.known(key, name, &now) {
+                let (tc, go) = (tc.clone(), *go);
+                let parsed = tc.as_deref().and_then(|n| parse_version_file(n.as_bytes()));
+                // Only a toolchain without bin/go last time is checked again.
+                let go = go || parsed.is_some() && has_go(fd, &at);
+                if let (Some((tc_name, version)), true) = (parsed, go) {
+                    self.push(
+                        dir.join(OsStr::from_bytes(name)),
+                        tc_name,
+                        version,
+                        found_in,
+                    );
+                }
+                return Entry::Version {
+                    stamp: now,
+                    name: tc,
+                    go,
+                };
+            }
+            stamp = Some(now);
+        }
         let Ok(f) = crate::rawfs::openat(Some(fd), &version_file, nix::libc::O_RDONLY) else {
-            return;
+            return Entry::NoVersion;
         };
         let mut buf = [0u8; 128];
         let Ok(n) = nix::unistd::read(&f, &mut buf) else {
-            return;
+            return Entry::NoVersion;
         };
         drop(f);
-        let Some((tc_name, version)) = parse_version_file(&buf[..n]) else {
-            return;
+        let parsed = parse_version_file(&buf[..n]);
+        let go = parsed.is_some() && has_go(fd, &at);
+        let entry = Entry::Version {
+            stamp: stamp.unwrap_or(Stamp {
+                dev: 0,
+                ino: 0,
+                size: -1,
+                mtime: 0,
+                ctime: 0,
+                uid: u32::MAX,
+            }),
+            name: parsed.as_ref().map(|(n, _)| n.clone()),
+            go,
         };
-        let is_file = at("/bin/go").is_some_and(|go| {
-            nix::sys::stat::fstatat(fd, go.as_c_str(), nix::fcntl::AtFlags::empty())
-                .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG)
-        });
-        if !is_file {
-            return;
+        if let (Some((tc_name, version)), true) = (parsed, go) {
+            self.push(
+                dir.join(OsStr::from_bytes(name)),
+                tc_name,
+                version,
+                found_in,
+            );
         }
-        let root = dir.join(OsStr::from_bytes(name));
+        entry
+    }
+
+    fn push(&mut self, root: PathBuf, name: String, version: GoVersion, found_in: FoundIn) {
         if !self.roots.insert(root.as_os_str().to_os_string()) {
             return;
         }
         self.list.push(Toolchain {
             version,
-            name: tc_name,
+            name,
             goroot: root,
             found_in,
         });
@@ -322,22 +421,37 @@ impl Found {
         let Ok(fd) = crate::rawfs::openat(None, &path, flags) else {
             return;
         };
-        let Ok(listing) = crate::rawfs::openat(Some(&fd), c".", flags) else {
-            return;
+        let key = dir.as_os_str().as_bytes();
+        if let Some(i) = &mut self.index {
+            i.prepare(key);
+        }
+        let stamp = match &self.index {
+            Some(_) => match nix::sys::stat::fstat(&fd) {
+                Ok(st) => Some(Stamp::of(&st)),
+                Err(_) => return,
+            },
+            None => None,
         };
-        let Ok(mut d) = nix::dir::Dir::from_fd(listing) else {
-            return;
+        let listed = match (&self.index, &stamp) {
+            (Some(i), Some(s)) => i.listing(key, s),
+            _ => None,
         };
-        let mut names: Vec<Vec<u8>> = d
-            .iter()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_bytes().to_vec())
-            .filter(|n| n.as_slice() != b"." && n.as_slice() != b".." && wanted(n))
-            .collect();
-        // The order Path sorts entries of one directory in: by their names' bytes.
-        names.sort();
+        let names = match listed {
+            Some(names) => names.into_iter().filter(|n| wanted(n)).collect(),
+            None => {
+                let Some(names) = list(&fd, &wanted) else {
+                    return;
+                };
+                names
+            }
+        };
+        let mut entries = Vec::with_capacity(names.len());
         for name in names {
-            self.root_in(dir, &fd, &name, found_in.clone());
+            let e = self.root_in(dir, &fd, &name, found_in.clone());
+            entries.push((name, e));
+        }
+        if let (Some(i), Some(s)) = (&mut self.index, stamp) {
+            i.record(key, s, entries);
         }
     }
 
@@ -386,6 +500,30 @@ impl Found {
             self.children(&d, FoundIn::VersionManager("~/sdk"));
         }
     }
+}
+
+/// The names of the entries of the directory open at `fd` that `wanted` accepts, in the
+/// order Path sorts entries of one directory in: by their names' bytes.
+fn list(fd: &OwnedFd, wanted: &impl Fn(&[u8]) -> bool) -> Option<Vec<Vec<u8>>> {
+    let flags = nix::libc::O_RDONLY | nix::libc::O_DIRECTORY;
+    let listing = crate::rawfs::openat(Some(fd), c".", flags).ok()?;
+    let mut d = nix::dir::Dir::from_fd(listing).ok()?;
+    let mut names: Vec<Vec<u8>> = d
+        .iter()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_bytes().to_vec())
+        .filter(|n| n.as_slice() != b"." && n.as_slice() != b".." && wanted(n))
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+/// Whether `NAME/bin/go` is a regular file, relative to the directory open at `fd`.
+fn has_go(fd: &OwnedFd, at: &impl Fn(&str) -> Option<CString>) -> bool {
+    at("/bin/go").is_some_and(|go| {
+        nix::sys::stat::fstatat(fd, go.as_c_str(), nix::fcntl::AtFlags::empty())
+            .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG)
+    })
 }
 
 /// The entries of `dir`, sorted so discovery is deterministic; nothing for a missing dir.
