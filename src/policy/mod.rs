@@ -14,6 +14,7 @@ pub mod matrix;
 pub mod roles;
 pub mod rules;
 pub mod schema;
+pub mod snapshot;
 pub mod validate;
 
 pub use load::{LoadedPolicy, PolicyOrigin};
