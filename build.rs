@@ -1,4 +1,5 @@
-//! Derives `GOWARDEN_BUILD_ID`, a hash of the sources this binary is built from.
+//! Derives `GOWARDEN_BUILD_ID`, a hash of the sources this binary is built from, and encodes
+//! the embedded default policy's snapshot (`$OUT_DIR/default-policy.snapshot`).
 //!
 //! The compiled-policy cache (src/policy/snapshot.rs) stores what the policy's TOML parses
 //! into, in a form the code of this build reads back; what a policy means (which keys exist,
@@ -9,6 +10,11 @@
 
 use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
+
+// The runtime's own encoder, so the embedded snapshot is what a call would have written.
+#[path = "src/policy/snapshot/encode.rs"]
+#[allow(dead_code)]
+mod encode;
 
 fn main() {
     let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
@@ -36,6 +42,12 @@ fn main() {
         h[0].finish(),
         h[1].finish()
     );
+    // A default policy that does not parse gets no snapshot: the binary then parses it on
+    // every call and reports its error, as without a cache.
+    let default = std::fs::read_to_string(root.join("policies/default.toml")).unwrap_or_default();
+    let payload = encode::payload(&default).unwrap_or_default();
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
+    std::fs::write(out.join("default-policy.snapshot"), payload).expect("OUT_DIR is writable");
     for dep in ["src", "Cargo.toml", "Cargo.lock", "policies/default.toml"] {
         println!("cargo:rerun-if-changed={dep}");
     }

@@ -200,11 +200,12 @@ pub fn load() -> Result<LoadedPolicy> {
     }
     let mut loaded = match user_policy()? {
         Some((path, origin)) => load_user_file(&path, origin)?,
-        None => parse_cached(
-            EMBEDDED_POLICY.to_string(),
-            PolicyOrigin::Embedded,
-            nix::unistd::getuid().as_raw(),
-        )?,
+        None => match snapshot::embedded() {
+            Some(policy) => {
+                LoadedPolicy::new(policy, PolicyOrigin::Embedded, EMBEDDED_POLICY.to_string())
+            }
+            None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
+        },
     };
     loaded.notes.extend(notes);
     Ok(loaded)

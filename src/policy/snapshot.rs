@@ -32,6 +32,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeArray, DeString, DeTable, DeValue};
 
+use encode::{ARRAY, DATETIME, FALSE, FLOAT, INTEGER, STRING, TABLE, TRUE};
+
+mod encode;
+
 use super::load::PolicyOrigin;
 use super::schema::Policy;
 
@@ -97,8 +101,8 @@ impl Source<'_> {
         match self.origin {
             // Root's file, root's snapshot: nobody else may stand in for it.
             PolicyOrigin::System(_) => [0, 0, 0],
-            // A policy the caller chose (GOWARDEN_POLICY, their config dir, the embedded
-            // default) is one the caller could replace anyway.
+            // A policy the caller chose (GOWARDEN_POLICY, their config dir) is one the
+            // caller could replace anyway.
             _ => [0, self.owner, nix::unistd::getuid().as_raw()],
         }
     }
@@ -135,6 +139,23 @@ pub fn lookup(source: &Source) -> Option<Policy> {
             None
         }
     }
+}
+
+/// The embedded default policy's snapshot, encoded by build.rs from the text the binary embeds.
+static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-policy.snapshot"));
+
+/// The embedded default policy, read from the snapshot built into the binary: no file, no
+/// hash (text and snapshot are fixed together at build time), no checks (the test suite runs
+/// them on this very text: `the_embedded_snapshot_is_the_embedded_policy`).
+pub fn embedded() -> Option<Policy> {
+    let root = Reader {
+        buf: EMBEDDED,
+        at: 0,
+    }
+    .document()?;
+    deserialize(root)
+        .map_err(|e| tracing::debug!("the embedded policy snapshot is not used: {e}"))
+        .ok()
 }
 
 /// Writes the snapshot of a policy that has just parsed and passed every check. Failing is
@@ -246,20 +267,8 @@ fn read_all(file: &File, len: u64) -> Result<Vec<u8>, String> {
 // the payload. Payload: the root table's span, then the table. A value is a tag byte and its
 // contents; numbers are LEB128; strings are a length and UTF-8 bytes; spans are start, end.
 
-const STRING: u8 = 0;
-const INTEGER: u8 = 1;
-const FLOAT: u8 = 2;
-const FALSE: u8 = 3;
-const TRUE: u8 = 4;
-const DATETIME: u8 = 5;
-const ARRAY: u8 = 6;
-const TABLE: u8 = 7;
-
 fn encode(source: &Source) -> Result<Vec<u8>, String> {
-    let root = DeTable::parse(source.text).map_err(|e| e.to_string())?;
-    let mut payload = Vec::with_capacity(source.text.len());
-    put_span(&mut payload, &root.span());
-    put_table(&mut payload, root.get_ref());
+    let payload = encode::payload(source.text).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&source.key());
@@ -267,75 +276,6 @@ fn encode(source: &Source) -> Result<Vec<u8>, String> {
     out.extend_from_slice(&checksum(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
-}
-
-fn put_num(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_num(out, s.len());
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn put_span(out: &mut Vec<u8>, span: &Range<usize>) {
-    put_num(out, span.start);
-    put_num(out, span.end);
-}
-
-fn put_table(out: &mut Vec<u8>, table: &DeTable) {
-    put_num(out, table.len());
-    for (k, v) in table.iter() {
-        put_span(out, &k.span());
-        put_str(out, k.get_ref());
-        put_span(out, &v.span());
-        put_value(out, v.get_ref());
-    }
-}
-
-fn put_value(out: &mut Vec<u8>, v: &DeValue) {
-    match v {
-        DeValue::String(s) => {
-            out.push(STRING);
-            put_str(out, s);
-        }
-        DeValue::Integer(i) => {
-            out.push(INTEGER);
-            // The literal as TOML spells it, so toml's parser rebuilds the same number.
-            let prefix = match i.radix() {
-                2 => "0b",
-                8 => "0o",
-                16 => "0x",
-                _ => "",
-            };
-            put_str(out, &format!("{prefix}{}", i.as_str()));
-        }
-        DeValue::Float(f) => {
-            out.push(FLOAT);
-            put_str(out, f.as_str());
-        }
-        DeValue::Boolean(b) => out.push(if *b { TRUE } else { FALSE }),
-        DeValue::Datetime(d) => {
-            out.push(DATETIME);
-            put_str(out, &d.to_string());
-        }
-        DeValue::Array(a) => {
-            out.push(ARRAY);
-            put_num(out, a.len());
-            for item in a.iter() {
-                put_span(out, &item.span());
-                put_value(out, item.get_ref());
-            }
-        }
-        DeValue::Table(t) => {
-            out.push(TABLE);
-            put_table(out, t);
-        }
-    }
 }
 
 /// Catches a torn or damaged payload (forgery is the owner check's business): 64 bits,
@@ -551,6 +491,16 @@ CGO_ENABLED = "0"
             let cached = decode(&bytes, &key).unwrap();
             assert_eq!(format!("{cached:#?}"), format!("{parsed:#?}"), "{name}");
         }
+    }
+
+    /// The snapshot build.rs made is the embedded text's, and that text passes every check.
+    #[test]
+    fn the_embedded_snapshot_is_the_embedded_policy() {
+        let text = super::super::load::EMBEDDED_POLICY;
+        let parsed = super::super::load::parse(text.to_string(), PolicyOrigin::Embedded).unwrap();
+        let cached = embedded().expect("build.rs encoded the default policy");
+        assert_eq!(format!("{cached:#?}"), format!("{:#?}", parsed.policy));
+        assert_eq!(EMBEDDED, &encode::payload(text).unwrap()[..]);
     }
 
     /// Every kind of TOML value, and the spans of keys and values, survive.
