@@ -303,3 +303,34 @@ fn a_changed_layer_is_seen_by_the_next_call() {
     sb.write_policy(&policy(&sb, true));
     assert_eq!(go().status(), REFUSED);
 }
+
+#[test]
+fn a_cache_dir_reached_through_a_symlink_is_checked_where_it_leads() {
+    let sb = setup();
+    sb.write_policy(&policy(&sb, true));
+    let target = sb.root.join("real-cache");
+    fs::create_dir(&target).unwrap();
+    set_mode(&target, 0o755);
+    let link = sb.root.join("cache-link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let go = || {
+        let mut c = sb.go(&["version"]);
+        c.env("XDG_CACHE_HOME", &link).env("GOWARDEN_LOG", "debug");
+        run(c)
+    };
+    assert_eq!(go().status(), REFUSED);
+    assert!(target.join("gowarden/policy").is_dir());
+    let r = go();
+    assert!(r.stderr.contains(HIT), "{}", r.stderr);
+    // The link's target opened to everyone: whoever can write there could swap the file.
+    set_mode(&target, 0o777);
+    let r = go();
+    assert_eq!(r.status(), REFUSED);
+    assert!(!r.stderr.contains(HIT), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("its directory {} is writable", target.display())),
+        "{}",
+        r.stderr
+    );
+}

@@ -224,15 +224,29 @@ fn read_trusted(path: &Path, owners: &[u32]) -> Result<Vec<u8>, String> {
     read_all(&file, meta.len())
 }
 
-/// `dir` and every directory above it, as named and as resolved (whoever may change a
-/// directory holding a symlink on the way may point the path elsewhere).
+/// `dir` and every directory above it, as named and, where a symlink is on the way, as
+/// resolved too (whoever may change a directory holding a symlink may point the path
+/// elsewhere; the link itself cannot be changed, only replaced by its directory's owner).
+/// One lstat per level: resolving the path first would cost a readlink per level as well.
 fn check_dirs(dir: &Path, owners: &[u32]) -> Result<(), String> {
-    let real = dir.canonicalize().map_err(|e| e.to_string())?;
-    let named = dir.ancestors().filter(|d| !d.as_os_str().is_empty());
-    let resolved = real.ancestors().filter(|_| real != dir);
-    for d in named.chain(resolved) {
-        let m = std::fs::metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    if !dir.is_absolute() {
+        return Err(format!("{} is not an absolute path", dir.display()));
+    }
+    let mut linked = false;
+    for d in dir.ancestors() {
+        let m = std::fs::symlink_metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        if m.file_type().is_symlink() {
+            linked = true;
+            continue;
+        }
         safe(&m, owners).map_err(|why| format!("its directory {} {why}", d.display()))?;
+    }
+    if linked {
+        let real = dir.canonicalize().map_err(|e| e.to_string())?;
+        for d in real.ancestors() {
+            let m = std::fs::metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            safe(&m, owners).map_err(|why| format!("its directory {} {why}", d.display()))?;
+        }
     }
     Ok(())
 }
