@@ -103,13 +103,26 @@ pub struct LoadedPolicy {
 pub struct LineIndex(std::sync::OnceLock<Vec<usize>>);
 
 impl LineIndex {
+    /// The index of a text whose line starts are known (a policy snapshot keeps them).
+    pub fn known(starts: Vec<usize>) -> LineIndex {
+        LineIndex(std::sync::OnceLock::from(starts))
+    }
+
     fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let starts = self.0.get_or_init(|| line_starts(text.as_bytes()));
-        let offset = offset.min(text.len());
-        // The number of line starts at or before the offset is the 1-based line.
-        let line = starts.partition_point(|&s| s <= offset);
-        (line, offset - starts[line - 1] + 1)
+        line_col_in(starts, offset.min(text.len()))
     }
+}
+
+/// The 1-based line and column of `offset` in a text whose lines start at `starts` (which
+/// begins with 0).
+pub(super) fn line_col_in(starts: &[usize], offset: usize) -> (usize, usize) {
+    // The number of line starts at or before the offset is the 1-based line.
+    let line = starts.partition_point(|&s| s <= offset).max(1);
+    (
+        line,
+        offset - starts.get(line - 1).copied().unwrap_or(0) + 1,
+    )
 }
 
 /// Where each line of `text` starts. Eight bytes at a time: a policy is mostly short comment
@@ -201,8 +214,11 @@ pub fn load() -> Result<LoadedPolicy> {
     let mut loaded = match user_policy()? {
         Some((path, origin)) => load_user_file(&path, origin)?,
         None => match snapshot::embedded() {
-            Some(policy) => {
-                LoadedPolicy::new(policy, PolicyOrigin::Embedded, EMBEDDED_POLICY.to_string())
+            Some(snapshot) => {
+                let text = EMBEDDED_POLICY.to_string();
+                let mut loaded = LoadedPolicy::new(snapshot.policy, PolicyOrigin::Embedded, text);
+                loaded.lines = LineIndex::known(snapshot.line_starts);
+                loaded
             }
             None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
         },
@@ -227,8 +243,10 @@ fn parse_cached(text: String, origin: PolicyOrigin, owner: u32) -> Result<Loaded
         text: &text,
         owner,
     });
-    if let Some(policy) = cached {
-        return Ok(LoadedPolicy::new(policy, origin, text));
+    if let Some(snapshot) = cached {
+        let mut loaded = LoadedPolicy::new(snapshot.policy, origin, text);
+        loaded.lines = LineIndex::known(snapshot.line_starts);
+        return Ok(loaded);
     }
     let loaded = parse(text, origin)?;
     snapshot::store(&snapshot::Source {

@@ -118,8 +118,15 @@ fn system_cache_dir() -> Option<PathBuf> {
     Some(PathBuf::from(SYSTEM_CACHE))
 }
 
+/// What a snapshot gives back: the policy, and where each line of its text starts.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub policy: Policy,
+    pub line_starts: Vec<usize>,
+}
+
 /// The policy a trusted snapshot of `source` holds, if there is one.
-pub fn lookup(source: &Source) -> Option<Policy> {
+pub fn lookup(source: &Source) -> Option<Snapshot> {
     let (dir, _) = source.dir()?;
     let path = dir.join(source.file_name());
     let bytes = match read_trusted(&path, &source.owners()) {
@@ -130,9 +137,17 @@ pub fn lookup(source: &Source) -> Option<Policy> {
         }
     };
     match decode(&bytes, &source.key()) {
-        Ok(p) => {
+        Ok(p)
+            if p.line_starts
+                .last()
+                .is_some_and(|&l| l <= source.text.len()) =>
+        {
             tracing::debug!("policy read from its snapshot {}", path.display());
             Some(p)
+        }
+        Ok(_) => {
+            tracing::debug!("policy snapshot {} not used: its lines", path.display());
+            None
         }
         Err(why) => {
             tracing::debug!("policy snapshot {} not used: {why}", path.display());
@@ -147,15 +162,19 @@ static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-polic
 /// The embedded default policy, read from the snapshot built into the binary: no file, no
 /// hash (text and snapshot are fixed together at build time), no checks (the test suite runs
 /// them on this very text: `the_embedded_snapshot_is_the_embedded_policy`).
-pub fn embedded() -> Option<Policy> {
-    let root = Reader {
+pub fn embedded() -> Option<Snapshot> {
+    let (root, line_starts) = Reader {
         buf: EMBEDDED,
         at: 0,
     }
     .document()?;
-    deserialize(root)
+    let policy = deserialize(root)
         .map_err(|e| tracing::debug!("the embedded policy snapshot is not used: {e}"))
-        .ok()
+        .ok()?;
+    Some(Snapshot {
+        policy,
+        line_starts,
+    })
 }
 
 /// Writes the snapshot of a policy that has just parsed and passed every check. Failing is
@@ -282,7 +301,7 @@ fn read_all(file: &File, len: u64) -> Result<Vec<u8>, String> {
 // contents; numbers are LEB128; strings are a length and UTF-8 bytes; spans are start, end.
 
 fn encode(source: &Source) -> Result<Vec<u8>, String> {
-    let payload = encode::payload(source.text).map_err(|e| e.to_string())?;
+    let payload = encode::payload(source.text).ok_or("the policy is no TOML document")?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&source.key());
@@ -308,7 +327,7 @@ fn checksum(bytes: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
-fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Policy, String> {
+fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Snapshot, String> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err("not a policy snapshot of this format".into());
     }
@@ -325,8 +344,12 @@ fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Policy, String> {
         buf: payload,
         at: 0,
     };
-    let root = r.document().ok_or("damaged")?;
-    deserialize(root).map_err(|e| e.to_string())
+    let (root, line_starts) = r.document().ok_or("damaged")?;
+    let policy = deserialize(root).map_err(|e| e.to_string())?;
+    Ok(Snapshot {
+        policy,
+        line_starts,
+    })
 }
 
 /// toml's own deserializer over the document tree, as `toml::from_str` runs it after parsing.
@@ -340,10 +363,17 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn document(&mut self) -> Option<Spanned<DeTable<'a>>> {
+    fn document(&mut self) -> Option<(Spanned<DeTable<'a>>, Vec<usize>)> {
         let span = self.span()?;
         let table = self.table(0)?;
-        (self.at == self.buf.len()).then(|| Spanned::new(span, table))
+        let n = self.num()?;
+        let mut starts = Vec::with_capacity(n.min(self.buf.len() / 4));
+        for _ in 0..n {
+            starts.push(self.num()?);
+        }
+        // From 0, rising: the line index's binary search counts on it.
+        let rising = starts.first() == Some(&0) && starts.windows(2).all(|w| w[0] < w[1]);
+        (rising && self.at == self.buf.len()).then(|| (Spanned::new(span, table), starts))
     }
 
     fn byte(&mut self) -> Option<u8> {
@@ -353,15 +383,10 @@ impl<'a> Reader<'a> {
     }
 
     fn num(&mut self) -> Option<usize> {
-        let mut n = 0usize;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= usize::from(b & 0x7f).checked_shl(shift)?;
-            if b & 0x80 == 0 {
-                return Some(n);
-            }
-        }
-        None
+        let end = self.at.checked_add(4)?;
+        let b = self.buf.get(self.at..end)?;
+        self.at = end;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
     }
 
     fn str(&mut self) -> Option<&'a str> {
@@ -445,6 +470,7 @@ mod tests {
         }
         .document()
         .unwrap()
+        .0
     }
 
     fn policies(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -503,7 +529,19 @@ CGO_ENABLED = "0"
             let bytes = encode(&source(&origin, &text)).unwrap();
             let key = source(&origin, &text).key();
             let cached = decode(&bytes, &key).unwrap();
-            assert_eq!(format!("{cached:#?}"), format!("{parsed:#?}"), "{name}");
+            assert_eq!(
+                format!("{:#?}", cached.policy),
+                format!("{parsed:#?}"),
+                "{name}"
+            );
+            let loaded = super::super::load::LoadedPolicy::new(parsed, origin, text.clone());
+            for offset in 0..=text.len() {
+                assert_eq!(
+                    super::super::load::line_col_in(&cached.line_starts, offset),
+                    loaded.line_col(offset),
+                    "{name} at {offset}"
+                );
+            }
         }
     }
 
@@ -513,7 +551,10 @@ CGO_ENABLED = "0"
         let text = super::super::load::EMBEDDED_POLICY;
         let parsed = super::super::load::parse(text.to_string(), PolicyOrigin::Embedded).unwrap();
         let cached = embedded().expect("build.rs encoded the default policy");
-        assert_eq!(format!("{cached:#?}"), format!("{:#?}", parsed.policy));
+        assert_eq!(
+            format!("{:#?}", cached.policy),
+            format!("{:#?}", parsed.policy)
+        );
         assert_eq!(EMBEDDED, &encode::payload(text).unwrap()[..]);
     }
 
