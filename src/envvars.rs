@@ -46,6 +46,7 @@ pub const GOENV_ROOT: &str = "GOENV_ROOT";
 pub const ASDF_DATA_DIR: &str = "ASDF_DATA_DIR";
 pub const MISE_DATA_DIR: &str = "MISE_DATA_DIR";
 pub const TEST_SYSTEM_POLICY: &str = "GOWARDEN_TEST_SYSTEM_POLICY";
+pub const TEST_SYSTEM_CACHE: &str = "GOWARDEN_TEST_SYSTEM_CACHE";
 pub const TEST_TODAY: &str = "GOWARDEN_TEST_TODAY";
 pub const TEST_LANDLOCK_ABI: &str = "GOWARDEN_TEST_LANDLOCK_ABI";
 
@@ -128,7 +129,7 @@ pub const VARS: &[Var] = &[
     Var {
         name: XDG_CACHE_HOME,
         group: Place,
-        what: "the GOROOT overlays",
+        what: "the GOROOT overlays, the policy snapshots",
     },
     Var {
         name: XDG_RUNTIME_DIR,
@@ -154,6 +155,11 @@ pub const VARS: &[Var] = &[
         name: TEST_SYSTEM_POLICY,
         group: TestHook,
         what: "moves the system policy",
+    },
+    Var {
+        name: TEST_SYSTEM_CACHE,
+        group: TestHook,
+        what: "moves the system policy's snapshot dir (with the system policy moved only)",
     },
     Var {
         name: TEST_TODAY,

@@ -17,6 +17,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::schema::Policy;
+use super::snapshot;
 use crate::error::{Error, Result};
 
 /// The policy compiled into the binary: `policies/default.toml`.
@@ -102,13 +103,26 @@ pub struct LoadedPolicy {
 pub struct LineIndex(std::sync::OnceLock<Vec<usize>>);
 
 impl LineIndex {
+    /// The index of a text whose line starts are known (a policy snapshot keeps them).
+    pub fn known(starts: Vec<usize>) -> LineIndex {
+        LineIndex(std::sync::OnceLock::from(starts))
+    }
+
     fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let starts = self.0.get_or_init(|| line_starts(text.as_bytes()));
-        let offset = offset.min(text.len());
-        // The number of line starts at or before the offset is the 1-based line.
-        let line = starts.partition_point(|&s| s <= offset);
-        (line, offset - starts[line - 1] + 1)
+        line_col_in(starts, offset.min(text.len()))
     }
+}
+
+/// The 1-based line and column of `offset` in a text whose lines start at `starts` (which
+/// begins with 0).
+pub(super) fn line_col_in(starts: &[usize], offset: usize) -> (usize, usize) {
+    // The number of line starts at or before the offset is the 1-based line.
+    let line = starts.partition_point(|&s| s <= offset).max(1);
+    (
+        line,
+        offset - starts.get(line - 1).copied().unwrap_or(0) + 1,
+    )
 }
 
 /// Where each line of `text` starts. Eight bytes at a time: a policy is mostly short comment
@@ -180,7 +194,7 @@ pub fn load() -> Result<LoadedPolicy> {
     let mut notes = Vec::new();
     if let Some(system_file) = open_if_exists(&system)? {
         let text = read_trusted_system(&system, system_file)?;
-        let loaded = parse(text, PolicyOrigin::System(system.clone()))?;
+        let loaded = parse_cached(text, PolicyOrigin::System(system.clone()), 0)?;
         if !loaded.policy.policy.allow_user_policy {
             let mut loaded = loaded;
             if let Some(p) = std::env::var_os(POLICY_ENV) {
@@ -199,7 +213,15 @@ pub fn load() -> Result<LoadedPolicy> {
     }
     let mut loaded = match user_policy()? {
         Some((path, origin)) => load_user_file(&path, origin)?,
-        None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
+        None => match snapshot::embedded() {
+            Some(snapshot) => {
+                let text = EMBEDDED_POLICY.to_string();
+                let mut loaded = LoadedPolicy::new(snapshot.policy, PolicyOrigin::Embedded, text);
+                loaded.lines = LineIndex::known(snapshot.line_starts);
+                loaded
+            }
+            None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
+        },
     };
     loaded.notes.extend(notes);
     Ok(loaded)
@@ -210,6 +232,29 @@ pub fn load_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::io("cannot read policy", path, &e))?;
     parse(text, origin)
+}
+
+/// [`parse`], served from the compiled-policy cache ([`super::snapshot`]) where a trusted
+/// snapshot of exactly this text exists, and writing one where it does not. `owner` is the
+/// uid that owns the policy file.
+fn parse_cached(text: String, origin: PolicyOrigin, owner: u32) -> Result<LoadedPolicy> {
+    let cached = snapshot::lookup(&snapshot::Source {
+        origin: &origin,
+        text: &text,
+        owner,
+    });
+    if let Some(snapshot) = cached {
+        let mut loaded = LoadedPolicy::new(snapshot.policy, origin, text);
+        loaded.lines = LineIndex::known(snapshot.line_starts);
+        return Ok(loaded);
+    }
+    let loaded = parse(text, origin)?;
+    snapshot::store(&snapshot::Source {
+        origin: &loaded.origin,
+        text: &loaded.text,
+        owner,
+    });
+    Ok(loaded)
 }
 
 /// Parses policy text; errors name the file, line and column.
@@ -317,7 +362,7 @@ fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
     }
     let text =
         read_known_size(&file, &meta).map_err(|e| Error::io("cannot read policy", path, &e))?;
-    parse(text, origin)
+    parse_cached(text, origin, meta.uid())
 }
 
 /// The system policy's location. Fixed in release builds; only a binary built with the
@@ -361,15 +406,7 @@ fn read_trusted_system(path: &Path, file: File) -> Result<String> {
         }
         let m = std::fs::metadata(dir)
             .map_err(|e| Error::io("cannot stat the system policy's directory", dir, &e))?;
-        // A root-owned sticky directory (/tmp) lets others add entries but not rename or
-        // remove root's, and every entry on the path below it is checked to be root's own.
-        let sticky_root = m.uid() == 0 && m.mode() & 0o1000 != 0;
-        let mode = if sticky_root {
-            m.mode() & !0o022
-        } else {
-            m.mode()
-        };
-        check_root_only(path, dir, m.uid(), mode)?;
+        check_root_only(path, dir, m.uid(), trust_mode(m.uid(), m.mode()))?;
     }
     read_known_size(&file, &meta).map_err(|e| Error::io("cannot read the system policy", path, &e))
 }
@@ -382,6 +419,17 @@ fn read_known_size(file: &File, meta: &std::fs::Metadata) -> std::io::Result<Str
     // Through Take, std has no file to ask: the capacity reserved above is the buffer.
     Read::take(file, u64::MAX).read_to_string(&mut text)?;
     Ok(text)
+}
+
+/// A directory's mode as the trust checks count it. A root-owned sticky directory (/tmp) lets
+/// others add entries but not rename or remove root's, and every entry on the path below it
+/// is checked on its own.
+pub(super) fn trust_mode(uid: u32, mode: u32) -> u32 {
+    if uid == 0 && mode & 0o1000 != 0 {
+        mode & !0o022
+    } else {
+        mode
+    }
 }
 
 fn check_root_only(policy: &Path, what: &Path, uid: u32, mode: u32) -> Result<()> {

@@ -16,6 +16,7 @@ pub mod matrix;
 pub mod roles;
 pub mod rules;
 pub mod schema;
+pub mod snapshot;
 pub mod tools;
 pub mod validate;
 

@@ -94,6 +94,18 @@ fn a_policy_rewritten_between_calls_is_the_one_the_next_call_obeys() {
     let r = go();
     assert_eq!(r.status(), REFUSED, "{}", r.stderr);
     assert!(r.stderr.contains("bad release"), "{}", r.stderr);
+    // The first call left a snapshot of the policy, and the next reads it (docs/performance.md).
+    let snapshots = fs::read_dir(sb.home.join(".cache/gowarden/policy")).unwrap();
+    assert_eq!(snapshots.count(), 1);
+    let mut logged = sb.command(sb.root.join("shipped-shims/go"));
+    logged.arg("version").env("GOWARDEN_LOG", "debug");
+    let r = run(logged);
+    assert_eq!(r.status(), REFUSED, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("policy read from its snapshot"),
+        "{}",
+        r.stderr
+    );
     // Same size, same second, one byte different.
     sb.write_policy(&blocking("1.26.3"));
     let r = go();

@@ -8,6 +8,7 @@ mod common;
 mod env_enforce;
 mod fresh_inputs;
 mod nested_go;
+mod policy_cache;
 mod policy_messages;
 mod roles;
 mod shim_resolution;

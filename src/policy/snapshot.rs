@@ -1,0 +1,648 @@
+//! The compiled-policy cache: what a policy's TOML parses into, kept between go calls.
+//!
+//! Parsing and checking the policy was most of a shim call's own work (the enterprise
+//! example: 56 % of 2 million instructions; 200 deny rules: 1.2 ms). A snapshot holds the
+//! TOML document tree the parser built (every key, value and byte span), so a call reads it
+//! back into toml's own deserializer instead of lexing the text again: the `Policy` it gives,
+//! spans included, is the one `toml::from_str` gives, and every `file:line` message is the
+//! same. A snapshot is written only for a policy that passed every check, so one served from
+//! it is not checked again.
+//!
+//! Trust, in this order (docs/performance.md has the whole design):
+//! - **Keyed by contents.** The header holds SHA-256 over this build's id (build.rs: a hash
+//!   of the sources), the policy's origin (kind and path) and the policy text as read by this
+//!   call. Any change of the text, however small or soon, or of the binary misses.
+//! - **No more forgeable than the policy.** A snapshot is honoured only if it and every
+//!   directory above it are owned by root or by someone who could already change the policy
+//!   in force (the policy file's owner; for a policy the caller chose, the caller) and are
+//!   writable by nobody else, sudo's rule as the policy loader applies it. The system policy's
+//!   snapshots live in [`SYSTEM_CACHE`], only if that directory exists, written only by root.
+//! - **Never fatal.** A missing, foreign, truncated or corrupt snapshot, or a cache dir that
+//!   cannot be written, means the policy is parsed as without a cache; the reason goes to the
+//!   `GOWARDEN_LOG` diagnostics, never to stdout. Writes go to a temp file renamed into place.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use toml::de::{DeArray, DeString, DeTable, DeValue};
+
+use encode::{ARRAY, DATETIME, FALSE, FLOAT, INTEGER, STRING, TABLE, TRUE};
+
+mod encode;
+
+use super::load::PolicyOrigin;
+use super::schema::Policy;
+
+/// The build this binary is: snapshots of other builds are not read (see build.rs).
+const BUILD_ID: &str = env!("GOWARDEN_BUILD_ID");
+
+/// The file format; the build id changes with any change of it too.
+const MAGIC: &[u8; 8] = b"GWPOLS\x00\x01";
+const HEADER: usize = 8 + 32 + 8 + 8;
+
+/// Where root keeps snapshots of the system policy. Never created by the shim: `install.sh
+/// --system` or the admin makes it (root, 0755); without it the system policy is parsed.
+pub const SYSTEM_CACHE: &str = "/var/cache/gowarden";
+
+/// Deeper nesting than any policy has means a damaged snapshot, not a policy.
+const MAX_DEPTH: usize = 64;
+
+/// The policy a snapshot stands for: where it came from, its text as read by this call, and
+/// the uid that owns its file.
+pub struct Source<'a> {
+    pub origin: &'a PolicyOrigin,
+    pub text: &'a str,
+    pub owner: u32,
+}
+
+impl Source<'_> {
+    fn key(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(BUILD_ID.as_bytes());
+        h.update([0]);
+        h.update(self.origin.kind().as_bytes());
+        h.update([0]);
+        if let Some(p) = self.origin.path() {
+            h.update(p.as_os_str().as_encoded_bytes());
+        }
+        h.update([0]);
+        h.update(self.text.as_bytes());
+        h.finalize().into()
+    }
+
+    /// The snapshot's directory, and whether this process may create it.
+    fn dir(&self) -> Option<(PathBuf, bool)> {
+        match self.origin {
+            PolicyOrigin::System(_) => Some((system_cache_dir()?, false)),
+            _ => Some((crate::userdirs::cache_dir()?.join("gowarden/policy"), true)),
+        }
+    }
+
+    /// One file per policy location, so an edited policy replaces its old snapshot.
+    fn file_name(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.origin.kind().as_bytes());
+        h.update([0]);
+        if let Some(p) = self.origin.path() {
+            h.update(p.as_os_str().as_encoded_bytes());
+        }
+        let digest = h.finalize();
+        format!("{}.snapshot", crate::hex::encode(&digest[..12]))
+    }
+
+    /// Who may own a snapshot (and the directories above it) that stands for this policy.
+    fn owners(&self) -> [u32; 3] {
+        match self.origin {
+            // Root's file, root's snapshot: nobody else may stand in for it.
+            PolicyOrigin::System(_) => [0, 0, 0],
+            // A policy the caller chose (GOWARDEN_POLICY, their config dir) is one the
+            // caller could replace anyway.
+            _ => [0, self.owner, nix::unistd::getuid().as_raw()],
+        }
+    }
+}
+
+/// The system policy snapshots' directory. Only the test-hooks build can move it, and only
+/// with the system policy moved too: tests running as root must not write the machine's.
+fn system_cache_dir() -> Option<PathBuf> {
+    #[cfg(feature = "test-hooks")]
+    if std::env::var_os(crate::envvars::TEST_SYSTEM_POLICY).is_some() {
+        return std::env::var_os(crate::envvars::TEST_SYSTEM_CACHE).map(PathBuf::from);
+    }
+    Some(PathBuf::from(SYSTEM_CACHE))
+}
+
+/// What a snapshot gives back: the policy, and where each line of its text starts.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub policy: Policy,
+    pub line_starts: Vec<usize>,
+}
+
+/// The policy a trusted snapshot of `source` holds, if there is one.
+pub fn lookup(source: &Source) -> Option<Snapshot> {
+    let (dir, _) = source.dir()?;
+    let path = dir.join(source.file_name());
+    let bytes = match read_trusted(&path, &source.owners()) {
+        Ok(b) => b,
+        Err(why) => {
+            tracing::debug!("policy snapshot {} not used: {why}", path.display());
+            return None;
+        }
+    };
+    match decode(&bytes, &source.key()) {
+        Ok(p)
+            if p.line_starts
+                .last()
+                .is_some_and(|&l| l <= source.text.len()) =>
+        {
+            tracing::debug!("policy read from its snapshot {}", path.display());
+            Some(p)
+        }
+        Ok(_) => {
+            tracing::debug!("policy snapshot {} not used: its lines", path.display());
+            None
+        }
+        Err(why) => {
+            tracing::debug!("policy snapshot {} not used: {why}", path.display());
+            None
+        }
+    }
+}
+
+/// The embedded default policy's snapshot, encoded by build.rs from the text the binary embeds.
+static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-policy.snapshot"));
+
+/// The embedded default policy, read from the snapshot built into the binary: no file, no
+/// hash (text and snapshot are fixed together at build time), no checks (the test suite runs
+/// them on this very text: `the_embedded_snapshot_is_the_embedded_policy`).
+pub fn embedded() -> Option<Snapshot> {
+    let (root, line_starts) = Reader {
+        buf: EMBEDDED,
+        at: 0,
+    }
+    .document()?;
+    let policy = deserialize(root)
+        .map_err(|e| tracing::debug!("the embedded policy snapshot is not used: {e}"))
+        .ok()?;
+    Some(Snapshot {
+        policy,
+        line_starts,
+    })
+}
+
+/// Writes the snapshot of a policy that has just parsed and passed every check. Failing is
+/// only a diagnostic: the next call parses again.
+pub fn store(source: &Source) {
+    let Some((dir, may_create)) = source.dir() else {
+        return;
+    };
+    if let Err(why) = write(source, &dir, may_create) {
+        tracing::debug!("policy snapshot not written in {}: {why}", dir.display());
+    }
+}
+
+fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
+    if matches!(source.origin, PolicyOrigin::System(_)) && !nix::unistd::geteuid().is_root() {
+        return Err("only root writes snapshots of the system policy".into());
+    }
+    if may_create {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| e.to_string())?;
+    }
+    // A snapshot that the next call would not trust is not worth writing.
+    check_dirs(dir, &source.owners())?;
+    let bytes = encode(source)?;
+    let name = source.file_name();
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    let mode = if matches!(source.origin, PolicyOrigin::System(_)) {
+        0o644
+    } else {
+        0o600
+    };
+    let written = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(&bytes)?;
+        std::fs::rename(&tmp, dir.join(&name))
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.to_string());
+    }
+    tracing::debug!("policy snapshot written: {}", dir.join(name).display());
+    Ok(())
+}
+
+/// The snapshot's bytes, if the file and every directory above it pass the owner check.
+fn read_trusted(path: &Path, owners: &[u32]) -> Result<Vec<u8>, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    safe(&meta, owners).map_err(|why| format!("the file {why}"))?;
+    check_dirs(path.parent().unwrap_or(Path::new("/")), owners)?;
+    read_all(&file, meta.len())
+}
+
+/// `dir` and every directory above it, as named and, where a symlink is on the way, as
+/// resolved too (whoever may change a directory holding a symlink may point the path
+/// elsewhere; the link itself cannot be changed, only replaced by its directory's owner).
+/// One lstat per level: resolving the path first would cost a readlink per level as well.
+fn check_dirs(dir: &Path, owners: &[u32]) -> Result<(), String> {
+    if !dir.is_absolute() {
+        return Err(format!("{} is not an absolute path", dir.display()));
+    }
+    let mut linked = false;
+    for d in dir.ancestors() {
+        let m = std::fs::symlink_metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+        if m.file_type().is_symlink() {
+            linked = true;
+            continue;
+        }
+        safe(&m, owners).map_err(|why| format!("its directory {} {why}", d.display()))?;
+    }
+    if linked {
+        let real = dir.canonicalize().map_err(|e| e.to_string())?;
+        for d in real.ancestors() {
+            let m = std::fs::metadata(d).map_err(|e| format!("{}: {e}", d.display()))?;
+            safe(&m, owners).map_err(|why| format!("its directory {} {why}", d.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn safe(m: &std::fs::Metadata, owners: &[u32]) -> Result<(), String> {
+    if !owners.contains(&m.uid()) {
+        return Err(format!("is owned by uid {}", m.uid()));
+    }
+    let mode = if m.is_dir() {
+        super::load::trust_mode(m.uid(), m.mode())
+    } else {
+        m.mode()
+    };
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "is writable by group or others (mode {:o})",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+fn read_all(file: &File, len: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
+    Read::take(file, u64::MAX)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+// The format: MAGIC, the key, the payload's length and checksum (both little-endian u64),
+// the payload. Payload: the root table's span, then the table. A value is a tag byte and its
+// contents; numbers are LEB128; strings are a length and UTF-8 bytes; spans are start, end.
+
+fn encode(source: &Source) -> Result<Vec<u8>, String> {
+    let payload = encode::payload(source.text).ok_or("the policy is no TOML document")?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&source.key());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&checksum(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Catches a torn or damaged payload (forgery is the owner check's business): 64 bits,
+/// eight bytes at a time.
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Snapshot, String> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err("not a policy snapshot of this format".into());
+    }
+    if &bytes[8..40] != key {
+        return Err("made from another policy text or another build".into());
+    }
+    let len = u64::from_le_bytes(bytes[40..48].try_into().unwrap_or_default());
+    let sum = u64::from_le_bytes(bytes[48..56].try_into().unwrap_or_default());
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len || checksum(payload) != sum {
+        return Err("truncated or damaged".into());
+    }
+    let mut r = Reader {
+        buf: payload,
+        at: 0,
+    };
+    let (root, line_starts) = r.document().ok_or("damaged")?;
+    let policy = deserialize(root).map_err(|e| e.to_string())?;
+    Ok(Snapshot {
+        policy,
+        line_starts,
+    })
+}
+
+/// toml's own deserializer over the document tree, as `toml::from_str` runs it after parsing.
+fn deserialize<'a, T: Deserialize<'a>>(root: Spanned<DeTable<'a>>) -> Result<T, toml::de::Error> {
+    T::deserialize(toml::de::Deserializer::from(root))
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn document(&mut self) -> Option<(Spanned<DeTable<'a>>, Vec<usize>)> {
+        let span = self.span()?;
+        let table = self.table(0)?;
+        let n = self.num()?;
+        let mut starts = Vec::with_capacity(n.min(self.buf.len() / 4));
+        for _ in 0..n {
+            starts.push(self.num()?);
+        }
+        // From 0, rising: the line index's binary search counts on it.
+        let rising = starts.first() == Some(&0) && starts.windows(2).all(|w| w[0] < w[1]);
+        (rising && self.at == self.buf.len()).then(|| (Spanned::new(span, table), starts))
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn num(&mut self) -> Option<usize> {
+        let end = self.at.checked_add(4)?;
+        let b = self.buf.get(self.at..end)?;
+        self.at = end;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let len = self.num()?;
+        let end = self.at.checked_add(len)?;
+        let s = std::str::from_utf8(self.buf.get(self.at..end)?).ok()?;
+        self.at = end;
+        Some(s)
+    }
+
+    fn span(&mut self) -> Option<Range<usize>> {
+        Some(self.num()?..self.num()?)
+    }
+
+    fn table(&mut self, depth: usize) -> Option<DeTable<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let mut table = DeTable::new();
+        for _ in 0..self.num()? {
+            let key_span = self.span()?;
+            let key = DeString::Borrowed(self.str()?);
+            let value_span = self.span()?;
+            let value = self.value(depth + 1)?;
+            table.insert(Spanned::new(key_span, key), Spanned::new(value_span, value));
+        }
+        Some(table)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<DeValue<'a>> {
+        Some(match self.byte()? {
+            STRING => DeValue::String(DeString::Borrowed(self.str()?)),
+            INTEGER | FLOAT => number(self.str()?)?,
+            FALSE => DeValue::Boolean(false),
+            TRUE => DeValue::Boolean(true),
+            DATETIME => DeValue::Datetime(self.str()?.parse().ok()?),
+            ARRAY => {
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+                let mut array = DeArray::new();
+                for _ in 0..self.num()? {
+                    let span = self.span()?;
+                    array.push(Spanned::new(span, self.value(depth + 1)?));
+                }
+                DeValue::Array(array)
+            }
+            TABLE => DeValue::Table(self.table(depth)?),
+            _ => return None,
+        })
+    }
+}
+
+/// A number, through toml's own parser from the literal kept in the snapshot (its integer
+/// and float types keep their digits private): policies have a handful of numbers.
+fn number(literal: &str) -> Option<DeValue<'_>> {
+    let v = DeValue::parse(literal).ok()?.into_inner();
+    matches!(v, DeValue::Integer(_) | DeValue::Float(_)).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source<'a>(origin: &'a PolicyOrigin, text: &'a str) -> Source<'a> {
+        Source {
+            origin,
+            text,
+            owner: 0,
+        }
+    }
+
+    fn round_trip(text: &str) -> Vec<u8> {
+        encode(&source(&PolicyOrigin::Embedded, text)).unwrap()
+    }
+
+    fn payload_tree(bytes: &[u8]) -> Spanned<DeTable<'_>> {
+        Reader {
+            buf: &bytes[HEADER..],
+            at: 0,
+        }
+        .document()
+        .unwrap()
+        .0
+    }
+
+    fn policies(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                policies(&p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every shipped and example policy reads back from its snapshot as the very `Policy`
+    /// the TOML parser makes, spans and all.
+    #[test]
+    fn a_snapshot_gives_the_policy_the_parser_gives() {
+        let mut files = Vec::new();
+        policies(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
+            &mut files,
+        );
+        let mut texts: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap()))
+            .collect();
+        assert!(texts.len() >= 2, "{files:?}");
+        // What the shipped ones leave out: numbers, TOML dates, one-or-many values, pins.
+        texts.push((
+            "more".into(),
+            r#"
+[audit]
+max_bytes = 1_048_576
+[[tier]]
+name = "t"
+owner = "o"
+min = "1.22"
+recommended = "1.23"
+upgrade_by = 2030-01-31
+modules = ["a/..."]
+[[tier]]
+name = "u"
+owner = "o"
+upgrade_by = "2030-02-01"
+[tools]
+gopls = "golang.org/x/tools/gopls@v0.16.0"
+[check.binary.require]
+CGO_ENABLED = "0"
+"-trimpath" = ["true", "false"]
+"#
+            .into(),
+        ));
+        for (name, text) in texts {
+            let parsed = toml::from_str::<Policy>(&text).unwrap();
+            let origin = PolicyOrigin::File(PathBuf::from(&name));
+            let bytes = encode(&source(&origin, &text)).unwrap();
+            let key = source(&origin, &text).key();
+            let cached = decode(&bytes, &key).unwrap();
+            assert_eq!(
+                format!("{:#?}", cached.policy),
+                format!("{parsed:#?}"),
+                "{name}"
+            );
+            let loaded = super::super::load::LoadedPolicy::new(parsed, origin, text.clone());
+            for offset in 0..=text.len() {
+                assert_eq!(
+                    super::super::load::line_col_in(&cached.line_starts, offset),
+                    loaded.line_col(offset),
+                    "{name} at {offset}"
+                );
+            }
+        }
+    }
+
+    /// The snapshot build.rs made is the embedded text's, and that text passes every check.
+    #[test]
+    fn the_embedded_snapshot_is_the_embedded_policy() {
+        let text = super::super::load::EMBEDDED_POLICY;
+        let parsed = super::super::load::parse(text.to_string(), PolicyOrigin::Embedded).unwrap();
+        let cached = embedded().expect("build.rs encoded the default policy");
+        assert_eq!(
+            format!("{:#?}", cached.policy),
+            format!("{:#?}", parsed.policy)
+        );
+        assert_eq!(EMBEDDED, &encode::payload(text).unwrap()[..]);
+    }
+
+    /// Every kind of TOML value, and the spans of keys and values, survive.
+    #[test]
+    fn every_value_kind_and_span_survives() {
+        let text = r#"
+s = "a\tb"
+lit = 'c:\x'
+ml = """
+two
+lines"""
+i = -1_000
+h = 0xdead_BEEF
+o = 0o755
+b = 0b1011
+f = 6.25e-3
+inf = -inf
+nan = nan
+t = true
+n = false
+odt = 1979-05-27T07:32:00.999-07:00
+ldt = 1979-05-27T07:32:00
+ld = 1979-05-27
+lt = 07:32:00.5
+arr = [1, "two", [3.0], { four = 4 }]
+inline = { x.y = 1, "quoted key" = [] }
+[t2.sub]
+k = 1
+[[aot]]
+v = 1
+[[aot]]
+v = 2
+"#;
+        let bytes = round_trip(text);
+        let ours: toml::Value = deserialize(payload_tree(&bytes)).unwrap();
+        let theirs: toml::Value = toml::from_str(text).unwrap();
+        // NaN is not equal to itself: compare the printed forms.
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        let spans = |t: Spanned<DeTable<'_>>| format!("{t:?}");
+        assert_eq!(
+            spans(payload_tree(&bytes)),
+            spans(DeTable::parse(text).unwrap())
+        );
+    }
+
+    /// A snapshot cut short or with any byte changed is refused, never misread or a panic.
+    #[test]
+    fn a_damaged_snapshot_is_refused() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/examples/enterprise.toml"),
+        )
+        .unwrap();
+        let origin = PolicyOrigin::Embedded;
+        let key = source(&origin, &text).key();
+        let bytes = encode(&source(&origin, &text)).unwrap();
+        assert!(decode(&bytes, &key).is_ok());
+        for len in 0..bytes.len() {
+            assert!(decode(&bytes[..len], &key).is_err(), "cut at {len}");
+        }
+        for at in (0..bytes.len()).step_by(7) {
+            let mut b = bytes.clone();
+            b[at] ^= 0x10;
+            assert!(decode(&b, &key).is_err(), "byte {at} changed");
+        }
+        let other = source(&origin, "[policy]\nname = \"x\"\n").key();
+        assert_eq!(
+            decode(&bytes, &other).unwrap_err(),
+            "made from another policy text or another build"
+        );
+    }
+
+    /// Garbage after a valid header (a payload of another layout with a matching checksum)
+    /// is refused by the reader, not trusted.
+    #[test]
+    fn a_payload_that_is_not_a_document_is_refused() {
+        for payload in [
+            &[][..],
+            &[0, 0, 1][..],
+            &[0, 0, 1, 0, 0, 0, 0, 0, 9][..],
+            &[0xff; 12][..],
+        ] {
+            let mut b = MAGIC.to_vec();
+            b.extend_from_slice(&[7; 32]);
+            b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+            b.extend_from_slice(&checksum(payload).to_le_bytes());
+            b.extend_from_slice(payload);
+            assert!(decode(&b, &[7; 32]).is_err(), "{payload:?}");
+        }
+    }
+}
