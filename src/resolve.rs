@@ -331,6 +331,7 @@ mod tests {
         let at = r
             .source
             .location()
+            .map(|l| l.to_string())
             .unwrap_or_default()
             .replace(&format!("{}/", root.display()), "");
         (r.written, r.source.kind(), at)
@@ -429,7 +430,7 @@ mod tests {
             VersionSpec::AtLeast(GoVersion::parse("1.16").unwrap())
         );
         assert_eq!(
-            r.source.location(),
+            r.source.location().map(|l| l.to_string()),
             Some(t.path().join("go.mod").display().to_string())
         );
         let t = tree(&[("go.work", "use .\n")]);
