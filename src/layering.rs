@@ -176,6 +176,18 @@ fn outcomes_import_only_go_facts_and_redaction() {
 }
 
 #[test]
+fn audit_imports_only_plain_helpers() {
+    // What would let audit/ become its own crate (docs/architecture.md) the day a second
+    // consumer needs it: nothing of the policy or the outcomes, only Go facts' helpers.
+    let edges = graph();
+    let upward: Vec<&String> = edges["audit"]
+        .iter()
+        .filter(|to| !FACTS.contains(&to.as_str()))
+        .collect();
+    assert_eq!(upward, Vec::<&String>::new());
+}
+
+#[test]
 fn policy_and_audit_know_nothing_of_the_shim_or_cli() {
     let edges = graph();
     let upward: Vec<String> = MECHANISMS
