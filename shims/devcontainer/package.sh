@@ -31,7 +31,7 @@ mkdir -p "$out/gowarden-src"
 cp "$here/devcontainer-feature.json" "$here/install.sh" "$out/"
 chmod 0755 "$out/install.sh"
 # Timestamps kept: cargo sees an unchanged copy as unchanged.
-for f in install.sh Cargo.toml Cargo.lock README.md src shims policies scripts; do
+for f in install.sh Cargo.toml Cargo.lock build.rs README.md src shims policies scripts; do
     cp -pR "$repo/$f" "$out/gowarden-src/"
 done
 if [ -n "$binary" ]; then

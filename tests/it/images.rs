@@ -800,6 +800,7 @@ fn ci_image_recipe_builds_in_a_debian_rootfs_and_its_gates_pass_offline() {
     assert!(Path::new(REPO).join("target").is_dir());
     for kept in [
         "Cargo.lock",
+        "build.rs",
         "src/main.rs",
         "scripts/build-release.sh",
         "shims/profile.sh",
