@@ -45,3 +45,84 @@ fn xdg(var: &str, under_home: &str) -> Option<PathBuf> {
         .filter(|p| p.is_absolute())
         .or_else(|| home_dir().map(|h| h.join(under_home)))
 }
+
+/// Creates `dir` and its missing parents (mode 0700) for a cache the caller keeps, but only
+/// where the nearest directory that already exists belongs to the caller (effective uid).
+/// Why: root running gowarden with another user's HOME (an install script building a
+/// devcontainer for its remote user, `sudo -E`) would otherwise leave a root-owned
+/// `~/.cache` in that home, which the user, and every other program caching there, can
+/// then not write.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let mut existing = dir;
+    let meta = loop {
+        match std::fs::metadata(existing) {
+            Ok(m) => break m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                existing = existing.parent().ok_or(e)?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    if existing == dir {
+        return Ok(());
+    }
+    let euid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} belongs to uid {}, not to the caller (uid {euid}): not creating {} in it",
+                existing.display(),
+                meta.uid(),
+                dir.display()
+            ),
+        ));
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_private_dir;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_cache_dir_is_made_only_inside_the_callers_own_directories() {
+        let t = tempfile::tempdir().unwrap();
+        let mine = t.path().join("mine/.cache/gowarden/policy");
+        create_private_dir(&mine).unwrap();
+        assert_eq!(
+            std::fs::metadata(&mine).unwrap().mode() & 0o777,
+            0o700,
+            "{}",
+            mine.display()
+        );
+        // An existing directory is left as it is, whoever owns it.
+        create_private_dir(&mine).unwrap();
+
+        let euid = nix::unistd::geteuid().as_raw();
+        let other = t.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        if euid != 0 {
+            // Only root can give a directory away; as anyone else, the caller's own dir
+            // is the only case to show.
+            return;
+        }
+        nix::unistd::chown(&other, Some(nix::unistd::Uid::from_raw(1000)), None).unwrap();
+        let err = create_private_dir(&other.join(".cache/gowarden")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} belongs to uid 1000, not to the caller (uid 0): not creating {} in it",
+                other.display(),
+                other.join(".cache/gowarden").display()
+            )
+        );
+        assert!(!other.join(".cache").exists());
+    }
+}

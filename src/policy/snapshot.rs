@@ -24,7 +24,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::ops::Range;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -193,11 +193,7 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
         return Err("only root writes snapshots of the system policy".into());
     }
     if may_create {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| e.to_string())?;
+        crate::userdirs::create_private_dir(dir).map_err(|e| e.to_string())?;
     }
     // A snapshot that the next call would not trust is not worth writing.
     check_dirs(dir, &source.owners())?;

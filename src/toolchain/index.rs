@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &str = "gowarden-toolchain-index 1";
@@ -355,10 +355,7 @@ fn parse_dir(block: &str) -> Option<Dir> {
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    crate::userdirs::create_private_dir(dir)?;
     let tmp = dir.join(format!(".toolchains.{}.tmp", std::process::id()));
     let written = std::fs::OpenOptions::new()
         .write(true)
