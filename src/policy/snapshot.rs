@@ -192,6 +192,13 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
     if matches!(source.origin, PolicyOrigin::System(_)) && !nix::unistd::geteuid().is_root() {
         return Err("only root writes snapshots of the system policy".into());
     }
+    // Root installing for another user (a Dev Container Feature, `sudo -E`) must not leave
+    // root-owned dirs in that user's home: write only under a dir the writer owns.
+    let me = nix::unistd::geteuid().as_raw();
+    let base = dir.ancestors().find_map(|d| std::fs::metadata(d).ok());
+    if may_create && base.is_some_and(|m| m.uid() != me) {
+        return Err("the nearest existing directory is another user's".into());
+    }
     if may_create {
         std::fs::DirBuilder::new()
             .recursive(true)
