@@ -46,8 +46,9 @@ fn xdg(var: &str, under_home: &str) -> Option<PathBuf> {
         .or_else(|| home_dir().map(|h| h.join(under_home)))
 }
 
-/// Creates `dir` and its missing parents (mode 0700) for a cache the caller keeps, but only
-/// where the nearest directory that already exists belongs to the caller (effective uid).
+/// Creates `dir` and its missing parents (mode 0700) for a cache the caller keeps, and
+/// succeeds only where the nearest directory that already exists (`dir` itself, if it does)
+/// belongs to the caller (effective uid).
 /// Why: root running gowarden with another user's HOME (an install script building a
 /// devcontainer for its remote user, `sudo -E`) would otherwise leave a root-owned
 /// `~/.cache` in that home, which the user, and every other program caching there, can
@@ -64,9 +65,6 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
             Err(e) => return Err(e),
         }
     };
-    if existing == dir {
-        return Ok(());
-    }
     let euid = nix::unistd::geteuid().as_raw();
     if meta.uid() != euid {
         return Err(std::io::Error::new(
@@ -78,6 +76,9 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
                 dir.display()
             ),
         ));
+    }
+    if existing == dir {
+        return Ok(());
     }
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -101,7 +102,7 @@ mod tests {
             "{}",
             mine.display()
         );
-        // An existing directory is left as it is, whoever owns it.
+        // The caller's existing directory is used as it is.
         create_private_dir(&mine).unwrap();
 
         let euid = nix::unistd::geteuid().as_raw();
@@ -124,5 +125,10 @@ mod tests {
             )
         );
         assert!(!other.join(".cache").exists());
+        // Nor is another user's existing cache dir written into.
+        assert_eq!(
+            create_private_dir(&other).unwrap_err().kind(),
+            std::io::ErrorKind::PermissionDenied
+        );
     }
 }

@@ -192,6 +192,8 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
     if matches!(source.origin, PolicyOrigin::System(_)) && !nix::unistd::geteuid().is_root() {
         return Err("only root writes snapshots of the system policy".into());
     }
+    // Root installing for another user (a Dev Container Feature, `sudo -E`) must not leave
+    // root-owned files or dirs in that user's home (userdirs::create_private_dir).
     if may_create {
         crate::userdirs::create_private_dir(dir).map_err(|e| e.to_string())?;
     }
