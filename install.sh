@@ -42,6 +42,8 @@
 #   PREFIX/share/fish/vendor_completions.d/gowarden.fish
 #                                            completion scripts (`gowarden completion SHELL`)
 #   /var/log/gowarden                        the shared audit log dir, root:root 1733 (--system)
+#   /var/cache/gowarden                      the system policy's compiled snapshots, root:root 0755
+#                                            (--system; docs/performance.md), removed by --uninstall
 # Toolchains (PREFIX/share/gowarden/toolchains for a ~/.local install) are never removed.
 #
 # Re-running it is harmless: files are replaced in place (atomically, so running shims never
@@ -161,6 +163,8 @@ if [ "$uninstall" = 1 ]; then
     while IFS= read -r entry; do
         case $entry in
             "file "*) rm -f "$destdir${entry#file }" && say "removed $destdir${entry#file }" ;;
+            # A cache gowarden fills (the system policy's snapshots): made again on demand.
+            "cache /var/cache/gowarden") rm -rf "$destdir/var/cache/gowarden" && say "removed $destdir/var/cache/gowarden" ;;
             "rc "*) remove_rc_line "${entry#rc }" ;;
             "rc-created "*)
                 remove_rc_line "${entry#rc-created }"
@@ -368,6 +372,17 @@ if [ "$system" = 1 ]; then
     make_dir /var/log/gowarden
     chmod 1733 "$destdir/var/log/gowarden"
     [ "$is_root" = 0 ] || chown root:root "$destdir/var/log/gowarden"
+fi
+
+# 5c. The system policy's snapshot dir (--system): a root shim call stores the checked
+# policy's compiled snapshot there and every user's call reads it instead of parsing the
+# policy (docs/performance.md, "The compiled-policy cache"). Root-owned and writable by root
+# alone, or no call would trust it; gowarden never creates it itself.
+if [ "$system" = 1 ]; then
+    [ -d "$destdir/var/cache/gowarden" ] || record "cache /var/cache/gowarden"
+    make_dir /var/cache/gowarden
+    chmod 0755 "$destdir/var/cache/gowarden"
+    [ "$is_root" = 0 ] || chown root:root "$destdir/var/cache/gowarden"
 fi
 
 # 6. The manifest: this install's entries plus any earlier install's, for --uninstall.

@@ -335,6 +335,9 @@ fn assert_system_install(root: &Path, policy: &Path) {
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (0, 0, 0o644));
     let d = fs::metadata(root.join("etc/gowarden")).unwrap();
     assert_eq!((d.uid(), d.mode() & 0o777), (0, 0o755));
+    // The system policy's snapshot dir: root's alone, or no call would trust a snapshot in it.
+    let c = fs::metadata(root.join("var/cache/gowarden")).unwrap();
+    assert_eq!((c.uid(), c.gid(), c.mode() & 0o7777), (0, 0, 0o755));
     // The man page and completions, where man (MANDATORY_MANPATH), bash-completion
     // (XDG_DATA_DIRS), zsh (its default fpath) and fish (vendor_completions.d) look.
     for (rel, args) in generated_files("usr/local") {
