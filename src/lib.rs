@@ -24,6 +24,8 @@ pub mod hex;
 pub mod identity;
 pub mod install;
 pub mod location;
+#[cfg(target_arch = "x86_64")]
+pub mod memcopy;
 pub mod outcome;
 pub mod passwd;
 pub mod path_lookup;

@@ -17,6 +17,30 @@ mod arena;
 #[global_allocator]
 static ALLOC: arena::Arena = arena::Arena;
 
+/// The static musl build's `memcpy` and `memmove` (src/memcopy.rs says why). Defined here, in
+/// the binary's own objects, the linker never pulls musl's from libc.a: both at once, since
+/// musl's x86_64 `memmove` jumps into its `memcpy`.
+#[cfg(all(target_env = "musl", target_arch = "x86_64"))]
+mod libc_mem {
+    /// # Safety
+    /// As C's memcpy.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+        // SAFETY: the C contract of memcpy is the contract of copy (and more).
+        unsafe { gowarden::memcopy::copy(dst, src, n) };
+        dst
+    }
+
+    /// # Safety
+    /// As C's memmove.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+        // SAFETY: the C contract of memmove is the contract of copy.
+        unsafe { gowarden::memcopy::copy(dst, src, n) };
+        dst
+    }
+}
+
 #[unsafe(no_mangle)]
 /// # Safety
 /// Called by the C runtime only, with `argc` valid NUL-terminated strings in `argv`.

@@ -107,6 +107,16 @@ impl Scan {
     /// disables go.work, an absolute path names it, empty or `auto` means search. `Err` only
     /// for a file that exists but cannot be read.
     pub fn walk(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Scan> {
+        Scan::walk_from(dir, false, wanted, gowork)
+    }
+
+    /// [`Scan::walk`] from a `dir` known to be a real path (the working directory as getcwd(2)
+    /// gives it, a canonicalized `-C`), which spares the walk a readlink to find that out.
+    pub fn walk_real(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Scan> {
+        Scan::walk_from(dir, true, wanted, gowork)
+    }
+
+    fn walk_from(dir: &Path, real: bool, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Scan> {
         let mut scan = Scan {
             dir: dir.to_path_buf(),
             ..Scan::default()
@@ -132,6 +142,7 @@ impl Scan {
                 break;
             }
             let at = match level.take() {
+                None if real => DirAt::open_real(d),
                 None => DirAt::open(d),
                 Some(below) => below.parent(d),
             };
@@ -237,6 +248,11 @@ impl Project {
     /// Walks up from `dir` ([`Scan::walk`]); an invalid version file is an error.
     pub fn discover(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {
         Scan::walk(dir, wanted, gowork)?.into_project()
+    }
+
+    /// [`Project::discover`] from a real path ([`Scan::walk_real`]).
+    pub fn discover_real(dir: &Path, wanted: Wanted, gowork: Option<&OsStr>) -> Result<Project> {
+        Scan::walk_real(dir, wanted, gowork)?.into_project()
     }
 
     /// The file whose `go`/`toolchain` lines go itself would honour: go.work wins over go.mod.

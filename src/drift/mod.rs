@@ -355,7 +355,7 @@ impl Context {
         )
         .map_err(|e| e.to_string())?;
         let matrix = crate::policy::matrix::compile(&policy).0;
-        let decided = shim::plan::project_at(&policy, &matrix, dir)
+        let decided = shim::plan::project_at(&policy, &matrix, dir, false)
             .ok()
             .map(|l| l.project);
         let plan = shim::plan_with(

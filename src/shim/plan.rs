@@ -28,6 +28,9 @@ pub struct PlanOptions {
     /// Discover the toolchains through the shim's index of toolchain directories
     /// ([`toolchain::discover_indexed`]): the shim's own calls. The CLI lists what is there.
     pub indexed: bool,
+    /// `cwd` is the working directory as getcwd(2) gave it, so a real path (the shim's own
+    /// calls): the version-file walk need not find that out ([`Project::discover_real`]).
+    pub real_cwd: bool,
 }
 
 /// [`plan`], with options.
@@ -61,7 +64,7 @@ pub fn plan_or_install(
     opts: PlanOptions,
 ) -> Result<Plan, Unplanned> {
     let matrix = matrix::compile(&policy).0;
-    let resolved = resolve_request(&policy, &matrix, tool, &args, cwd)?;
+    let resolved = resolve_request(&policy, &matrix, tool, &args, cwd, opts.real_cwd)?;
     let module = resolved.module.clone();
     // Every refusal past this point knows the project: the report groups them by it.
     plan_resolved(policy, &matrix, resolved, tool, args, cwd, opts).map_err(|mut u| {
@@ -201,18 +204,23 @@ fn resolve_request(
     tool: Tool,
     args: &[OsString],
     cwd: &Path,
+    real_cwd: bool,
 ) -> Result<Resolved, Refusal> {
     // go chdirs to `-C dir` before it looks for go.mod, so the version is the one there.
     let start = match tool {
         Tool::Go => crate::gocli::chdir_flag(args),
         Tool::Gofmt => None,
     };
-    let start = match start {
-        Some(d) => crate::project::resolve_chdir(cwd, &d)
-            .map_err(|e| Refusal::new(super::rule::CHDIR, e.message()))?,
-        None => cwd.to_path_buf(),
+    // A `-C` dir is canonicalized, so real too.
+    let (start, real) = match start {
+        Some(d) => (
+            crate::project::resolve_chdir(cwd, &d)
+                .map_err(|e| Refusal::new(super::rule::CHDIR, e.message()))?,
+            true,
+        ),
+        None => (cwd.to_path_buf(), real_cwd),
     };
-    let located = project_at(policy, matrix, &start)?;
+    let located = project_at(policy, matrix, &start, real)?;
     let tier = matrix
         .choose_tier(&located.project, located.module.as_ref())
         .map_err(|f| Refusal::new(f.rule, f.message))?;
@@ -299,8 +307,14 @@ pub(crate) fn project_at(
     policy: &LoadedPolicy,
     matrix: &Matrix,
     start: &Path,
+    real: bool,
 ) -> crate::error::Result<Located> {
-    let project = Project::discover(
+    let discover = if real {
+        Project::discover_real
+    } else {
+        Project::discover
+    };
+    let project = discover(
         start,
         wanted(policy, matrix),
         std::env::var_os(crate::envvars::GOWORK).as_deref(),
@@ -426,7 +440,7 @@ pub fn partial(tool: Tool, args: &[OsString], cwd: &Path) -> Partial {
         return Partial::default();
     };
     let matrix = matrix::compile(&policy).0;
-    let request = resolve_request(&policy, &matrix, tool, args, cwd)
+    let request = resolve_request(&policy, &matrix, tool, args, cwd, false)
         .ok()
         .map(|r| r.request);
     let installed = installed(&policy);

@@ -59,6 +59,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
             &cwd,
             PlanOptions {
                 indexed: true,
+                real_cwd: true,
                 ..PlanOptions::default()
             },
         )
@@ -75,6 +76,7 @@ pub fn run(tool: Tool, argv0: OsString, args: Vec<OsString>) -> i32 {
                 &cwd,
                 PlanOptions {
                     indexed: true,
+                    real_cwd: true,
                     ..PlanOptions::default()
                 },
             ),
