@@ -15,8 +15,11 @@
 //!
 //! The index lives in the caller's cache dir, which the caller can write: a version is reused
 //! only from a `VERSION` file the caller owns (who could as well rewrite the file itself); one
-//! owned by anyone else is read on every call, and a listing is reused only for a directory the
-//! caller owns (who could as well add or remove its entries).
+//! owned by anyone else is read on every call. A listing is reused for a directory the caller
+//! owns (who could as well add or remove its entries) or root owns (`/usr/lib`, `/opt`): a
+//! forged listing can only hide a toolchain from its forger, since every name it lists is
+//! still looked up in the directory itself, and hiding one only leaves the policy fewer to
+//! choose from.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -222,7 +225,8 @@ impl Index {
     /// directory cannot have changed since: its listing then is the one recorded.
     pub fn listing(&self, dir: &[u8], stamp: &Stamp) -> Option<Vec<Vec<u8>>> {
         let d = self.dirs.get(dir)?;
-        (d.stamp.as_ref() == Some(stamp) && stamp.uid == self.euid && Self::settled(stamp, d.built))
+        let owner_ok = stamp.uid == self.euid || stamp.uid == 0;
+        (d.stamp.as_ref() == Some(stamp) && owner_ok && Self::settled(stamp, d.built))
             .then(|| d.entries.iter().map(|(n, _)| n.clone()).collect())
     }
 

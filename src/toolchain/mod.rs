@@ -101,13 +101,31 @@ impl DiscoveryEnv {
 pub fn self_identity() -> Option<(u64, u64)> {
     static ID: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
     *ID.get_or_init(|| {
-        // A stat of the link itself names the file it leads to: one syscall where
-        // current_exe() and a stat of its answer are two.
-        let m = std::fs::metadata("/proc/self/exe")
-            .or_else(|_| std::fs::metadata(std::env::current_exe()?))
-            .ok()?;
+        // The name this process was exec'd by (AT_EXECFN: relative to the working directory,
+        // which no exec changes and the shim never does), where /proc/self/exe would be the
+        // process's first lookup in /proc, which builds its /proc entries: 20 µs of a go
+        // call, against 1 µs for the stat of a path. The name could have been replaced since
+        // the exec: then the binary is not recognised as itself, and a `go` that leads back
+        // to it is stopped by the depth limit instead (GOWARDEN_DEPTH).
+        let m = exec_name()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .or_else(|| std::fs::metadata("/proc/self/exe").ok())
+            .or_else(|| std::fs::metadata(std::env::current_exe().ok()?).ok())?;
         Some((m.dev(), m.ino()))
     })
+}
+
+/// The file name the running program was exec'd by, from the auxiliary vector.
+fn exec_name() -> Option<PathBuf> {
+    // SAFETY: getauxval reads the process's auxiliary vector; AT_EXECFN, where present, is a
+    // NUL-terminated string the kernel placed on the stack for the process's whole life.
+    let p = unsafe { nix::libc::getauxval(nix::libc::AT_EXECFN) } as *const nix::libc::c_char;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as above.
+    let name = unsafe { std::ffi::CStr::from_ptr(p) };
+    Some(PathBuf::from(OsStr::from_bytes(name.to_bytes())))
 }
 
 /// Whether `path` is the running gowarden binary (through any link).
@@ -201,6 +219,17 @@ fn discover_list(policy: &Search<'_>, env: &DiscoveryEnv, found: &mut Found) -> 
         found.children(&dir, FoundIn::Gowarden);
     }
     for entry in &policy.search {
+        let expanded = expand_home(entry, env.home.as_deref());
+        if let Some((dir, matcher)) = expanded.as_deref().and_then(one_dir_pattern) {
+            // Listed through the index, under the pattern's own key (what is recorded is the
+            // matching entries, not the whole directory): `/usr/lib/go-*` read all of
+            // /usr/lib on every call.
+            let key = expanded.as_deref().unwrap_or_default().as_bytes();
+            for name in found.entries_of(dir, key, names_matching(&matcher), FoundIn::Policy) {
+                found.children(&dir.join(OsStr::from_bytes(&name)), FoundIn::Policy);
+            }
+            continue;
+        }
         for path in expand_search(entry, env.home.as_deref()) {
             if !found.root(&path, FoundIn::Policy) {
                 found.children(&path, FoundIn::Policy);
@@ -325,12 +354,18 @@ impl Found {
     /// components rather than a walk of the whole path (a hundred toolchains are four
     /// hundred such lookups per go call). With an index, a `VERSION` file unchanged since it
     /// was read is not read again. Returns what the entry was found to be, for the index.
-    fn root_in(&mut self, dir: &Path, fd: &OwnedFd, name: &[u8], found_in: FoundIn) -> Entry {
+    fn root_in(
+        &mut self,
+        dir: &Path,
+        key: &[u8],
+        fd: &OwnedFd,
+        name: &[u8],
+        found_in: FoundIn,
+    ) -> Entry {
         let at = |rest: &str| CString::new([name, rest.as_bytes()].concat()).ok();
         let Some(version_file) = at("/VERSION") else {
             return Entry::NoVersion;
         };
-        let key = dir.as_os_str().as_bytes();
         let mut stamp = None;
         if let Some(index) = &self.index {
             let Ok(st) =
@@ -409,26 +444,34 @@ impl Found {
     /// `gowarden toolchain install` stages and removes toolchains under dot-names, so a
     /// half-done one is never found.
     fn children(&mut self, dir: &Path, found_in: FoundIn) {
-        self.entries_of(dir, |n| !n.starts_with(b"."), found_in);
+        let key = dir.as_os_str().as_bytes();
+        self.entries_of(dir, key, |n| !n.starts_with(b"."), found_in);
     }
 
-    /// The entries of `dir` that `wanted` accepts, in name order, each tried as a GOROOT.
-    fn entries_of(&mut self, dir: &Path, wanted: impl Fn(&[u8]) -> bool, found_in: FoundIn) {
+    /// The entries of `dir` that `wanted` accepts, in name order, each tried as a GOROOT;
+    /// returns those that were none. `key` names the listing in the index: the directory's
+    /// path, or for a pattern its own text, since what is recorded is what `wanted` accepted.
+    fn entries_of(
+        &mut self,
+        dir: &Path,
+        key: &[u8],
+        wanted: impl Fn(&[u8]) -> bool,
+        found_in: FoundIn,
+    ) -> Vec<Vec<u8>> {
         let Ok(path) = CString::new(dir.as_os_str().as_bytes()) else {
-            return;
+            return Vec::new();
         };
         let flags = nix::libc::O_RDONLY | nix::libc::O_DIRECTORY;
         let Ok(fd) = crate::rawfs::openat(None, &path, flags) else {
-            return;
+            return Vec::new();
         };
-        let key = dir.as_os_str().as_bytes();
         if let Some(i) = &mut self.index {
             i.prepare(key);
         }
         let stamp = match &self.index {
             Some(_) => match nix::sys::stat::fstat(&fd) {
                 Ok(st) => Some(Stamp::of(&st)),
-                Err(_) => return,
+                Err(_) => return Vec::new(),
             },
             None => None,
         };
@@ -440,19 +483,34 @@ impl Found {
             Some(names) => names.into_iter().filter(|n| wanted(n)).collect(),
             None => {
                 let Some(names) = list(&fd, &wanted) else {
-                    return;
+                    return Vec::new();
                 };
                 names
             }
         };
         let mut entries = Vec::with_capacity(names.len());
         for name in names {
-            let e = self.root_in(dir, &fd, &name, found_in.clone());
+            let e = self.root_in(dir, key, &fd, &name, found_in.clone());
             entries.push((name, e));
         }
+        let none = entries
+            .iter()
+            .filter(|(_, e)| {
+                !matches!(
+                    e,
+                    Entry::Version {
+                        name: Some(_),
+                        go: true,
+                        ..
+                    }
+                )
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
         if let (Some(i), Some(s)) = (&mut self.index, stamp) {
             i.record(key, s, entries);
         }
+        none
     }
 
     fn module_cache(&mut self, cache: &Path) {
@@ -460,7 +518,8 @@ impl Found {
         let suffix = format!(".{}", go_platform());
         let wanted =
             |n: &[u8]| n.starts_with(b"toolchain@v0.0.1-go") && n.ends_with(suffix.as_bytes());
-        self.entries_of(&dir, wanted, FoundIn::ModuleCache);
+        let key = dir.as_os_str().as_bytes();
+        self.entries_of(&dir, key, wanted, FoundIn::ModuleCache);
     }
 
     fn version_managers(&mut self, env: &DiscoveryEnv) {
@@ -548,45 +607,46 @@ fn sort_children(v: &mut [PathBuf]) {
     v.sort_by(|a, b| name(a).cmp(name(b)));
 }
 
-/// `DIR/PATTERN` with wildcards in the last component only (`/opt/go/*`, the usual form):
-/// the matching entries of DIR, sorted, as glob::glob lists them. One read of DIR; glob itself
-/// stats every component of the path on the way down, six syscalls for a DIR that does not
-/// exist. `None` for other patterns.
-fn in_one_dir(pattern: &Path) -> Option<Vec<PathBuf>> {
+/// A policy search entry with `~/` expanded; `None` for a `~/` entry without a home dir.
+fn expand_home(entry: &str, home: Option<&Path>) -> Option<String> {
+    match (entry.strip_prefix("~/"), home) {
+        (Some(rest), Some(h)) => Some(h.join(rest).to_string_lossy().into_owned()),
+        (Some(_), None) => None,
+        _ => Some(entry.to_string()),
+    }
+}
+
+/// An absolute pattern with wildcards in its last component only (`/usr/lib/go-*`, the usual
+/// form): its directory and the matcher of its last component. Such a pattern is listed as
+/// one directory ([`Found::entries_of`]): glob itself stats every component of the path on
+/// the way down (six syscalls for a directory that does not exist), and reads the whole
+/// directory on every call.
+fn one_dir_pattern(expanded: &str) -> Option<(&Path, glob::Pattern)> {
+    let pattern = Path::new(expanded);
     let dir = pattern.parent()?;
     let last = pattern.file_name()?.to_str()?;
-    if dir.to_str()?.contains(['*', '?', '[']) || last.contains("**") || !pattern.is_absolute() {
+    if !last.contains(['*', '?', '['])
+        || dir.to_str()?.contains(['*', '?', '['])
+        || last.contains("**")
+        || !pattern.is_absolute()
+    {
         return None;
     }
-    let matcher = glob::Pattern::new(last).ok()?;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Some(Vec::new());
-    };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| matcher.matches_with(n, glob::MatchOptions::new()))
-        })
-        .map(|e| e.path())
-        .collect();
-    sort_children(&mut found);
-    Some(found)
+    Some((dir, glob::Pattern::new(last).ok()?))
+}
+
+/// Whether an entry's name matches, as glob::glob matches the last component of a path.
+fn names_matching(matcher: &glob::Pattern) -> impl Fn(&[u8]) -> bool + '_ {
+    |n| std::str::from_utf8(n).is_ok_and(|n| matcher.matches_with(n, glob::MatchOptions::new()))
 }
 
 /// A policy search entry: `~/` expanded, globs expanded (sorted).
 fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
-    let expanded = match (entry.strip_prefix("~/"), home) {
-        (Some(rest), Some(h)) => h.join(rest).to_string_lossy().into_owned(),
-        (Some(_), None) => return Vec::new(),
-        _ => entry.to_string(),
+    let Some(expanded) = expand_home(entry, home) else {
+        return Vec::new();
     };
     if !expanded.contains(['*', '?', '[']) {
         return vec![PathBuf::from(expanded)];
-    }
-    if let Some(found) = in_one_dir(Path::new(&expanded)) {
-        return found;
     }
     match glob::glob(&expanded) {
         Ok(paths) => {
@@ -601,6 +661,19 @@ fn expand_search(entry: &str, home: Option<&Path>) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The entries a one-directory pattern lists, as paths.
+    fn in_one_dir(pattern: &Path) -> Option<Vec<PathBuf>> {
+        let (dir, matcher) = one_dir_pattern(pattern.to_str()?)?;
+        let names =
+            Found::default().entries_of(dir, b"key", names_matching(&matcher), FoundIn::Policy);
+        Some(
+            names
+                .iter()
+                .map(|n| dir.join(OsStr::from_bytes(n)))
+                .collect(),
+        )
+    }
 
     #[test]
     fn one_dir_patterns_list_what_glob_lists() {

@@ -177,3 +177,73 @@ fn an_index_in_use_still_sees_toolchains_retagged_added_and_removed() {
     let r = go();
     assert_eq!(r.status(), CONFIG_ERROR, "{}", r.stdout);
 }
+
+/// A policy's `search` pattern (`/usr/lib/go-*`, here a sandbox dir) is listed through the
+/// index under the pattern's own key: toolchains matching it appear, are retagged and vanish
+/// between calls within one second, after the index has settled; a match that is a dir of
+/// GOROOTs is searched in; and a pattern changed in the policy lists afresh.
+#[test]
+fn toolchains_under_a_search_pattern_are_seen_through_the_index() {
+    let sb = Sandbox::new();
+    let go = shipped_go(&sb);
+    sb.write_project_file(".go-version", "1.26.1\n");
+    let lib = sb.root.join("lib");
+    fake_goroot(&lib.join("go-1.25"), "go1.25.0");
+    fake_goroot(&lib.join("golang-x/go1.26.1"), "go1.26.1");
+    fs::create_dir_all(lib.join("unrelated")).unwrap();
+    let policy = |pattern: &str| {
+        sb.write_policy(&sb.isolated_policy(&format!(
+            "search = [{:?}]\n",
+            lib.join(pattern).display().to_string()
+        )))
+    };
+    policy("go-*");
+    std::thread::sleep(std::time::Duration::from_millis(3300));
+    let goroot = |r: &FakeRun| r.env("GOROOT").map(Path::new).map(Path::to_path_buf);
+    let r = go();
+    assert_eq!(
+        r.status(),
+        CONFIG_ERROR,
+        "only go1.25.0 matches: {}",
+        r.stderr
+    );
+    let r = go();
+    assert_eq!(
+        r.status(),
+        CONFIG_ERROR,
+        "and again from the index: {}",
+        r.stderr
+    );
+    let index = fs::read_to_string(sb.home.join(".cache/gowarden/toolchains.index")).unwrap();
+    assert!(
+        index.contains(&format!("d\t{}/go-*\t", lib.display())) && !index.contains("unrelated"),
+        "{index}"
+    );
+
+    retag(&lib.join("go-1.25"), "go1.26.1");
+    let r = go();
+    assert_eq!(goroot(&r), Some(lib.join("go-1.25")), "{}", r.stderr);
+    retag(&lib.join("go-1.25"), "go1.25.0");
+    let added = lib.join("go-1.26");
+    fake_goroot(&added, "go1.26.1");
+    let r = go();
+    assert_eq!(goroot(&r), Some(added.clone()), "{}", r.stderr);
+    fs::rename(&added, lib.join("old-1.26")).unwrap();
+    let r = go();
+    assert_eq!(
+        r.status(),
+        CONFIG_ERROR,
+        "renamed out of the pattern: {}",
+        r.stderr
+    );
+
+    // Another pattern over the same dir: a listing of its own, and a match that holds GOROOTs.
+    policy("golang-*");
+    let r = go();
+    assert_eq!(
+        goroot(&r),
+        Some(lib.join("golang-x/go1.26.1")),
+        "{}",
+        r.stderr
+    );
+}
