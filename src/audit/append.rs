@@ -11,6 +11,7 @@ use super::config::{Durability, LogConfig};
 use super::files::{file_name, lock_path, parent_dir, rotated_numbered};
 use super::record::{Decision, EncodedRecord, Record, attr};
 use super::revlines::RevLines;
+use super::tip::{self, At, Tip};
 use crate::error::{Error, Result};
 
 /// How far back an append may scan for the previous record before giving up. Far more than
@@ -53,8 +54,9 @@ pub struct Repaired {
 /// Appends `record` to the log described by `log`.
 ///
 /// Under an exclusive `flock` on `<path>.lock` (held only for this call): opens the log with
-/// `O_APPEND`, reads backwards from its end to the last intact record (its seq and the
-/// SHA-256 of its line), repairs a torn end if there is one, rotates if `max_bytes` says so,
+/// `O_APPEND`, takes the last record's seq and line SHA-256 from the tip the last append left
+/// in the lock file ([`tip`]) or else reads backwards from the log's end to the last intact
+/// record, repairs a torn end if there is one, rotates if `max_bytes` says so,
 /// and writes the new line(s) with a single `write(2)`, then flushes or fsyncs. A failed or
 /// short write is rolled back with `ftruncate` before the error is returned, so a failing
 /// append never leaves half a line behind.
@@ -94,7 +96,15 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
         )));
     }
     let len = meta.len();
-    let end = scan_end(&file, len, path)?;
+    let end = match tip::read(&lock, At::of(&meta)) {
+        Some(t) => End {
+            tip_seq: t.seq,
+            tip_sha256: t.sha256,
+            junk: JoinedHasher::default(),
+            unterminated: false,
+        },
+        None => scan_end(&file, len, path)?,
+    };
 
     let mut lines = Vec::with_capacity(encoded.len_hint() + 1);
     // A seq near u64::MAX can only come from a forged line; refuse rather than wrap.
@@ -129,6 +139,8 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
     let total = len + terminator.len() as u64 + lines.len() as u64;
     let rotate = log.max_bytes.is_some_and(|max| len > 0 && total > max);
     let fsync = log.durability == Durability::Fsync;
+    // The log as it is after the write, for the tip the next append reads.
+    let mut tip_at = None;
     let rotated_to = if rotate {
         // The torn line is finished in the file it belongs to; the repair record then opens
         // the new file, chaining back across the rotation like any other first record.
@@ -162,6 +174,9 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
             sync(&fresh, path)?;
             sync_dir(path)?;
         }
+        if let Ok(m) = fresh.metadata() {
+            tip_at = Some(At::of(&m));
+        }
         Some(rotated)
     } else {
         let buf = if terminator.is_empty() {
@@ -179,8 +194,19 @@ pub fn append_encoded(log: &LogConfig, encoded: &EncodedRecord) -> Result<Append
                 sync_dir(path)?;
             }
         }
+        tip_at = Some(At {
+            len: len + buf.len() as u64,
+            ..At::of(&meta)
+        });
         None
     };
+    if let Some(at) = tip_at {
+        let t = Tip {
+            seq,
+            sha256: sha256.clone(),
+        };
+        tip::write(&lock, at, &t);
+    }
     drop(lock);
     Ok(Appended {
         path: path.to_path_buf(),
@@ -414,6 +440,7 @@ fn open_creating_dir(target: &Path, log_path: &Path, is_log: bool) -> Result<Fil
             open_log(target, false)
         } else {
             OpenOptions::new()
+                .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)

@@ -82,8 +82,11 @@
 //! Appenders serialise on an exclusive `flock` of the sibling file `<path>.lock` (mode 0600,
 //! never removed), held only around finding the previous record, rotating and writing. A
 //! sibling rather than the log itself so the lock stays the same file across rotations.
-//! The previous record is found by reading backwards from the end in growing blocks, so an
-//! append costs the same on a 1 GB log as on an empty one. Each append is one `write(2)` on
+//! Each append leaves the chain's tip in the lock file (the seq and line hash it wrote, and
+//! the log's device, inode and length right after: [`tip`]); the next append uses it while the
+//! log still has that identity and length. Otherwise (another appender, a crash between the two
+//! writes, a rotation or an edit) the previous record is found by reading backwards from the
+//! end in growing blocks, so an append costs the same on a 1 GB log as on an empty one. Each append is one `write(2)` on
 //! an `O_APPEND` descriptor. Readers ([`verify`], [`tail`], [`Follower`]) take the shared
 //! lock for an instant to learn a length that ends on a line boundary, then read without it.
 //! The directory is created 0700 and the log 0600 when missing; a symlink at the log's path
@@ -140,6 +143,7 @@ mod record;
 mod revlines;
 mod ship;
 mod sink;
+mod tip;
 mod verify;
 mod view;
 

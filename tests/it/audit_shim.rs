@@ -228,6 +228,43 @@ fn tampering_is_detected_at_the_right_line() {
     assert_eq!(r.status(), 2, "{}", r.stdout);
 }
 
+/// The last record edited in place (same inode, same length) before the next go call: that
+/// call chains to the hash of the line as it was written (the tip its append left in the lock
+/// file), so verify reports the edit at that line, where reading the log would have chained
+/// to the edited line and hidden it. Any other change to the log's length is read afresh: a
+/// line appended by hand is chained over like any torn line.
+#[test]
+fn the_last_record_edited_before_the_next_call_is_still_reported() {
+    let sb = Sandbox::new();
+    fast_toolchain(&sb);
+    let path = log_path(&sb);
+    let mut lines = log_with(&sb, 3);
+    let pos = lines[2].windows(7).position(|w| w == b"version").unwrap();
+    lines[2][pos] = b'V';
+    write_lines(&path, &lines);
+    assert_eq!(run(sb.go(&["version"])).status(), 0);
+    let v = run(sb.gowarden(&["audit", "verify"]));
+    assert_eq!(v.status(), 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains(&format!("{}:3:", path.display())) && v.stdout.contains("edited"),
+        "{}",
+        v.stdout
+    );
+
+    let sb = Sandbox::new();
+    fast_toolchain(&sb);
+    let path = log_path(&sb);
+    log_with(&sb, 2);
+    let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut f, b"not a record\n").unwrap();
+    drop(f);
+    assert_eq!(run(sb.go(&["version"])).status(), 0);
+    let v = run(sb.gowarden(&["audit", "verify"]));
+    assert_eq!(v.status(), 0, "{}", v.stdout);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"repair\""), "{text}");
+}
+
 #[test]
 fn a_torn_last_line_is_repaired_by_the_next_shim() {
     let sb = Sandbox::new();
