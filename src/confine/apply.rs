@@ -139,7 +139,7 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
             .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR);
         if !denies.is_empty() {
             // Landlock attaches a rule to the file reached: the carve compares where it lands.
-            let real = crate::rawfs::fd_path(&fd).unwrap_or_else(|| real(&r.path));
+            let real = crate::rawfs::real_path(&fd, &r.path).unwrap_or_else(|| real(&r.path));
             let below: Vec<&Path> = denies
                 .iter()
                 .map(PathBuf::as_path)

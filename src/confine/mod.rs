@@ -580,6 +580,11 @@ const DYNAMIC_LOADER: Option<&str> = if cfg!(all(target_arch = "x86_64", target_
 fn ttys() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for fd in 0..3 {
+        // isatty first: a call without a terminal (CI, an editor) makes no lookup in /proc.
+        // SAFETY: isatty(3) of a descriptor number; a closed one is simply no terminal.
+        if unsafe { nix::libc::isatty(fd) } != 1 {
+            continue;
+        }
         if let Ok(p) = std::fs::read_link(format!("/proc/self/fd/{fd}"))
             && (p.starts_with("/dev/pts") || p.starts_with("/dev/tty"))
             && !out.contains(&p)
