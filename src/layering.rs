@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 /// Go facts (versions, version files, GOROOTs, go's grammar and env) and the plain helpers
 /// they use: they import nothing but each other.
 const FACTS: &[&str] = &[
+    "atomic_file",
     "date",
     "dirat",
     "envvars",

@@ -5,6 +5,7 @@
 //! applies the company policy and execs the real tool; as `gowarden` it is the admin CLI
 //! ([`cli`]). All logic lives in this library so that tests and the CLI share it.
 
+pub mod atomic_file;
 pub mod audit;
 pub mod auditing;
 pub mod buildinfo;

@@ -59,9 +59,9 @@ pub fn stamp_path(project_root: &Path) -> Option<PathBuf> {
 fn write_stamp(path: &Path, stamp: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    std::fs::write(&tmp, stamp)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let opts = crate::atomic_file::Options {
+        mode: 0o666,
+        ..crate::atomic_file::Options::PRIVATE
+    };
+    crate::atomic_file::replace(path, stamp.as_bytes(), opts)
 }

@@ -223,17 +223,15 @@ fn save_checkpoint(state_dir: &Path, cp: &Checkpoint) -> Result<()> {
     std::fs::create_dir_all(state_dir)
         .map_err(|e| Error::io("cannot create ship state directory", state_dir, &e))?;
     let path = checkpoint_path(state_dir, &cp.log);
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(cp).map_err(io::Error::other)?)?;
-        f.sync_data()?;
-        std::fs::rename(&tmp, &path)
+    let opts = crate::atomic_file::Options {
+        mode: 0o666,
+        exact_mode: None,
+        sync: true,
     };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io("cannot write ship checkpoint", &path, &e)
-    })
+    serde_json::to_vec(cp)
+        .map_err(io::Error::other)
+        .and_then(|bytes| crate::atomic_file::replace(&path, &bytes, opts))
+        .map_err(|e| Error::io("cannot write ship checkpoint", &path, &e))
 }
 
 /// What one [`ship_pending`] call did.

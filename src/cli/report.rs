@@ -2,7 +2,7 @@
 //! [FILE|DIR...]`: the fleet report ([`crate::report`]); docs/report.md is its manual.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::ExitStatus;
 use super::args::{ReportArgs, ReportFormat};
@@ -82,20 +82,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> crate::error::Result<()> {
         return std::fs::write(path, bytes)
             .map_err(|e| crate::error::Error::io("cannot write the report", path, &e));
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    let opts = crate::atomic_file::Options {
+        mode: 0o666,
+        ..crate::atomic_file::Options::PRIVATE
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| crate::error::Error::io("cannot write the report", path, &e));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::replace(path, bytes, opts)
+        .map_err(|e| crate::error::Error::io("cannot write the report", path, &e))
 }

@@ -243,32 +243,14 @@ fn write_replacing(path: &Path, data: &[u8]) -> Result<(), String> {
     let mode = std::fs::metadata(&target)
         .map(|m| m.permissions().mode() & 0o7777)
         .ok();
-    let tmp = target.with_file_name(format!(
-        ".{}.gowarden-tmp-{}",
-        target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o666)
-            .open(&tmp)?;
-        if let Some(m) = mode {
-            f.set_permissions(std::fs::Permissions::from_mode(m))?;
-        }
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)
+    // A file rewritten keeps its mode; a new one gets what the umask leaves of 0666, as
+    // `go env -w` gives it.
+    let opts = crate::atomic_file::Options {
+        mode: 0o666,
+        exact_mode: mode,
+        sync: true,
     };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err("write", &target, e)
-    })
+    crate::atomic_file::replace(&target, data, opts).map_err(|e| err("write", &target, e))
 }
 
 /// `YYYYMMDDTHHMMSSZ` for Unix seconds (UTC), without a date library.

@@ -13,7 +13,7 @@
 //! (device, inode, size, mtime) as when it was written.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -106,19 +106,7 @@ pub fn store(path: &Path, uid: u32, stamp: &str, now: u64, entries: &Entries) ->
             None => text.push_str(&format!("group\t{name}\n")),
         }
     }
-    let tmp = dir.join(format!(".names.{}.tmp", std::process::id()));
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc_flags::O_NOFOLLOW)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::atomic_file::replace(path, text.as_bytes(), crate::atomic_file::Options::PRIVATE)
 }
 
 mod libc_flags {

@@ -22,7 +22,7 @@
 //!   `GOWARDEN_LOG` diagnostics, never to stdout. Writes go to a temp file renamed into place.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -201,26 +201,16 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
     check_dirs(dir, &source.owners())?;
     let bytes = encode(source)?;
     let name = source.file_name();
-    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
     let mode = if matches!(source.origin, PolicyOrigin::System(_)) {
         0o644
     } else {
         0o600
     };
-    let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        f.write_all(&bytes)?;
-        std::fs::rename(&tmp, dir.join(&name))
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.to_string());
-    }
+    let opts = crate::atomic_file::Options {
+        mode,
+        ..crate::atomic_file::Options::PRIVATE
+    };
+    crate::atomic_file::replace(&dir.join(&name), &bytes, opts).map_err(|e| e.to_string())?;
     tracing::debug!("policy snapshot written: {}", dir.join(name).display());
     Ok(())
 }

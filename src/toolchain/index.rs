@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -360,19 +360,7 @@ fn parse_dir(block: &str) -> Option<Dir> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     crate::userdirs::create_private_dir(dir)?;
-    let tmp = dir.join(format!(".toolchains.{}.tmp", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::atomic_file::replace(path, bytes, crate::atomic_file::Options::PRIVATE)
 }
 
 /// The file's text, if it is a regular file of `euid`'s that nobody else can write; opened
