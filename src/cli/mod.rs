@@ -14,6 +14,7 @@ mod check_sarif;
 mod doctor;
 mod drift;
 mod explain;
+mod json_shapes;
 mod policy_check;
 mod report;
 mod tool;

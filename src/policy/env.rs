@@ -545,30 +545,6 @@ pub fn describe(origin: &Origin) -> String {
     }
 }
 
-/// Where a value came from, as JSON: `{"kind": "env"|"env-file"|"go.env", "path", "line"}`,
-/// plus, for go.env, `writable` (the caller can write the file) and `distribution_default`
-/// (the value is the Go distribution's): a writable non-default value is the caller's own.
-pub fn origin_json(origin: &Origin) -> serde_json::Value {
-    match origin {
-        Origin::ProcessEnv => serde_json::json!({"kind": "env", "path": null, "line": null}),
-        Origin::EnvFile { path, line } => {
-            serde_json::json!({"kind": "env-file", "path": path, "line": line})
-        }
-        Origin::GorootGoEnv {
-            path,
-            line,
-            owner,
-            stock,
-        } => serde_json::json!({
-            "kind": "go.env",
-            "path": path,
-            "line": line,
-            "writable": owner.is_some_and(crate::goenv::FileOwner::caller_can_write),
-            "distribution_default": stock,
-        }),
-    }
-}
-
 fn fix_for(key: &str, origin: &Origin, may_run: &dyn Fn(&[&str]) -> bool) -> String {
     match origin {
         Origin::ProcessEnv => format!("unset {key} in the environment (e.g. your shell profile)"),
@@ -626,69 +602,10 @@ pub fn env_file_fix(key: &str, may_run: &dyn Fn(&[&str]) -> bool) -> String {
 
 /// A value for a message: as the audit log records it, URL userinfo (a proxy password)
 /// redacted.
-fn shown(v: &OsStr) -> String {
+pub fn shown(v: &OsStr) -> String {
     crate::audit::redact_url_userinfo_str(&v.to_string_lossy()).into_owned()
 }
 
 fn non_empty(v: Option<OsString>) -> Option<OsString> {
     v.filter(|v| !v.is_empty())
-}
-
-/// `gowarden which` lines for the governed keys: the value go gets and where it came from.
-pub fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
-    checks.iter().map(describe_check).collect()
-}
-
-fn describe_check(c: &EnvCheck) -> String {
-    let show = |v: &Option<OsString>| match v {
-        Some(v) => format!("{:?}", shown(v)),
-        None => "unset".to_string(),
-    };
-    let caller = match &c.caller {
-        Some((v, o)) => format!("{:?} from {}", shown(v), describe(o)),
-        None => "unset".into(),
-    };
-    let how = match c.action {
-        Action::Kept => match &c.caller {
-            Some((_, o)) => format!("as {}", describe(o)),
-            None => "unset everywhere".into(),
-        },
-        Action::Set => format!("set by the shim; without it: {caller}"),
-        Action::Removed => format!("removed by the shim; without it: {caller}"),
-        Action::Neutralised => format!(
-            "a value go treats as unset, because a file of yours that go reads sets it; \
-             without the shim: {caller}"
-        ),
-        Action::Unremovable => format!(
-            "FORBIDDEN but set in the go env file, go runs only for `go env -w/-u`: {caller}"
-        ),
-    };
-    format!(
-        "{}={} ({} {}; {how})",
-        c.key,
-        show(&c.value),
-        c.rule.name(),
-        c.policy_at
-    )
-}
-
-/// The JSON form of the checks, for `gowarden which --json`.
-pub fn checks_json(checks: &[EnvCheck]) -> serde_json::Value {
-    let lossy = |v: &OsStr| serde_json::Value::String(v.to_string_lossy().into_owned());
-    checks
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "key": c.key,
-                "rule": c.rule.name(),
-                "policy": c.policy_at,
-                "value": c.value.as_deref().map(lossy),
-                "action": c.action.name(),
-                "caller": c.caller.as_ref().map(|(v, o)| serde_json::json!({
-                    "value": lossy(v),
-                    "source": origin_json(o),
-                })),
-            })
-        })
-        .collect()
 }

@@ -1,0 +1,464 @@
+//! The JSON of `gowarden which --json` and `gowarden explain --json`: one `Serialize` type per
+//! shape, so each shape is defined once and docs/cli.md can point here. Fields are declared in
+//! alphabetical order because that is the order the output has always had (it was built from
+//! `serde_json::json!` maps, which sort their keys); scripts and the snapshot tests see the
+//! same bytes.
+//!
+//! The confinement part stays the `serde_json::Value` that `confine::json_for` builds: it is the
+//! confinement module's own shape, shared with the audit record's description of it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::decision::Plan;
+use crate::goenv::Origin;
+use crate::outcome::{ChosenBy, RoleChoice, RuleId};
+use crate::policy::env::EnvCheck;
+use crate::policy::load::PolicyOrigin;
+use crate::project::Declaration;
+use crate::resolve::{Request, Source};
+use crate::toolchain::Toolchain;
+
+fn lossy(s: &OsStr) -> Cow<'_, str> {
+    s.to_string_lossy()
+}
+
+fn lossy_all(v: &[std::ffi::OsString]) -> Vec<Cow<'_, str>> {
+    v.iter().map(|a| lossy(a)).collect()
+}
+
+/// `policy`: where the policy in force came from (`notes` only in `which`'s answer).
+#[derive(Serialize)]
+pub struct PolicyJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<&'a [String]>,
+    pub origin: &'static str,
+    pub path: Option<&'a Path>,
+}
+
+impl<'a> PolicyJson<'a> {
+    pub fn of(origin: &'a PolicyOrigin) -> PolicyJson<'a> {
+        PolicyJson {
+            notes: None,
+            origin: origin.kind(),
+            path: origin.path(),
+        }
+    }
+}
+
+/// `source`: what asked for the version in force.
+#[derive(Serialize)]
+pub struct SourceJson<'a> {
+    pub description: String,
+    pub file: Option<Cow<'a, str>>,
+    pub kind: &'static str,
+    pub line: Option<usize>,
+}
+
+impl<'a> SourceJson<'a> {
+    pub fn of(source: &'a Source) -> SourceJson<'a> {
+        let location = source.location();
+        SourceJson {
+            description: source.to_string(),
+            file: location
+                .as_ref()
+                .map(|l| l.file.display().to_string().into()),
+            kind: source.kind(),
+            line: location.and_then(|l| l.line),
+        }
+    }
+}
+
+/// `role`: the caller's role and what chose it; `null` for a policy without roles.
+#[derive(Serialize)]
+pub struct RoleJson<'a> {
+    pub chosen_by: &'static str,
+    pub description: String,
+    pub location: Option<&'a str>,
+    pub matched: Option<&'a str>,
+    pub name: &'a str,
+}
+
+impl<'a> RoleJson<'a> {
+    pub fn of(role: Option<&'a RoleChoice>) -> Option<RoleJson<'a>> {
+        let r = role?;
+        Some(RoleJson {
+            chosen_by: r.chosen_by.kind(),
+            description: r.chosen_by.to_string(),
+            location: r.chosen_by.location(),
+            matched: match &r.chosen_by {
+                ChosenBy::Binding { matched, .. } => Some(matched),
+                _ => None,
+            },
+            name: &r.name,
+        })
+    }
+}
+
+/// A toolchain found on this machine.
+#[derive(Serialize)]
+pub struct ToolchainJson<'a> {
+    pub found_in: String,
+    pub goroot: &'a Path,
+    pub version: &'a str,
+}
+
+/// `gowarden which --json` where `go` would run.
+#[derive(Serialize)]
+pub struct Which<'a> {
+    pub confinement: serde_json::Value,
+    /// Each variable the shim sets for go; `null` for one it removes.
+    pub env: BTreeMap<&'a str, Option<Cow<'a, str>>>,
+    pub env_policy: Vec<EnvCheckJson<'a>>,
+    pub found_in: String,
+    pub goroot: &'a Path,
+    pub overrides: Vec<OverrideJson<'a>>,
+    pub policy: PolicyJson<'a>,
+    pub requested: &'a str,
+    pub role: Option<RoleJson<'a>>,
+    pub source: SourceJson<'a>,
+    pub spec: String,
+    pub tier: Option<TierJson<'a>>,
+    pub version: &'a str,
+    pub warnings: &'a [String],
+}
+
+/// A farther (or lower) declaration that the one in force overrode.
+#[derive(Serialize)]
+pub struct OverrideJson<'a> {
+    pub file: &'a Path,
+    pub kind: &'static str,
+    pub line: usize,
+    pub value: &'a str,
+}
+
+impl<'a> OverrideJson<'a> {
+    pub fn of(d: &Declaration<'a>) -> OverrideJson<'a> {
+        let at = match d {
+            Declaration::Pin(p) => &p.declared,
+            Declaration::Toolchain(t) => t,
+        };
+        OverrideJson {
+            file: &at.path,
+            kind: match d {
+                Declaration::Pin(p) => p.format.kind(),
+                Declaration::Toolchain(_) => "toolchain-line",
+            },
+            line: at.line,
+            value: &at.value,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TierJson<'a> {
+    pub name: &'a str,
+    pub owner: &'a str,
+    pub reason: &'static str,
+    pub why: String,
+}
+
+/// One `[env]` key: the value go gets and where the caller's value came from.
+#[derive(Serialize)]
+pub struct EnvCheckJson<'a> {
+    pub action: &'static str,
+    pub caller: Option<CallerJson<'a>>,
+    pub key: &'a str,
+    /// The rule's `file:line` in the policy.
+    pub policy: &'a str,
+    pub rule: &'static str,
+    pub value: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+pub struct CallerJson<'a> {
+    pub source: OriginJson<'a>,
+    pub value: Cow<'a, str>,
+}
+
+impl<'a> EnvCheckJson<'a> {
+    pub fn of(c: &'a EnvCheck) -> EnvCheckJson<'a> {
+        EnvCheckJson {
+            action: c.action.name(),
+            caller: c.caller.as_ref().map(|(v, o)| CallerJson {
+                source: OriginJson::of(o),
+                value: lossy(v),
+            }),
+            key: &c.key,
+            policy: &c.policy_at,
+            rule: c.rule.name(),
+            value: c.value.as_deref().map(lossy),
+        }
+    }
+}
+
+/// Where a go env value came from: `kind` `env`, `env-file` (the user's go env file) or
+/// `go.env` (`$GOROOT/go.env`), which also says whether the caller can write the file and
+/// whether the value is the Go distribution's own.
+#[derive(Serialize)]
+pub struct OriginJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution_default: Option<bool>,
+    pub kind: &'static str,
+    pub line: Option<usize>,
+    pub path: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writable: Option<bool>,
+}
+
+impl<'a> OriginJson<'a> {
+    pub fn of(origin: &'a Origin) -> OriginJson<'a> {
+        let plain = |kind, path: Option<&'a Path>, line| OriginJson {
+            distribution_default: None,
+            kind,
+            line,
+            path,
+            writable: None,
+        };
+        match origin {
+            Origin::ProcessEnv => plain("env", None, None),
+            Origin::EnvFile { path, line } => plain("env-file", Some(path), Some(*line)),
+            Origin::GorootGoEnv {
+                path,
+                line,
+                owner,
+                stock,
+            } => OriginJson {
+                distribution_default: Some(*stock),
+                writable: Some(owner.is_some_and(crate::goenv::FileOwner::caller_can_write)),
+                ..plain("go.env", Some(path), Some(*line))
+            },
+        }
+    }
+}
+
+impl<'a> Which<'a> {
+    pub fn of(plan: &'a Plan, overridden: &[Declaration<'a>]) -> Which<'a> {
+        let env = super::which::shown_env(plan)
+            .map(|c| (c.key.as_str(), c.to.as_deref().map(lossy)))
+            .collect();
+        Which {
+            confinement: crate::confine::json_for(plan, None),
+            env,
+            env_policy: plan.env_checks.iter().map(EnvCheckJson::of).collect(),
+            found_in: plan.toolchain.found_in.to_string(),
+            goroot: &plan.toolchain.goroot,
+            overrides: overridden.iter().map(OverrideJson::of).collect(),
+            policy: PolicyJson {
+                notes: Some(&plan.policy.notes),
+                ..PolicyJson::of(&plan.policy.origin)
+            },
+            requested: &plan.request.written,
+            role: RoleJson::of(plan.role.as_ref()),
+            source: SourceJson::of(&plan.request.source),
+            spec: plan.request.spec.to_string(),
+            tier: plan.tier.as_ref().map(|t| TierJson {
+                name: &t.name,
+                owner: &t.owner,
+                reason: t.reason.kind(),
+                why: t.reason.to_string(),
+            }),
+            version: &plan.toolchain.name,
+            warnings: &plan.warnings,
+        }
+    }
+}
+
+/// `gowarden which --json` where the shim would refuse: what is known before the refusal.
+#[derive(Serialize)]
+pub struct WhichRefused<'a> {
+    pub error: &'a str,
+    pub installed: Vec<ToolchainJson<'a>>,
+    pub policy: Option<PolicyJson<'a>>,
+    pub requested: Option<&'a str>,
+    pub rule: &'a RuleId,
+    pub source: Option<SourceJson<'a>>,
+    pub spec: Option<String>,
+}
+
+impl<'a> WhichRefused<'a> {
+    pub fn of(
+        refusal: &'a crate::outcome::Refusal,
+        policy: Option<&'a PolicyOrigin>,
+        request: Option<&'a Request>,
+        installed: &'a [Toolchain],
+    ) -> WhichRefused<'a> {
+        WhichRefused {
+            error: &refusal.message,
+            installed: installed
+                .iter()
+                .map(|t| ToolchainJson {
+                    found_in: t.found_in.to_string(),
+                    goroot: &t.goroot,
+                    version: &t.name,
+                })
+                .collect(),
+            policy: policy.map(PolicyJson::of),
+            requested: request.map(|q| q.written.as_str()),
+            rule: &refusal.rule,
+            source: request.map(|q| SourceJson::of(&q.source)),
+            spec: request.map(|q| q.spec.to_string()),
+        }
+    }
+}
+
+/// `gowarden explain --json`: how the shim reads the command line and what it decides.
+#[derive(Serialize)]
+pub struct Explain<'a> {
+    pub args: Vec<Cow<'a, str>>,
+    pub confinement: Option<serde_json::Value>,
+    /// `allow` or `refuse`.
+    pub decision: &'static str,
+    pub goflags: Option<GoflagsJson<'a>>,
+    pub message: Option<&'a str>,
+    pub parse: ParseJson<'a>,
+    pub policy: PolicyJson<'a>,
+    pub role: Option<RoleJson<'a>>,
+    pub rule: Option<RuleJson<'a>>,
+    pub toolchain: ExplainToolchain<'a>,
+}
+
+/// The toolchain go would run, or why there is none.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ExplainToolchain<'a> {
+    Chosen { goroot: &'a Path, version: &'a str },
+    Refused { error: &'a str, rule: &'a RuleId },
+}
+
+/// The effective GOFLAGS and where they came from.
+#[derive(Serialize)]
+pub struct GoflagsJson<'a> {
+    pub from: ExplainOriginJson<'a>,
+    pub value: Cow<'a, str>,
+}
+
+/// explain's spelling of a go env value's origin (`env`, `go-env-file`, `goroot-go-env`).
+#[derive(Serialize)]
+pub struct ExplainOriginJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<&'a Path>,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl<'a> ExplainOriginJson<'a> {
+    pub fn of(o: &'a Origin) -> ExplainOriginJson<'a> {
+        match o {
+            Origin::ProcessEnv => ExplainOriginJson {
+                file: None,
+                kind: "env",
+                line: None,
+            },
+            Origin::EnvFile { path, line } => ExplainOriginJson {
+                file: Some(path),
+                kind: "go-env-file",
+                line: Some(*line),
+            },
+            Origin::GorootGoEnv { path, line, .. } => ExplainOriginJson {
+                file: Some(path),
+                kind: "goroot-go-env",
+                line: Some(*line),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ParseJson<'a> {
+    pub error: Option<&'a str>,
+    pub invocation: Option<InvocationJson<'a>>,
+    pub ok: bool,
+}
+
+/// The go command line as go reads it.
+#[derive(Serialize)]
+pub struct InvocationJson<'a> {
+    pub chdir: Option<&'a Path>,
+    pub command: &'a [String],
+    pub env_write: Option<EnvWriteJson<'a>>,
+    pub flags: Vec<FlagJson<'a>>,
+    pub help: bool,
+    pub known_command: bool,
+    pub passthrough: Vec<Cow<'a, str>>,
+    pub positionals: Vec<Cow<'a, str>>,
+    pub unknown_flags: Vec<FlagJson<'a>>,
+    pub vettool: Option<Cow<'a, str>>,
+}
+
+impl<'a> InvocationJson<'a> {
+    pub fn of(inv: &'a crate::gocli::Invocation) -> InvocationJson<'a> {
+        use crate::gocli::EnvWrite;
+        InvocationJson {
+            chdir: inv.chdir.as_deref(),
+            command: &inv.command,
+            env_write: inv.env_write.as_ref().map(|w| match w {
+                EnvWrite::Set(pairs) => EnvWriteJson {
+                    keys: pairs.iter().map(|(k, _)| k.as_str()).collect(),
+                    op: "set",
+                    values: Some(pairs.iter().map(|(_, v)| lossy(v)).collect()),
+                },
+                EnvWrite::Unset(keys) => EnvWriteJson {
+                    keys: keys.iter().map(String::as_str).collect(),
+                    op: "unset",
+                    values: None,
+                },
+            }),
+            flags: inv.flags.iter().map(FlagJson::of).collect(),
+            help: inv.help,
+            known_command: inv.known_command,
+            passthrough: lossy_all(&inv.passthrough),
+            positionals: lossy_all(&inv.positionals),
+            unknown_flags: inv.unknown_flags.iter().map(FlagJson::of).collect(),
+            vettool: inv.vettool.as_deref().map(lossy),
+        }
+    }
+}
+
+/// `go env -w` (`op` `set`, with `values`) or `go env -u` (`unset`).
+#[derive(Serialize)]
+pub struct EnvWriteJson<'a> {
+    pub keys: Vec<&'a str>,
+    pub op: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Cow<'a, str>>>,
+}
+
+#[derive(Serialize)]
+pub struct FlagJson<'a> {
+    pub forwarded: bool,
+    pub name: &'a str,
+    /// `command-line` or `GOFLAGS`.
+    pub origin: &'static str,
+    pub value: Option<Cow<'a, str>>,
+    pub written: &'a str,
+}
+
+impl<'a> FlagJson<'a> {
+    pub fn of(f: &'a crate::gocli::FlagUse) -> FlagJson<'a> {
+        FlagJson {
+            forwarded: f.forwarded,
+            name: &f.name,
+            origin: match f.origin {
+                crate::gocli::FlagOrigin::CommandLine => "command-line",
+                crate::gocli::FlagOrigin::GoFlags => "GOFLAGS",
+            },
+            value: f.value.as_deref().map(lossy),
+            written: &f.written,
+        }
+    }
+}
+
+/// The rule that refuses, where the policy has it.
+#[derive(Serialize)]
+pub struct RuleJson<'a> {
+    pub id: &'a str,
+    pub location: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub refused: Option<&'a str>,
+}
