@@ -196,12 +196,11 @@ pub fn check(dir: &Path) -> Result<Report> {
             _ => None,
         };
         if chosen.is_none() {
-            let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
                 rule: rule::NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
-                location: Location::at(file, line, None),
+                location: request.source.project_location(),
             });
         }
         if let Some((version, shown)) = judged {
@@ -430,15 +429,15 @@ impl Serialize for Report {
                 .map(|d| d.date.to_string()),
         });
         let version = self.request.as_ref().map(|req| {
-            let (file, line) = matrix::source_file_line(&req.source);
+            let at = req.source.project_location();
             VersionJson {
                 requested: &req.written,
                 spec: req.spec.to_string(),
                 source: SourceJson {
                     kind: req.source.kind(),
                     description: req.source.to_string(),
-                    file,
-                    line,
+                    line: at.as_ref().and_then(|l| l.line),
+                    file: at.map(|l| l.file),
                 },
                 toolchain: self.toolchain.as_ref().map(|t| t.name.as_str()),
                 goroot: self.toolchain.as_ref().map(|t| t.goroot.as_path()),

@@ -20,6 +20,7 @@ use super::json_shapes::{
 use crate::gocli::{EnvWrite, FlagOrigin};
 use crate::goenv::Origin;
 use crate::identity::Identity;
+use crate::location::Location;
 use crate::policy::rules::{self, Evaluation};
 use crate::policy::{self, LoadedPolicy};
 use crate::shim::{self, Tool};
@@ -28,7 +29,7 @@ use crate::shim::{self, Tool};
 struct Decision {
     allow: bool,
     rule: Option<String>,
-    location: Option<String>,
+    location: Option<Location>,
     refused: Option<String>,
     reason: Option<String>,
     message: Option<String>,
@@ -125,7 +126,7 @@ fn decide(
     let refused_by = |r: &shim::Refusal| Decision {
         allow: false,
         rule: Some(r.rule.to_string()),
-        location: None,
+        location: r.location.as_deref().cloned(),
         refused: None,
         reason: None,
         message: Some(r.message.clone()),
@@ -198,7 +199,7 @@ fn to_json<'a>(
         role: RoleJson::of(eval.role.as_ref()),
         rule: d.rule.as_deref().map(|id| RuleJson {
             id,
-            location: d.location.as_deref(),
+            location: d.location.as_ref(),
             reason: d.reason.as_deref(),
             refused: d.refused.as_deref(),
         }),

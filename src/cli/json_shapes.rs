@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::decision::Plan;
 use crate::goenv::Origin;
+use crate::location::Location;
 use crate::outcome::{ChosenBy, RoleChoice, RuleId};
 use crate::policy::env::EnvCheck;
 use crate::policy::load::PolicyOrigin;
@@ -29,6 +30,19 @@ fn lossy(s: &OsStr) -> Cow<'_, str> {
 
 fn lossy_all(v: &[std::ffi::OsString]) -> Vec<Cow<'_, str>> {
     v.iter().map(|a| lossy(a)).collect()
+}
+
+/// A location as `file:line[:column]`, the string the policy's messages print: the role's
+/// and a rule's `location` have always been that string.
+fn as_display<S: Serializer>(l: &Option<&Location>, s: S) -> Result<S::Ok, S::Error> {
+    match l {
+        Some(l) => display(l, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn display<S: Serializer>(l: &&Location, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(l)
 }
 
 /// `policy`: where the policy in force came from (`notes` only in `which`'s answer).
@@ -78,7 +92,8 @@ impl<'a> SourceJson<'a> {
 pub struct RoleJson<'a> {
     pub chosen_by: &'static str,
     pub description: String,
-    pub location: Option<&'a str>,
+    #[serde(serialize_with = "as_display")]
+    pub location: Option<&'a Location>,
     pub matched: Option<&'a str>,
     pub name: &'a str,
 }
@@ -169,7 +184,8 @@ pub struct EnvCheckJson<'a> {
     pub caller: Option<CallerJson<'a>>,
     pub key: &'a str,
     /// The rule's `file:line` in the policy.
-    pub policy: &'a str,
+    #[serde(serialize_with = "display")]
+    pub policy: &'a Location,
     pub rule: &'static str,
     pub value: Option<Cow<'a, str>>,
 }
@@ -458,7 +474,8 @@ impl<'a> FlagJson<'a> {
 #[derive(Serialize)]
 pub struct RuleJson<'a> {
     pub id: &'a str,
-    pub location: Option<&'a str>,
+    #[serde(serialize_with = "as_display")]
+    pub location: Option<&'a Location>,
     pub reason: Option<&'a str>,
     pub refused: Option<&'a str>,
 }

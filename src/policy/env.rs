@@ -44,6 +44,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::goenv::EnvChange;
 use crate::goenv::{self, GoEnv, Origin};
+use crate::location::Location;
 use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 use crate::policy::schema::OnConflict;
@@ -99,8 +100,8 @@ impl Action {
 pub struct EnvCheck {
     pub key: String,
     pub rule: Rule,
-    /// `file:line` of the rule in the policy.
-    pub policy_at: String,
+    /// Where the rule is in the policy.
+    pub policy_at: Location,
     /// The value go would use without the shim and where it comes from; `None` if unset.
     pub caller: Option<(OsString, Origin)>,
     /// The value go gets through the shim; `None` if unset.
@@ -149,7 +150,7 @@ const COMPUTED: &[&str] = &[
 ];
 
 /// Checks `[env]`: known keys, each in one rule, values go would accept. Errors name the
-/// policy file and line.
+/// policy file, line and column.
 pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
     let env = &loaded.policy.env;
     let mut seen: Vec<(&str, &'static str)> = Vec::new();
@@ -171,7 +172,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
         let at = || {
             format!(
                 "invalid policy {}: [env] {}",
-                loaded.location(&span),
+                loaded.point_at(&span),
                 rule.name()
             )
         };
@@ -290,7 +291,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
     for (key, v) in &rules.enforce {
         let want = OsString::from(v.get_ref());
         let caller = ge.get(key);
-        let policy_at = loaded.location(&v.span());
+        let policy_at = loaded.line_at(&v.span());
         let mut check = EnvCheck {
             key: key.clone(),
             rule: Rule::Enforce,
@@ -333,7 +334,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
 
     for k in &rules.forbid {
         let key = k.get_ref();
-        let policy_at = loaded.location(&k.span());
+        let policy_at = loaded.line_at(&k.span());
         let caller = ge.get(key);
         let process = env(key);
         let mut check = EnvCheck {
@@ -421,7 +422,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
         let mut check = EnvCheck {
             key: key.clone(),
             rule: Rule::Default,
-            policy_at: loaded.location(&v.span()),
+            policy_at: loaded.line_at(&v.span()),
             caller: caller.clone(),
             value: caller.as_ref().map(|(c, _)| c.clone()),
             action: Action::Kept,
