@@ -329,7 +329,18 @@ fn print_text(
     }
     match (&d.reason, &d.message) {
         (Some(reason), _) => println!("  why:         {reason}"),
-        (None, Some(m)) => println!("  why:         {m}"),
+        (None, Some(m)) => print_nested("  why:         ", m),
         _ => {}
+    }
+}
+
+/// A refusal's message under `label`: its first line after the label, the rest of its block
+/// (`  where: …`, `  fix: …`) lined up under that first line.
+fn print_nested(label: &str, message: &str) {
+    let mut lines = message.lines();
+    println!("{label}{}", lines.next().unwrap_or_default());
+    for line in lines {
+        let line = line.strip_prefix("  ").unwrap_or(line);
+        println!("{:width$}{line}", "", width = label.len());
     }
 }

@@ -146,7 +146,7 @@ pub fn fix(ctx: &Context, report: &Report) -> Result<FixReport, String> {
     let old = match std::fs::read(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read go env file {}: {e}", path.display())),
+        Err(e) => return Err(goenv::unreadable(&path, &e).to_string()),
     };
     let new = goenv::update_env_file(old.as_deref().unwrap_or_default(), &set, &unset);
     if let Some(old) = &old {
