@@ -107,7 +107,7 @@ pub fn run(opts: ExplainArgs) -> ExitStatus {
 
     let decision = decide(&base, &eval, &opts, &cwd);
     if opts.json {
-        super::which::print_json(&to_json(&opts, &policy, &base, &eval, &decision));
+        super::print_json(&to_json(&opts, &policy, &base, &eval, &decision));
     } else {
         print_text(&opts, &policy, &base, &eval, &decision);
     }

@@ -1,5 +1,5 @@
-//! The JSON of `gowarden which --json` and `gowarden explain --json`: one `Serialize` type per
-//! shape, so each shape is defined once and docs/cli.md can point here. Fields are declared in
+//! The JSON of `gowarden which --json` (also `which TOOL`) and `gowarden explain --json`: one
+//! `Serialize` type per shape, so each shape is defined once and docs/cli.md can point here. Fields are declared in
 //! alphabetical order because that is the order the output has always had (it was built from
 //! `serde_json::json!` maps, which sort their keys); scripts and the snapshot tests see the
 //! same bytes.
@@ -478,4 +478,61 @@ pub struct RuleJson<'a> {
     pub location: Option<&'a Location>,
     pub reason: Option<&'a str>,
     pub refused: Option<&'a str>,
+}
+
+/// `gowarden which TOOL --json` where the tool shim would run.
+#[derive(Serialize)]
+pub struct WhichTool<'a> {
+    pub binary: std::path::PathBuf,
+    /// Built already: its first run builds nothing.
+    pub cached: bool,
+    pub go: &'a str,
+    pub key: String,
+    pub module: Option<&'a str>,
+    pub package: &'a str,
+    pub pin: PinJson,
+    pub platform: String,
+    /// The policy's description (`PATH (from $GOWARDEN_POLICY)`).
+    pub policy: String,
+    /// The role's name; `null` for a policy without roles.
+    pub role: Option<&'a str>,
+    pub tool: &'a str,
+    pub version: &'a str,
+}
+
+/// What pinned the tool's version.
+#[derive(Serialize)]
+pub struct PinJson {
+    pub kind: &'static str,
+    pub source: String,
+}
+
+impl<'a> WhichTool<'a> {
+    pub fn of(tp: &'a crate::shim::tool::ToolPlan) -> WhichTool<'a> {
+        WhichTool {
+            binary: tp.entry.binary(),
+            cached: tp.entry.exists(),
+            go: &tp.key.go,
+            key: tp.key.digest(),
+            module: tp.pin.module.as_deref(),
+            package: &tp.pin.package,
+            pin: PinJson {
+                kind: tp.pin.source.kind(),
+                source: tp.pin.source.to_string(),
+            },
+            platform: tp.key.platform(),
+            policy: tp.plan.policy.origin.to_string(),
+            role: tp.plan.role.as_ref().map(|r| r.name.as_str()),
+            tool: &tp.name,
+            version: &tp.pin.version,
+        }
+    }
+}
+
+/// `gowarden which TOOL --json` where the tool shim would refuse.
+#[derive(Serialize)]
+pub struct WhichToolRefused<'a> {
+    pub error: &'a str,
+    pub rule: &'a RuleId,
+    pub tool: &'a str,
 }

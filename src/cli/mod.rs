@@ -196,3 +196,10 @@ pub(crate) fn resolve_dir(dir: Option<&Path>) -> Result<PathBuf, String> {
         Some(d) => crate::project::resolve_chdir(&cwd, d).map_err(|e| e.to_string()),
     }
 }
+
+/// A report type as pretty JSON on stdout. Report types hold strings, numbers, booleans and
+/// maps with string keys, so serializing fails only for a path that is not UTF-8, and then
+/// prints an empty line (as the `json!` trees these replaced did).
+pub(crate) fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}

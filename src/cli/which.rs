@@ -23,7 +23,7 @@ pub fn run(a: &WhichArgs) -> ExitStatus {
     match shim::plan(Tool::Go, Vec::new(), &dir) {
         Ok(plan) => {
             if a.json {
-                print_json(&Which::of(&plan, &overridden(&plan)));
+                super::print_json(&Which::of(&plan, &overridden(&plan)));
             } else {
                 print_text(&plan);
             }
@@ -39,7 +39,7 @@ pub fn run(a: &WhichArgs) -> ExitStatus {
                     known.request.as_ref(),
                     &known.installed,
                 );
-                print_json(&v);
+                super::print_json(&v);
             } else {
                 print_partial(&known);
             }
@@ -173,10 +173,4 @@ fn overridden(plan: &Plan) -> Vec<crate::project::Declaration<'_>> {
 /// that sets it (`PID:N`), which for `which` would be this CLI, not the shim a `go` call runs.
 pub(super) fn shown_env(plan: &Plan) -> impl Iterator<Item = &crate::shim::EnvChange> {
     plan.env.iter().filter(|c| c.key != crate::shim::DEPTH_ENV)
-}
-
-/// Pretty JSON on stdout: the report types hold only strings, numbers and maps with string
-/// keys, so serializing cannot fail but for a path that is not UTF-8, which prints nothing.
-pub(super) fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
