@@ -241,8 +241,8 @@ fn print_text(r: &BinaryReport, cwd: &Path) {
     );
 }
 
-/// `check --binary --json` (docs/check-binary.md). Fields in alphabetical order, the order
-/// this output has always had; each finding is the one `Finding` shape of `check --json`.
+/// `check --binary --json` (docs/check-binary.md); each finding is the one `Finding` of
+/// `check --json`. Printed with sorted keys ([`super::print_json`]), as check's report is.
 #[derive(Serialize)]
 struct BinaryJson<'a> {
     binaries: Vec<OneBinaryJson<'a>>,

@@ -1,8 +1,8 @@
 //! The JSON of `gowarden which --json` (also `which TOOL`) and `gowarden explain --json`: one
-//! `Serialize` type per shape, so each shape is defined once and docs/cli.md can point here. Fields are declared in
-//! alphabetical order because that is the order the output has always had (it was built from
-//! `serde_json::json!` maps, which sort their keys); scripts and the snapshot tests see the
-//! same bytes.
+//! `Serialize` type per shape, so each shape is defined once and docs/cli.md can point here.
+//! The output has its keys in alphabetical order, as it always had (it was built from
+//! `serde_json::json!` maps, which sort their keys): [`super::print_json`] sorts them, and the
+//! fields are declared in that order too, so a type reads as its output does.
 //!
 //! The confinement part stays the `serde_json::Value` that `confine::json_for` builds: it is the
 //! confinement module's own shape, shared with the audit record's description of it.

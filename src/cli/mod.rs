@@ -197,9 +197,11 @@ pub(crate) fn resolve_dir(dir: Option<&Path>) -> Result<PathBuf, String> {
     }
 }
 
-/// A report type as pretty JSON on stdout. Report types hold strings, numbers, booleans and
-/// maps with string keys, so serializing fails only for a path that is not UTF-8, and then
-/// prints an empty line (as the `json!` trees these replaced did).
+/// A report type as pretty JSON on stdout, through a `serde_json::Value` so that every object's
+/// keys come out in alphabetical order, whatever order a type declares them in: the order
+/// check's and drift's JSON (`to_value`) and the `json!` trees these types replaced have always
+/// had. Serializing fails only for a path that is not UTF-8, and then prints `null`.
 pub(crate) fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    let v = serde_json::to_value(v).unwrap_or_default();
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }

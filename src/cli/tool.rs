@@ -21,8 +21,7 @@ fn cached() -> Result<Vec<cache::Cached>, String> {
     cache::list(&root).map_err(|e| e.to_string())
 }
 
-/// `gowarden tool list --json` (docs/tools.md): the cache dir and each cached tool. Fields
-/// in alphabetical order, the order this output has always had.
+/// `gowarden tool list --json` (docs/tools.md): the cache dir and each cached tool.
 #[derive(Serialize)]
 struct ToolList<'a> {
     dir: Option<std::path::PathBuf>,

@@ -670,7 +670,7 @@ fn the_go_version_is_judged_against_the_main_modules_tier_and_the_blocked_list()
             pat = common::line_containing(&text, "modules = [\"example.com/app"),
         )
     );
-    // The JSON finding is check's one `Finding`, its keys in its own order.
+    // The JSON finding is check's one `Finding`, printed (as check prints it) with sorted keys.
     let out = sb
         .gowarden(&["check", "--format", "json", "--binary"])
         .arg(&b.path)
@@ -688,9 +688,9 @@ fn the_go_version_is_judged_against_the_main_modules_tier_and_the_blocked_list()
     let tail = format!(
         "\n  \"errors\": [],\n  \"ok\": false,\n  \"policy\": {{\n    \"origin\": \
          \"GOWARDEN_POLICY\",\n    \"path\": {policy_path:?}\n  }},\n  \"violations\": [\n    {{\n      \
-         \"rule\": \"matrix.min\",\n      \"severity\": \"error\",\n      \"message\": {message:?},\n      \
-         \"file\": {:?},\n      \"line\": null,\n      \"column\": null\n    }}\n  ],\n  \
-         \"warnings\": []\n}}\n",
+         \"column\": null,\n      \"file\": {:?},\n      \"line\": null,\n      \
+         \"message\": {message:?},\n      \"rule\": \"matrix.min\",\n      \"severity\": \"error\"\n    \
+         }}\n  ],\n  \"warnings\": []\n}}\n",
         b.path.display().to_string()
     );
     assert!(stdout.ends_with(&tail), "{stdout}\nwant the tail:\n{tail}");
