@@ -13,7 +13,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::ExitStatus;
 use super::args::{CheckArgs, CheckFormat as Format};
@@ -95,16 +94,22 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
 
 pub(super) fn could_not_check(format: Format, msg: &str) -> ExitStatus {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "ok": false,
-                "error": msg,
-                "violations": [],
-                "warnings": [],
-            }))
-            .unwrap_or_default()
-        ),
+        Format::Json => {
+            /// `check --json` where nothing could be checked (docs/matrix-and-check.md).
+            #[derive(Serialize)]
+            struct CouldNotCheck<'a> {
+                error: &'a str,
+                ok: bool,
+                violations: &'a [Finding],
+                warnings: &'a [Finding],
+            }
+            super::print_json(&CouldNotCheck {
+                error: msg,
+                ok: false,
+                violations: &[],
+                warnings: &[],
+            })
+        }
         Format::Github => println!("::error title=gowarden check::{}", escape_data(msg)),
         Format::Sarif => {
             let cwd = std::env::current_dir().unwrap_or_default();
