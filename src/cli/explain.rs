@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use super::ExitStatus;
 use super::args::ExplainArgs;
 use super::json_shapes::{
-    Explain, ExplainOriginJson, ExplainToolchain, GoflagsJson, InvocationJson, ParseJson,
-    PolicyJson, RoleJson, RuleJson,
+    ConfinementJson, Explain, ExplainOriginJson, ExplainToolchain, GoflagsJson, InvocationJson,
+    ParseJson, PolicyJson, RoleJson, RuleJson,
 };
 use crate::gocli::{EnvWrite, FlagOrigin};
 use crate::goenv::Origin;
@@ -183,7 +183,7 @@ fn to_json<'a>(
         confinement: base
             .as_ref()
             .ok()
-            .map(|p| crate::confine::json_for(p, eval.role.as_ref().map(|r| r.name.as_str()))),
+            .and_then(|p| ConfinementJson::of(p, eval.role.as_ref().map(|r| r.name.as_str()))),
         decision: if d.allow { "allow" } else { "refuse" },
         goflags: eval.goflags.as_ref().map(|(v, o)| GoflagsJson {
             from: ExplainOriginJson::of(o),

@@ -3,10 +3,6 @@
 //! The output has its keys in alphabetical order, as it always had (it was built from
 //! `serde_json::json!` maps, which sort their keys): [`super::print_json`] sorts them, and the
 //! fields are declared in that order too, so a type reads as its output does.
-//!
-//! The confinement part stays the `serde_json::Value` that `confine::json_for` builds: it is the
-//! confinement module's own shape, shared with the audit record's description of it.
-
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -14,6 +10,7 @@ use std::path::Path;
 
 use serde::{Serialize, Serializer};
 
+use crate::confine::{Grant, Kernel, Prepared};
 use crate::decision::Plan;
 use crate::goenv::Origin;
 use crate::location::Location;
@@ -125,7 +122,7 @@ pub struct ToolchainJson<'a> {
 /// `gowarden which --json` where `go` would run.
 #[derive(Serialize)]
 pub struct Which<'a> {
-    pub confinement: serde_json::Value,
+    pub confinement: Option<ConfinementJson>,
     /// Each variable the shim sets for go; `null` for one it removes.
     pub env: BTreeMap<&'a str, Option<Cow<'a, str>>>,
     pub env_policy: Vec<EnvCheckJson<'a>>,
@@ -258,7 +255,7 @@ impl<'a> Which<'a> {
             .map(|c| (c.key.as_str(), c.to.as_deref().map(lossy)))
             .collect();
         Which {
-            confinement: crate::confine::json_for(plan, None),
+            confinement: ConfinementJson::of(plan, None),
             env,
             env_policy: plan.env_checks.iter().map(EnvCheckJson::of).collect(),
             found_in: plan.toolchain.found_in.to_string(),
@@ -326,7 +323,7 @@ impl<'a> WhichRefused<'a> {
 #[derive(Serialize)]
 pub struct Explain<'a> {
     pub args: Vec<Cow<'a, str>>,
-    pub confinement: Option<serde_json::Value>,
+    pub confinement: Option<ConfinementJson>,
     /// `allow` or `refuse`.
     pub decision: &'static str,
     pub goflags: Option<GoflagsJson<'a>>,
@@ -535,4 +532,103 @@ pub struct WhichToolRefused<'a> {
     pub error: &'a str,
     pub rule: &'a RuleId,
     pub tool: &'a str,
+}
+
+/// `confinement`: the role's `[role.NAME.confine]` as this kernel enforces it, or the refusal
+/// the shim would make instead; `null` (`None`) without a role or a confinement.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ConfinementJson {
+    Prepared(Box<PreparedJson>),
+    Refused { refused: String, rule: RuleId },
+}
+
+impl ConfinementJson {
+    /// For `role`, else the caller's own role in `plan`.
+    pub fn of(plan: &Plan, role: Option<&str>) -> Option<ConfinementJson> {
+        let name = role.or(plan.role.as_ref().map(|r| r.name.as_str()))?;
+        match crate::confine::for_role(plan, name)
+            .and_then(|c| c.map(crate::confine::prepare).transpose())
+        {
+            Ok(None) => None,
+            Ok(Some(p)) => Some(ConfinementJson::Prepared(Box::new(PreparedJson::of(p)))),
+            Err(r) => Some(ConfinementJson::Refused {
+                refused: r.message,
+                rule: r.rule,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PreparedJson {
+    /// The Landlock ABI the ruleset is built for.
+    pub abi: i32,
+    pub connect: Option<Vec<u16>>,
+    pub deny_read: Vec<std::path::PathBuf>,
+    pub enforced: Vec<&'static str>,
+    pub execute: Option<Vec<GrantJson>>,
+    pub kernel: KernelJson,
+    /// `[role.NAME.confine] at file:line`.
+    pub location: String,
+    pub mode: &'static str,
+    pub not_enforced: Vec<&'static str>,
+    pub role: String,
+    pub write: Vec<GrantJson>,
+}
+
+/// A path the confinement grants, and why.
+#[derive(Serialize)]
+pub struct GrantJson {
+    pub path: std::path::PathBuf,
+    pub why: String,
+}
+
+impl PreparedJson {
+    fn of(p: Prepared) -> PreparedJson {
+        let grants = |g: Vec<Grant>| {
+            g.into_iter()
+                .map(|g| GrantJson {
+                    path: g.path,
+                    why: g.why,
+                })
+                .collect::<Vec<_>>()
+        };
+        let names = |f: &[crate::confine::Feature]| f.iter().map(|f| f.name()).collect();
+        let c = p.confinement;
+        PreparedJson {
+            abi: p.abi,
+            connect: c.connect,
+            deny_read: c.deny_read,
+            enforced: names(&p.enforced),
+            execute: c.execute.map(grants),
+            kernel: KernelJson::of(p.kernel),
+            location: c.location,
+            mode: c.mode.as_str(),
+            not_enforced: names(&p.missing),
+            role: c.role,
+            write: grants(c.write),
+        }
+    }
+}
+
+/// The kernel's Landlock support (`which`, `explain`, `doctor`).
+#[derive(Debug, Serialize)]
+pub struct KernelJson {
+    /// 0 where Landlock is unavailable.
+    pub landlock_abi: i32,
+    /// `uname -sr`, e.g. `Linux 6.18.0`.
+    pub release: String,
+    /// Why Landlock is unavailable.
+    pub unavailable: Option<String>,
+}
+
+impl KernelJson {
+    pub fn of(k: Kernel) -> KernelJson {
+        KernelJson {
+            landlock_abi: k.abi,
+            release: k.release,
+            unavailable: k.unavailable,
+        }
+    }
 }
