@@ -232,7 +232,7 @@ pub fn record(
                 r = r.attr_str(attr::GOWARDEN_ROLE, role.name.as_str());
             }
             if let Some(tier) = &refusal.tier {
-                r = r.attr_str(attr::GOWARDEN_TIER, tier.as_str());
+                r = r.attr_str(attr::GOWARDEN_TIER, &**tier);
             }
             if let Some(module) = &refusal.module {
                 r = r.attr_str(attr::GOWARDEN_PROJECT, &**module);

@@ -204,6 +204,22 @@ pub fn read_env_file_owned(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwn
     result
 }
 
+/// The go env file cannot be read: where, why, and what to do, as for every input file.
+pub fn unreadable(path: &Path, e: &std::io::Error) -> Error {
+    let fix = if e.kind() == std::io::ErrorKind::PermissionDenied {
+        format!(
+            "make it readable for you (`chmod u+r {}`), or point GOENV at a file you can read",
+            path.display()
+        )
+    } else {
+        "make it a readable regular file, or point GOENV at one".to_string()
+    };
+    Error::new(format!(
+        "{}: cannot read the go env file: {e}; {fix}",
+        path.display()
+    ))
+}
+
 fn read_regular(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
@@ -215,14 +231,16 @@ fn read_regular(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
-        Err(e) => return Err(Error::io("cannot read go env file", path, &e)),
+        Err(e) => return Err(unreadable(path, &e)),
     };
-    let meta = f
-        .metadata()
-        .map_err(|e| Error::io("cannot read go env file", path, &e))?;
+    let meta = f.metadata().map_err(|e| unreadable(path, &e))?;
     if meta.is_dir() {
-        let e = std::io::Error::from_raw_os_error(nix::libc::EISDIR);
-        return Err(Error::io("cannot read go env file", path, &e));
+        return Err(Error::new(format!(
+            "{}: the go env file is a directory, where go keeps the settings of `go env -w`; \
+             move the directory away (`go env -w` then creates the file), or point GOENV at a \
+             file",
+            path.display()
+        )));
     }
     if !meta.is_file() {
         return Err(Error::new(format!(
@@ -233,8 +251,7 @@ fn read_regular(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error
         )));
     }
     let mut text = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut text)
-        .map_err(|e| Error::io("cannot read go env file", path, &e))?;
+    f.read_to_end(&mut text).map_err(|e| unreadable(path, &e))?;
     use std::os::unix::fs::MetadataExt;
     let owner = FileOwner {
         uid: meta.uid(),
@@ -824,7 +841,26 @@ mod tests {
         let dir_as_file = fx.dir.path().display().to_string();
         let env = env_of(&[("GOENV", &dir_as_file)]);
         let err = effective("GOFLAGS", env, None).unwrap_err();
-        assert!(err.message().contains(&dir_as_file), "{err}");
+        assert_eq!(
+            err.message(),
+            format!(
+                "{dir_as_file}: the go env file is a directory, where go keeps the settings of \
+                 `go env -w`; move the directory away (`go env -w` then creates the file), or \
+                 point GOENV at a file"
+            )
+        );
+    }
+
+    /// Mode 000 as a user other than root: the message names the file, the error and a fix.
+    #[test]
+    fn a_go_env_file_without_read_permission_says_how_to_fix_it() {
+        let e = std::io::Error::from_raw_os_error(nix::libc::EACCES);
+        assert_eq!(
+            unreadable(Path::new("/h/.config/go/env"), &e).message(),
+            "/h/.config/go/env: cannot read the go env file: Permission denied (os error 13); \
+             make it readable for you (`chmod u+r /h/.config/go/env`), or point GOENV at a file \
+             you can read"
+        );
     }
 
     #[test]

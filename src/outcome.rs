@@ -268,22 +268,22 @@ pub struct RoleChoice {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChosenBy {
-    /// The `index`-th `[[binding]]` (0-based) at `location` (`file:line`) matched; `matched`
-    /// says which of its conditions held (`group "ci", env CI="true"`).
+    /// The `index`-th `[[binding]]` (0-based) at `location` matched; `matched` says which of
+    /// its conditions held (`group "ci", env CI="true"`).
     Binding {
         index: usize,
-        location: String,
+        location: Location,
         matched: String,
     },
     /// No binding matched: `[roles] default` at `location`.
-    Default { location: String },
+    Default { location: Location },
     /// `gowarden explain --role NAME`.
     Preview,
 }
 
 impl ChosenBy {
-    /// The policy `file:line` that chose the role, if one did.
-    pub fn location(&self) -> Option<&str> {
+    /// The policy line that chose the role, if one did.
+    pub fn location(&self) -> Option<&Location> {
         match self {
             ChosenBy::Binding { location, .. } | ChosenBy::Default { location } => Some(location),
             ChosenBy::Preview => None,
@@ -323,13 +323,18 @@ pub struct Refusal {
     pub rule: RuleId,
     pub message: String,
     /// The project's tier, where it was known when the refusal was made (audit record).
-    pub tier: Option<String>,
+    /// A boxed str, as `module` is.
+    pub tier: Option<Box<str>>,
     /// The project's module path, where it was known (audit record, as `Plan::module`).
     /// A boxed str: a Refusal travels in every `Result` of the hot path, kept small.
     pub module: Option<Box<str>>,
     /// The caller's role, where one was chosen before the refusal (for the audit record).
     /// Boxed: a Refusal travels in every `Result` of the hot path.
     pub role: Option<Box<RoleChoice>>,
+    /// Where the rule that refused is in the policy, for a rule the policy writes (a
+    /// `[[blocked]]` entry, a tier's `min`, a role's deny rule): `explain`'s `rule.location`.
+    /// Boxed, as `role` is.
+    pub location: Option<Box<Location>>,
 }
 
 impl Refusal {
@@ -344,7 +349,14 @@ impl Refusal {
             tier: None,
             module: None,
             role: None,
+            location: None,
         }
+    }
+
+    /// The refusal, saying where its rule is in the policy.
+    pub fn at(mut self, location: Option<Location>) -> Refusal {
+        self.location = location.map(Box::new);
+        self
     }
 
     /// The exit status for this refusal: a built-in rule's own ([`Builtin::status`]); every

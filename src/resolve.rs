@@ -85,6 +85,15 @@ impl Source {
             _ => None,
         }
     }
+
+    /// The project file and line, where the version came from one: [`Source::location`]
+    /// without the policy's default, for findings a project can fix (annotations).
+    pub fn project_location(&self) -> Option<Location> {
+        match self {
+            Source::PolicyDefault { .. } => None,
+            other => other.location(),
+        }
+    }
 }
 
 impl fmt::Display for Source {

@@ -13,7 +13,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::ExitStatus;
 use super::args::{CheckArgs, CheckFormat as Format};
@@ -95,16 +94,22 @@ pub fn run(a: &CheckArgs) -> ExitStatus {
 
 pub(super) fn could_not_check(format: Format, msg: &str) -> ExitStatus {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "ok": false,
-                "error": msg,
-                "violations": [],
-                "warnings": [],
-            }))
-            .unwrap_or_default()
-        ),
+        Format::Json => {
+            /// `check --json` where nothing could be checked (docs/matrix-and-check.md).
+            #[derive(Serialize)]
+            struct CouldNotCheck<'a> {
+                error: &'a str,
+                ok: bool,
+                violations: &'a [Finding],
+                warnings: &'a [Finding],
+            }
+            super::print_json(&CouldNotCheck {
+                error: msg,
+                ok: false,
+                violations: &[],
+                warnings: &[],
+            })
+        }
         Format::Github => println!("::error title=gowarden check::{}", escape_data(msg)),
         Format::Sarif => {
             let cwd = std::env::current_dir().unwrap_or_default();
@@ -196,12 +201,11 @@ pub fn check(dir: &Path) -> Result<Report> {
             _ => None,
         };
         if chosen.is_none() {
-            let (file, line) = matrix::source_file_line(&request.source);
             findings.push(Finding {
                 rule: rule::NOT_INSTALLED,
                 severity: Severity::Error,
                 message: not_installed(request, &installed, &policy).message,
-                location: Location::at(file, line, None),
+                location: request.source.project_location(),
             });
         }
         if let Some((version, shown)) = judged {
@@ -430,15 +434,15 @@ impl Serialize for Report {
                 .map(|d| d.date.to_string()),
         });
         let version = self.request.as_ref().map(|req| {
-            let (file, line) = matrix::source_file_line(&req.source);
+            let at = req.source.project_location();
             VersionJson {
                 requested: &req.written,
                 spec: req.spec.to_string(),
                 source: SourceJson {
                     kind: req.source.kind(),
                     description: req.source.to_string(),
-                    file,
-                    line,
+                    line: at.as_ref().and_then(|l| l.line),
+                    file: at.map(|l| l.file),
                 },
                 toolchain: self.toolchain.as_ref().map(|t| t.name.as_str()),
                 goroot: self.toolchain.as_ref().map(|t| t.goroot.as_path()),

@@ -7,7 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::json_shapes::PolicyJson;
 
 use super::ExitStatus;
 use super::args::CheckFormat as Format;
@@ -160,10 +163,7 @@ pub fn run(paths: &[PathBuf], dir: &Path, format: Format) -> ExitStatus {
     let cwd = std::env::current_dir().unwrap_or_default();
     match format {
         Format::Text => print_text(&report, &cwd),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(&report)).unwrap_or_default()
-        ),
+        Format::Json => super::print_json(&report_json(&report)),
         Format::Github => print_github(&report, &cwd),
         Format::Sarif => {
             let mut failures: Vec<(Option<PathBuf>, String)> = report
@@ -241,38 +241,88 @@ fn print_text(r: &BinaryReport, cwd: &Path) {
     );
 }
 
-/// The JSON report; its shape is documented in docs/check-binary.md.
-pub fn to_json(r: &BinaryReport) -> Value {
-    let by = |s: Severity| -> Vec<&Finding> { r.findings().filter(|f| f.severity == s).collect() };
-    let mut errors: Vec<Value> = r
+/// `check --binary --json` (docs/check-binary.md); each finding is the one `Finding` of
+/// `check --json`. Printed with sorted keys ([`super::print_json`]), as check's report is.
+#[derive(Serialize)]
+struct BinaryJson<'a> {
+    binaries: Vec<OneBinaryJson<'a>>,
+    errors: Vec<ErrorJson<'a>>,
+    ok: bool,
+    policy: PolicyJson<'a>,
+    violations: Vec<&'a Finding>,
+    warnings: Vec<&'a Finding>,
+}
+
+#[derive(Serialize)]
+struct OneBinaryJson<'a> {
+    /// go's own `go version -m -json` shape, as go defines it (`buildinfo::to_go_json`).
+    build_info: Value,
+    go_version: &'a str,
+    module: Option<ModuleJson<'a>>,
+    path: &'a Path,
+    violations: Vec<&'a Finding>,
+    warnings: Vec<&'a Finding>,
+}
+
+#[derive(Serialize)]
+struct ModuleJson<'a> {
+    path: &'a str,
+    version: &'a str,
+}
+
+/// A path that could not be checked, or `none-found` (with `path` null).
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    kind: &'static str,
+    message: String,
+    path: Option<&'a Path>,
+}
+
+fn by_severity(fs: &[Finding], s: Severity) -> Vec<&Finding> {
+    fs.iter().filter(|f| f.severity == s).collect()
+}
+
+fn report_json(r: &BinaryReport) -> BinaryJson<'_> {
+    let all = |s: Severity| -> Vec<&Finding> { r.findings().filter(|f| f.severity == s).collect() };
+    let mut errors: Vec<ErrorJson> = r
         .unreadable
         .iter()
-        .map(|(path, e)| json!({"path": path, "kind": e.kind(), "message": e.to_string()}))
+        .map(|(path, e)| ErrorJson {
+            kind: e.kind(),
+            message: e.to_string(),
+            path: Some(path),
+        })
         .collect();
     if let Some(paths) = &r.none_found {
-        errors.push(
-            json!({"path": null, "kind": "none-found", "message": none_found_message(paths)}),
-        );
+        errors.push(ErrorJson {
+            kind: "none-found",
+            message: none_found_message(paths),
+            path: None,
+        });
     }
-    let violations = by(Severity::Error);
-    json!({
-        "ok": violations.is_empty() && errors.is_empty(),
-        "policy": {
-            "origin": r.policy.origin.kind(),
-            "path": r.policy.origin.path(),
-        },
-        "binaries": r.binaries.iter().map(|b| json!({
-            "path": b.path,
-            "go_version": b.info.go_version,
-            "module": b.info.main.as_ref().map(|m| json!({"path": m.path, "version": m.version})),
-            "build_info": b.info.to_go_json(),
-            "violations": b.findings.iter().filter(|f| f.severity == Severity::Error).collect::<Vec<_>>(),
-            "warnings": b.findings.iter().filter(|f| f.severity == Severity::Warning).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "errors": errors,
-        "violations": violations,
-        "warnings": by(Severity::Warning),
-    })
+    let violations = all(Severity::Error);
+    BinaryJson {
+        binaries: r
+            .binaries
+            .iter()
+            .map(|b| OneBinaryJson {
+                build_info: b.info.to_go_json(),
+                go_version: &b.info.go_version,
+                module: b.info.main.as_ref().map(|m| ModuleJson {
+                    path: &m.path,
+                    version: &m.version,
+                }),
+                path: &b.path,
+                violations: by_severity(&b.findings, Severity::Error),
+                warnings: by_severity(&b.findings, Severity::Warning),
+            })
+            .collect(),
+        ok: violations.is_empty() && errors.is_empty(),
+        errors,
+        policy: PolicyJson::of(&r.policy.origin),
+        violations,
+        warnings: all(Severity::Warning),
+    }
 }
 
 fn print_github(r: &BinaryReport, cwd: &Path) {

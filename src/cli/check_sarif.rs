@@ -4,6 +4,10 @@
 //! (relative to the working directory, `%SRCROOT%`, where it lies below it), and in its
 //! invocation whether checking succeeded, with a notification for each path that could not
 //! be checked.
+//!
+//! Built with `json!` rather than `Serialize` types: SARIF is an external schema (OASIS
+//! SARIF 2.1.0, [`SCHEMA`]), checked against that schema by the tests, so its shape is
+//! defined there, not here.
 
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::ExitStatus;
 use super::args::DoctorArgs;
+use super::json_shapes::KernelJson;
 use crate::policy;
 use crate::shim::{self, PlanOptions, Tool};
 use crate::toolchain;
@@ -28,7 +29,7 @@ struct Report {
     /// Each problem once, with its fix.
     problems: Vec<String>,
     /// The kernel's Landlock support, for roles with `[role.NAME.confine]`.
-    landlock: serde_json::Value,
+    landlock: Option<KernelJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,7 +76,7 @@ pub fn run(a: &DoctorArgs) -> ExitStatus {
 
 fn examine() -> Report {
     let mut r = Report {
-        landlock: crate::confine::Kernel::current().to_json(),
+        landlock: Some(KernelJson::of(crate::confine::Kernel::current())),
         ..Report::default()
     };
     let self_id = toolchain::self_identity();

@@ -44,14 +44,18 @@ pub fn run(a: DriftArgs) -> ExitStatus {
         }
     }
     if json {
-        let mut v = report.to_json();
-        if fix {
-            v["fix"] = fixed
-                .as_ref()
-                .map(drift::fix::FixReport::to_json)
-                .unwrap_or(serde_json::Value::Null);
+        /// The report, and with `--fix` what the fix did (`null` where it did nothing).
+        #[derive(serde::Serialize)]
+        struct WithFix<'a> {
+            #[serde(flatten)]
+            report: &'a drift::Report,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fix: Option<Option<&'a drift::fix::FixReport>>,
         }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        super::print_json(&WithFix {
+            report: &report,
+            fix: fix.then_some(fixed.as_ref()),
+        });
     } else {
         if let Some(f) = &fixed {
             print!("{}", f.text());

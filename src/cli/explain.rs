@@ -11,13 +11,16 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
 use super::ExitStatus;
 use super::args::ExplainArgs;
-use crate::gocli::{EnvWrite, FlagOrigin, FlagUse, Invocation};
+use super::json_shapes::{
+    ConfinementJson, Explain, ExplainOriginJson, ExplainToolchain, GoflagsJson, InvocationJson,
+    ParseJson, PolicyJson, RoleJson, RuleJson,
+};
+use crate::gocli::{EnvWrite, FlagOrigin};
 use crate::goenv::Origin;
 use crate::identity::Identity;
+use crate::location::Location;
 use crate::policy::rules::{self, Evaluation};
 use crate::policy::{self, LoadedPolicy};
 use crate::shim::{self, Tool};
@@ -26,7 +29,7 @@ use crate::shim::{self, Tool};
 struct Decision {
     allow: bool,
     rule: Option<String>,
-    location: Option<String>,
+    location: Option<Location>,
     refused: Option<String>,
     reason: Option<String>,
     message: Option<String>,
@@ -104,8 +107,7 @@ pub fn run(opts: ExplainArgs) -> ExitStatus {
 
     let decision = decide(&base, &eval, &opts, &cwd);
     if opts.json {
-        let v = to_json(&opts, &policy, &base, &eval, &decision);
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        super::print_json(&to_json(&opts, &policy, &base, &eval, &decision));
     } else {
         print_text(&opts, &policy, &base, &eval, &decision);
     }
@@ -124,7 +126,7 @@ fn decide(
     let refused_by = |r: &shim::Refusal| Decision {
         allow: false,
         rule: Some(r.rule.to_string()),
-        location: None,
+        location: r.location.as_deref().cloned(),
         refused: None,
         reason: None,
         message: Some(r.message.clone()),
@@ -169,91 +171,49 @@ fn origin_text(o: &Origin) -> String {
     }
 }
 
-fn origin_json(o: &Origin) -> Value {
-    match o {
-        Origin::ProcessEnv => json!({"kind": "env"}),
-        Origin::EnvFile { path, line } => {
-            json!({"kind": "go-env-file", "file": path, "line": line})
-        }
-        Origin::GorootGoEnv { path, line, .. } => {
-            json!({"kind": "goroot-go-env", "file": path, "line": line})
-        }
-    }
-}
-
-fn flag_json(f: &FlagUse) -> Value {
-    json!({
-        "name": f.name,
-        "written": f.written,
-        "value": f.value.as_deref().map(lossy),
-        "origin": match f.origin {
-            FlagOrigin::CommandLine => "command-line",
-            FlagOrigin::GoFlags => "GOFLAGS",
-        },
-        "forwarded": f.forwarded,
-    })
-}
-
-fn list_json(v: &[OsString]) -> Value {
-    json!(v.iter().map(|a| lossy(a)).collect::<Vec<_>>())
-}
-
-fn invocation_json(inv: &Invocation) -> Value {
-    let env_write = match &inv.env_write {
-        Some(EnvWrite::Set(pairs)) => json!({
-            "op": "set",
-            "keys": pairs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            "values": pairs.iter().map(|(_, v)| lossy(v)).collect::<Vec<_>>(),
+fn to_json<'a>(
+    opts: &'a ExplainArgs,
+    policy: &'a LoadedPolicy,
+    base: &'a Result<shim::Plan, shim::Refusal>,
+    eval: &'a Evaluation,
+    d: &'a Decision,
+) -> Explain<'a> {
+    Explain {
+        args: opts.go_args.iter().map(|a| a.to_string_lossy()).collect(),
+        confinement: base
+            .as_ref()
+            .ok()
+            .and_then(|p| ConfinementJson::of(p, eval.role.as_ref().map(|r| r.name.as_str()))),
+        decision: if d.allow { "allow" } else { "refuse" },
+        goflags: eval.goflags.as_ref().map(|(v, o)| GoflagsJson {
+            from: ExplainOriginJson::of(o),
+            value: v.to_string_lossy(),
         }),
-        Some(EnvWrite::Unset(keys)) => json!({"op": "unset", "keys": keys}),
-        None => Value::Null,
-    };
-    json!({
-        "command": inv.command,
-        "known_command": inv.known_command,
-        "chdir": inv.chdir,
-        "flags": inv.flags.iter().map(flag_json).collect::<Vec<_>>(),
-        "positionals": list_json(&inv.positionals),
-        "passthrough": list_json(&inv.passthrough),
-        "unknown_flags": inv.unknown_flags.iter().map(flag_json).collect::<Vec<_>>(),
-        "env_write": env_write,
-        "vettool": inv.vettool.as_deref().map(lossy),
-        "help": inv.help,
-    })
-}
-
-fn to_json(
-    opts: &ExplainArgs,
-    policy: &LoadedPolicy,
-    base: &Result<shim::Plan, shim::Refusal>,
-    eval: &Evaluation,
-    d: &Decision,
-) -> Value {
-    let toolchain = match base {
-        Ok(p) => json!({"version": p.toolchain.name, "goroot": p.toolchain.goroot}),
-        Err(r) => json!({"error": r.message, "rule": r.rule}),
-    };
-    json!({
-        "args": list_json(&opts.go_args),
-        "policy": {"origin": policy.origin.kind(), "path": policy.origin.path()},
-        "toolchain": toolchain,
-        "goflags": eval.goflags.as_ref().map(|(v, o)| json!({"value": lossy(v), "from": origin_json(o)})),
-        "parse": {
-            "ok": eval.parse_error.is_none(),
-            "error": eval.parse_error.as_ref().map(|e| e.message()),
-            "invocation": eval.invocation.as_ref().map(invocation_json),
+        message: d.message.as_deref(),
+        parse: ParseJson {
+            error: eval.parse_error.as_ref().map(|e| e.message()),
+            invocation: eval.invocation.as_ref().map(InvocationJson::of),
+            ok: eval.parse_error.is_none(),
         },
-        "role": super::which::role_json(eval.role.as_ref()),
-        "confinement": base.as_ref().ok().map(|p| crate::confine::json_for(p, eval.role.as_ref().map(|r| r.name.as_str()))),
-        "decision": if d.allow { "allow" } else { "refuse" },
-        "rule": d.rule.as_ref().map(|id| json!({
-            "id": id,
-            "location": d.location,
-            "refused": d.refused,
-            "reason": d.reason,
-        })),
-        "message": d.message,
-    })
+        policy: PolicyJson::of(&policy.origin),
+        role: RoleJson::of(eval.role.as_ref()),
+        rule: d.rule.as_deref().map(|id| RuleJson {
+            id,
+            location: d.location.as_ref(),
+            reason: d.reason.as_deref(),
+            refused: d.refused.as_deref(),
+        }),
+        toolchain: match base {
+            Ok(p) => ExplainToolchain::Chosen {
+                goroot: &p.toolchain.goroot,
+                version: &p.toolchain.name,
+            },
+            Err(r) => ExplainToolchain::Refused {
+                error: &r.message,
+                rule: &r.rule,
+            },
+        },
+    }
 }
 
 fn print_text(
@@ -369,7 +329,18 @@ fn print_text(
     }
     match (&d.reason, &d.message) {
         (Some(reason), _) => println!("  why:         {reason}"),
-        (None, Some(m)) => println!("  why:         {m}"),
+        (None, Some(m)) => print_nested("  why:         ", m),
         _ => {}
+    }
+}
+
+/// A refusal's message under `label`: its first line after the label, the rest of its block
+/// (`  where: …`, `  fix: …`) lined up under that first line.
+fn print_nested(label: &str, message: &str) {
+    let mut lines = message.lines();
+    println!("{label}{}", lines.next().unwrap_or_default());
+    for line in lines {
+        let line = line.strip_prefix("  ").unwrap_or(line);
+        println!("{:width$}{line}", "", width = label.len());
     }
 }

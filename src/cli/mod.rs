@@ -14,6 +14,7 @@ mod check_sarif;
 mod doctor;
 mod drift;
 mod explain;
+mod json_shapes;
 mod policy_check;
 mod report;
 mod tool;
@@ -194,4 +195,13 @@ pub(crate) fn resolve_dir(dir: Option<&Path>) -> Result<PathBuf, String> {
         None => Ok(cwd),
         Some(d) => crate::project::resolve_chdir(&cwd, d).map_err(|e| e.to_string()),
     }
+}
+
+/// A report type as pretty JSON on stdout, through a `serde_json::Value` so that every object's
+/// keys come out in alphabetical order, whatever order a type declares them in: the order
+/// check's and drift's JSON (`to_value`) and the `json!` trees these types replaced have always
+/// had. Serializing fails only for a path that is not UTF-8, and then prints `null`.
+pub(crate) fn print_json(v: &impl serde::Serialize) {
+    let v = serde_json::to_value(v).unwrap_or_default();
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }

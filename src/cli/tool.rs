@@ -1,6 +1,6 @@
 //! `gowarden tool list|remove|names`: the tool cache ([`crate::tools::cache`]).
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::ExitStatus;
 use super::args::{ToolCommand, ToolListArgs, ToolNamesArgs, ToolRemoveArgs};
@@ -21,6 +21,40 @@ fn cached() -> Result<Vec<cache::Cached>, String> {
     cache::list(&root).map_err(|e| e.to_string())
 }
 
+/// `gowarden tool list --json` (docs/tools.md): the cache dir and each cached tool.
+#[derive(Serialize)]
+struct ToolList<'a> {
+    dir: Option<std::path::PathBuf>,
+    tools: Vec<CachedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CachedJson<'a> {
+    bytes: u64,
+    dir: &'a std::path::Path,
+    go: &'a str,
+    name: &'a str,
+    package: &'a str,
+    pinned_by: &'a str,
+    platform: &'a str,
+    version: &'a str,
+}
+
+impl<'a> CachedJson<'a> {
+    fn of(c: &'a cache::Cached) -> CachedJson<'a> {
+        CachedJson {
+            bytes: c.bytes,
+            dir: &c.dir,
+            go: &c.go,
+            name: &c.name,
+            package: &c.package,
+            pinned_by: &c.pinned_by,
+            platform: &c.platform,
+            version: &c.version,
+        }
+    }
+}
+
 fn list(a: &ToolListArgs) -> ExitStatus {
     let entries = match cached() {
         Ok(e) => e,
@@ -30,18 +64,11 @@ fn list(a: &ToolListArgs) -> ExitStatus {
         }
     };
     if a.json {
-        let tools: Vec<_> = entries
-            .iter()
-            .map(|c| {
-                json!({
-                    "name": c.name, "version": c.version, "package": c.package, "go": c.go,
-                    "platform": c.platform, "pinned_by": c.pinned_by, "dir": c.dir,
-                    "bytes": c.bytes,
-                })
-            })
-            .collect();
-        let v = json!({ "dir": cache::root(), "tools": tools });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        let tools = entries.iter().map(CachedJson::of).collect();
+        super::print_json(&ToolList {
+            dir: cache::root(),
+            tools,
+        });
         return ExitStatus::Success;
     }
     if entries.is_empty() {

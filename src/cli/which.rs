@@ -1,10 +1,12 @@
 //! `gowarden which`: the toolchain `go` would run here and why, without running it.
 
-use serde_json::json;
-
 use super::ExitStatus;
 use super::args::WhichArgs;
+use super::json_shapes::{Which, WhichRefused};
 
+use std::ffi::OsString;
+
+use crate::policy::env::{self, EnvCheck};
 use crate::shim::{self, Plan, Tool};
 
 pub fn run(a: &WhichArgs) -> ExitStatus {
@@ -21,10 +23,7 @@ pub fn run(a: &WhichArgs) -> ExitStatus {
     match shim::plan(Tool::Go, Vec::new(), &dir) {
         Ok(plan) => {
             if a.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&to_json(&plan)).unwrap_or_default()
-                );
+                super::print_json(&Which::of(&plan, &overridden(&plan)));
             } else {
                 print_text(&plan);
             }
@@ -34,19 +33,13 @@ pub fn run(a: &WhichArgs) -> ExitStatus {
             // Show what is known before the refusal: it is what the fix has to change.
             let known = shim::partial(Tool::Go, &[], &dir);
             if a.json {
-                let v = json!({
-                    "error": r.message,
-                    "rule": r.rule,
-                    "policy": known.policy.as_ref().map(|p| json!({
-                        "origin": p.origin.kind(),
-                        "path": p.origin.path(),
-                    })),
-                    "requested": known.request.as_ref().map(|q| q.written.clone()),
-                    "spec": known.request.as_ref().map(|q| q.spec.to_string()),
-                    "source": known.request.as_ref().map(|q| source_json(&q.source)),
-                    "installed": toolchains_json(&known.installed),
-                });
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                let v = WhichRefused::of(
+                    &r,
+                    known.policy.as_deref().map(|p| &p.origin),
+                    known.request.as_ref(),
+                    &known.installed,
+                );
+                super::print_json(&v);
             } else {
                 print_partial(&known);
             }
@@ -89,19 +82,6 @@ fn asked(q: &crate::resolve::Request) -> String {
     }
 }
 
-fn toolchains_json(found: &[crate::toolchain::Toolchain]) -> serde_json::Value {
-    found
-        .iter()
-        .map(|t| {
-            json!({
-                "version": t.name,
-                "goroot": t.goroot,
-                "found_in": t.found_in.to_string(),
-            })
-        })
-        .collect()
-}
-
 fn print_text(plan: &Plan) {
     let t = &plan.toolchain;
     println!("{} {}", t.name, t.goroot.display());
@@ -132,12 +112,50 @@ fn print_text(plan: &Plan) {
     for w in &plan.warnings {
         println!("  warning:   {w}");
     }
-    for line in crate::policy::env::describe_checks(&plan.env_checks) {
+    for line in describe_checks(&plan.env_checks) {
         println!("  [env]:     {line}");
     }
     for line in crate::confine::describe_for(plan, None) {
         println!("  {line}");
     }
+}
+
+/// The `[env]:` lines for the governed keys: the value go gets and where it came from.
+fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
+    checks.iter().map(describe_check).collect()
+}
+
+fn describe_check(c: &EnvCheck) -> String {
+    let show = |v: &Option<OsString>| match v {
+        Some(v) => format!("{:?}", env::shown(v)),
+        None => "unset".to_string(),
+    };
+    let caller = match &c.caller {
+        Some((v, o)) => format!("{:?} from {}", env::shown(v), env::describe(o)),
+        None => "unset".into(),
+    };
+    let how = match c.action {
+        env::Action::Kept => match &c.caller {
+            Some((_, o)) => format!("as {}", env::describe(o)),
+            None => "unset everywhere".into(),
+        },
+        env::Action::Set => format!("set by the shim; without it: {caller}"),
+        env::Action::Removed => format!("removed by the shim; without it: {caller}"),
+        env::Action::Neutralised => format!(
+            "a value go treats as unset, because a file of yours that go reads sets it; \
+             without the shim: {caller}"
+        ),
+        env::Action::Unremovable => format!(
+            "FORBIDDEN but set in the go env file, go runs only for `go env -w/-u`: {caller}"
+        ),
+    };
+    format!(
+        "{}={} ({} {}; {how})",
+        c.key,
+        show(&c.value),
+        c.rule.name(),
+        c.policy_at
+    )
 }
 
 /// The project's declarations that the one in force overrode: farther ones, lower ones in
@@ -153,88 +171,6 @@ fn overridden(plan: &Plan) -> Vec<crate::project::Declaration<'_>> {
 
 /// The environment go would get, less the shim's nesting counter: its value names the process
 /// that sets it (`PID:N`), which for `which` would be this CLI, not the shim a `go` call runs.
-fn shown_env(plan: &Plan) -> impl Iterator<Item = &crate::shim::EnvChange> {
+pub(super) fn shown_env(plan: &Plan) -> impl Iterator<Item = &crate::shim::EnvChange> {
     plan.env.iter().filter(|c| c.key != crate::shim::DEPTH_ENV)
-}
-
-fn to_json(plan: &Plan) -> serde_json::Value {
-    let env: serde_json::Map<String, serde_json::Value> = shown_env(plan)
-        .map(|c| {
-            let v =
-                c.to.as_ref()
-                    .map(|v| json!(v.to_string_lossy()))
-                    .unwrap_or(serde_json::Value::Null);
-            (c.key.clone(), v)
-        })
-        .collect();
-    json!({
-        "version": plan.toolchain.name,
-        "goroot": plan.toolchain.goroot,
-        "found_in": plan.toolchain.found_in.to_string(),
-        "requested": plan.request.written,
-        "spec": plan.request.spec.to_string(),
-        "source": source_json(&plan.request.source),
-        "overrides": overridden(plan)
-            .iter()
-            .map(|d| json!({
-                "kind": match d {
-                    crate::project::Declaration::Pin(p) => p.format.kind(),
-                    crate::project::Declaration::Toolchain(_) => "toolchain-line",
-                },
-                "file": d.declared().path,
-                "line": d.declared().line,
-                "value": d.declared().value,
-            }))
-            .collect::<Vec<_>>(),
-        "policy": {
-            "origin": plan.policy.origin.kind(),
-            "path": plan.policy.origin.path(),
-            "notes": plan.policy.notes,
-        },
-        "env": env,
-        "tier": plan.tier.as_ref().map(|t| json!({
-            "name": t.name,
-            "owner": t.owner,
-            "reason": t.reason.kind(),
-            "why": t.reason.to_string(),
-        })),
-        "warnings": plan.warnings,
-        "role": role_json(plan.role.as_ref()),
-        "env_policy": crate::policy::env::checks_json(&plan.env_checks),
-        "confinement": crate::confine::json_for(plan, None),
-    })
-}
-
-fn source_json(source: &crate::resolve::Source) -> serde_json::Value {
-    let location = source.location();
-    let (file, line) = match &location {
-        Some(l) => (Some(l.file.display().to_string()), l.line),
-        None => (None, None),
-    };
-    json!({
-        "kind": source.kind(),
-        "description": source.to_string(),
-        "file": file,
-        "line": line,
-    })
-}
-
-/// The caller's role and what chose it; `null` for a policy without roles.
-pub(crate) fn role_json(role: Option<&crate::policy::roles::RoleChoice>) -> serde_json::Value {
-    match role {
-        None => serde_json::Value::Null,
-        Some(r) => {
-            let matched = match &r.chosen_by {
-                crate::policy::roles::ChosenBy::Binding { matched, .. } => Some(matched),
-                _ => None,
-            };
-            json!({
-                "name": r.name,
-                "chosen_by": r.chosen_by.kind(),
-                "location": r.chosen_by.location(),
-                "matched": matched,
-                "description": r.chosen_by.to_string(),
-            })
-        }
-    }
 }

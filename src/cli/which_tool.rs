@@ -5,9 +5,8 @@
 use std::path::Path;
 use std::rc::Rc;
 
-use serde_json::json;
-
 use super::ExitStatus;
+use super::json_shapes::{WhichTool, WhichToolRefused};
 use crate::shim::tool::{ToolPlan, decide};
 
 pub fn run(tool: &str, dir: &Path, as_json: bool) -> ExitStatus {
@@ -21,10 +20,7 @@ pub fn run(tool: &str, dir: &Path, as_json: bool) -> ExitStatus {
     match decide(Rc::clone(&policy), tool, dir) {
         Ok(tp) => {
             if as_json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&to_json(&tp)).unwrap_or_default()
-                );
+                super::print_json(&WhichTool::of(&tp));
             } else {
                 print_text(&tp);
             }
@@ -32,8 +28,11 @@ pub fn run(tool: &str, dir: &Path, as_json: bool) -> ExitStatus {
         }
         Err(r) => {
             if as_json {
-                let v = json!({ "tool": tool, "error": r.message, "rule": r.rule });
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                super::print_json(&WhichToolRefused {
+                    error: &r.message,
+                    rule: &r.rule,
+                    tool,
+                });
             } else {
                 println!("refused: `{tool}` does not run here (why: see below)");
                 println!("  policy:    {}", policy.origin);
@@ -77,22 +76,4 @@ fn print_text(tp: &ToolPlan) {
         println!("  role:      {}, {}", role.name, role.chosen_by);
     }
     println!("  policy:    {}", plan.policy.origin);
-}
-
-fn to_json(tp: &ToolPlan) -> serde_json::Value {
-    let plan = &tp.plan;
-    json!({
-        "tool": tp.name,
-        "package": tp.pin.package,
-        "module": tp.pin.module,
-        "version": tp.pin.version,
-        "pin": { "kind": tp.pin.source.kind(), "source": tp.pin.source.to_string() },
-        "binary": tp.entry.binary(),
-        "cached": tp.entry.exists(),
-        "go": tp.key.go,
-        "platform": tp.key.platform(),
-        "key": tp.key.digest(),
-        "role": plan.role.as_ref().map(|r| r.name.clone()),
-        "policy": plan.policy.origin.to_string(),
-    })
 }

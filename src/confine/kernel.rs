@@ -1,7 +1,5 @@
 //! What the running kernel offers: its release and Landlock ABI version.
 
-use serde_json::json;
-
 /// The running kernel as far as confinement cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kernel {
@@ -89,10 +87,6 @@ impl Kernel {
             Some(why) if self.abi == 0 => format!("no Landlock: {why}"),
             _ => format!("Landlock ABI {}", self.abi),
         }
-    }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({"release": self.release, "landlock_abi": self.abi, "unavailable": self.unavailable})
     }
 }
 

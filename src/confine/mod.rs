@@ -184,28 +184,6 @@ impl Prepared {
         out
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        let c = &self.confinement;
-        let grants = |g: &[Grant]| {
-            g.iter()
-                .map(|g| serde_json::json!({"path": g.path, "why": g.why}))
-                .collect::<Vec<_>>()
-        };
-        serde_json::json!({
-            "role": c.role,
-            "location": c.location,
-            "mode": c.mode.as_str(),
-            "kernel": self.kernel.to_json(),
-            "abi": self.abi,
-            "enforced": self.enforced.iter().map(|f| f.name()).collect::<Vec<_>>(),
-            "not_enforced": self.missing.iter().map(|f| f.name()).collect::<Vec<_>>(),
-            "write": grants(&c.write),
-            "deny_read": c.deny_read,
-            "execute": c.execute.as_deref().map(grants),
-            "connect": c.connect,
-        })
-    }
-
     /// Builds the ruleset and restricts this process (and so the go it execs) to it, with
     /// `no_new_privs`. Nothing is done where the kernel enforces nothing (best-effort on a
     /// kernel without Landlock: the record already says so).
@@ -234,19 +212,6 @@ pub fn describe_for(plan: &Plan, role: Option<&str>) -> Vec<String> {
             out
         }
         Err(r) => vec![format!("confinement: go would be refused: {}", r.message)],
-    }
-}
-
-/// [`describe_for`] as JSON: `null` without a confinement, `{"refused": ...}` where the shim
-/// would refuse.
-pub fn json_for(plan: &Plan, role: Option<&str>) -> serde_json::Value {
-    let Some(name) = role.or(plan.role.as_ref().map(|r| r.name.as_str())) else {
-        return serde_json::Value::Null;
-    };
-    match for_role(plan, name).and_then(|c| c.map(prepare).transpose()) {
-        Ok(None) => serde_json::Value::Null,
-        Ok(Some(p)) => p.to_json(),
-        Err(r) => serde_json::json!({"refused": r.message, "rule": r.rule}),
     }
 }
 

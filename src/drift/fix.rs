@@ -35,21 +35,42 @@ pub struct FixReport {
     pub advice: Vec<String>,
 }
 
-impl FixReport {
-    pub fn to_json(&self) -> serde_json::Value {
-        let v = |v: &Option<OsString>| v.as_ref().map(lossy);
-        serde_json::json!({
-            "file": self.file,
-            "backup": self.backup,
-            "changes": self.changes.iter().map(|c| serde_json::json!({
-                "key": c.key,
-                "from": v(&c.from),
-                "to": v(&c.to),
-            })).collect::<Vec<_>>(),
-            "advice": self.advice,
-        })
+/// The `fix` of `drift --fix --json` (docs/env-and-drift.md): `{"file", "backup", "changes":
+/// [{"key", "from", "to"}], "advice"}`, `from`/`to` null for an absent key.
+impl serde::Serialize for FixReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            advice: &'a [String],
+            backup: Option<&'a Path>,
+            changes: Vec<Change<'a>>,
+            file: Option<&'a Path>,
+        }
+        #[derive(serde::Serialize)]
+        struct Change<'a> {
+            from: Option<String>,
+            key: &'a str,
+            to: Option<String>,
+        }
+        Json {
+            advice: &self.advice,
+            backup: self.backup.as_deref(),
+            changes: self
+                .changes
+                .iter()
+                .map(|c| Change {
+                    from: c.from.as_ref().map(lossy),
+                    key: &c.key,
+                    to: c.to.as_ref().map(lossy),
+                })
+                .collect(),
+            file: self.file.as_deref(),
+        }
+        .serialize(s)
     }
+}
 
+impl FixReport {
     pub fn text(&self) -> String {
         let mut out = String::new();
         if let Some(file) = &self.file {
@@ -146,7 +167,7 @@ pub fn fix(ctx: &Context, report: &Report) -> Result<FixReport, String> {
     let old = match std::fs::read(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read go env file {}: {e}", path.display())),
+        Err(e) => return Err(goenv::unreadable(&path, &e).to_string()),
     };
     let new = goenv::update_env_file(old.as_deref().unwrap_or_default(), &set, &unset);
     if let Some(old) = &old {

@@ -129,20 +129,19 @@ fn emit(now: &Report, before: &Report, json: bool) {
         }
     }
     if json {
-        for f in &new {
-            println!(
-                "{}",
-                serde_json::json!({"event": "drift", "finding": f.to_json()})
-            );
-        }
-        for f in &gone {
-            println!(
-                "{}",
-                serde_json::json!({"event": "resolved", "finding": f.to_json()})
-            );
-        }
-        for e in &errors {
-            println!("{}", serde_json::json!({"event": "error", "message": e}));
+        let events = new
+            .iter()
+            .map(|f| Event::finding("drift", f))
+            .chain(gone.iter().map(|f| Event::finding("resolved", f)))
+            .chain(errors.iter().map(|e| Event {
+                event: "error",
+                finding: None,
+                message: Some(e),
+            }));
+        for e in events {
+            // Through a Value: one line with sorted keys, as these lines have always been.
+            let line = serde_json::to_value(&e).unwrap_or_default();
+            println!("{line}");
         }
     } else {
         for f in &new {
@@ -254,4 +253,25 @@ fn poll(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bool>, String> {
         .iter()
         .map(|p| p.revents & (nix::libc::POLLIN | nix::libc::POLLHUP | nix::libc::POLLERR) != 0)
         .collect())
+}
+
+/// One line of `drift --watch --json` (docs/env-and-drift.md): `{"event": "drift" |
+/// "resolved", "finding"}` or `{"event": "error", "message"}`.
+#[derive(serde::Serialize)]
+struct Event<'a> {
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding: Option<&'a super::Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+impl<'a> Event<'a> {
+    fn finding(event: &'static str, f: &'a super::Finding) -> Event<'a> {
+        Event {
+            event,
+            finding: Some(f),
+            message: None,
+        }
+    }
 }

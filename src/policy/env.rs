@@ -44,6 +44,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::goenv::EnvChange;
 use crate::goenv::{self, GoEnv, Origin};
+use crate::location::Location;
 use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 use crate::policy::schema::OnConflict;
@@ -99,8 +100,8 @@ impl Action {
 pub struct EnvCheck {
     pub key: String,
     pub rule: Rule,
-    /// `file:line` of the rule in the policy.
-    pub policy_at: String,
+    /// Where the rule is in the policy.
+    pub policy_at: Location,
     /// The value go would use without the shim and where it comes from; `None` if unset.
     pub caller: Option<(OsString, Origin)>,
     /// The value go gets through the shim; `None` if unset.
@@ -149,7 +150,7 @@ const COMPUTED: &[&str] = &[
 ];
 
 /// Checks `[env]`: known keys, each in one rule, values go would accept. Errors name the
-/// policy file and line.
+/// policy file, line and column.
 pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
     let env = &loaded.policy.env;
     let mut seen: Vec<(&str, &'static str)> = Vec::new();
@@ -171,7 +172,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
         let at = || {
             format!(
                 "invalid policy {}: [env] {}",
-                loaded.location(&span),
+                loaded.point_at(&span),
                 rule.name()
             )
         };
@@ -290,7 +291,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
     for (key, v) in &rules.enforce {
         let want = OsString::from(v.get_ref());
         let caller = ge.get(key);
-        let policy_at = loaded.location(&v.span());
+        let policy_at = loaded.line_at(&v.span());
         let mut check = EnvCheck {
             key: key.clone(),
             rule: Rule::Enforce,
@@ -333,7 +334,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
 
     for k in &rules.forbid {
         let key = k.get_ref();
-        let policy_at = loaded.location(&k.span());
+        let policy_at = loaded.line_at(&k.span());
         let caller = ge.get(key);
         let process = env(key);
         let mut check = EnvCheck {
@@ -421,7 +422,7 @@ pub fn plan_for_caller<E: Fn(&str) -> Option<OsString>>(
         let mut check = EnvCheck {
             key: key.clone(),
             rule: Rule::Default,
-            policy_at: loaded.location(&v.span()),
+            policy_at: loaded.line_at(&v.span()),
             caller: caller.clone(),
             value: caller.as_ref().map(|(c, _)| c.clone()),
             action: Action::Kept,
@@ -545,30 +546,6 @@ pub fn describe(origin: &Origin) -> String {
     }
 }
 
-/// Where a value came from, as JSON: `{"kind": "env"|"env-file"|"go.env", "path", "line"}`,
-/// plus, for go.env, `writable` (the caller can write the file) and `distribution_default`
-/// (the value is the Go distribution's): a writable non-default value is the caller's own.
-pub fn origin_json(origin: &Origin) -> serde_json::Value {
-    match origin {
-        Origin::ProcessEnv => serde_json::json!({"kind": "env", "path": null, "line": null}),
-        Origin::EnvFile { path, line } => {
-            serde_json::json!({"kind": "env-file", "path": path, "line": line})
-        }
-        Origin::GorootGoEnv {
-            path,
-            line,
-            owner,
-            stock,
-        } => serde_json::json!({
-            "kind": "go.env",
-            "path": path,
-            "line": line,
-            "writable": owner.is_some_and(crate::goenv::FileOwner::caller_can_write),
-            "distribution_default": stock,
-        }),
-    }
-}
-
 fn fix_for(key: &str, origin: &Origin, may_run: &dyn Fn(&[&str]) -> bool) -> String {
     match origin {
         Origin::ProcessEnv => format!("unset {key} in the environment (e.g. your shell profile)"),
@@ -626,69 +603,10 @@ pub fn env_file_fix(key: &str, may_run: &dyn Fn(&[&str]) -> bool) -> String {
 
 /// A value for a message: as the audit log records it, URL userinfo (a proxy password)
 /// redacted.
-fn shown(v: &OsStr) -> String {
+pub fn shown(v: &OsStr) -> String {
     crate::audit::redact_url_userinfo_str(&v.to_string_lossy()).into_owned()
 }
 
 fn non_empty(v: Option<OsString>) -> Option<OsString> {
     v.filter(|v| !v.is_empty())
-}
-
-/// `gowarden which` lines for the governed keys: the value go gets and where it came from.
-pub fn describe_checks(checks: &[EnvCheck]) -> Vec<String> {
-    checks.iter().map(describe_check).collect()
-}
-
-fn describe_check(c: &EnvCheck) -> String {
-    let show = |v: &Option<OsString>| match v {
-        Some(v) => format!("{:?}", shown(v)),
-        None => "unset".to_string(),
-    };
-    let caller = match &c.caller {
-        Some((v, o)) => format!("{:?} from {}", shown(v), describe(o)),
-        None => "unset".into(),
-    };
-    let how = match c.action {
-        Action::Kept => match &c.caller {
-            Some((_, o)) => format!("as {}", describe(o)),
-            None => "unset everywhere".into(),
-        },
-        Action::Set => format!("set by the shim; without it: {caller}"),
-        Action::Removed => format!("removed by the shim; without it: {caller}"),
-        Action::Neutralised => format!(
-            "a value go treats as unset, because a file of yours that go reads sets it; \
-             without the shim: {caller}"
-        ),
-        Action::Unremovable => format!(
-            "FORBIDDEN but set in the go env file, go runs only for `go env -w/-u`: {caller}"
-        ),
-    };
-    format!(
-        "{}={} ({} {}; {how})",
-        c.key,
-        show(&c.value),
-        c.rule.name(),
-        c.policy_at
-    )
-}
-
-/// The JSON form of the checks, for `gowarden which --json`.
-pub fn checks_json(checks: &[EnvCheck]) -> serde_json::Value {
-    let lossy = |v: &OsStr| serde_json::Value::String(v.to_string_lossy().into_owned());
-    checks
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "key": c.key,
-                "rule": c.rule.name(),
-                "policy": c.policy_at,
-                "value": c.value.as_deref().map(lossy),
-                "action": c.action.name(),
-                "caller": c.caller.as_ref().map(|(v, o)| serde_json::json!({
-                    "value": lossy(v),
-                    "source": origin_json(o),
-                })),
-            })
-        })
-        .collect()
 }

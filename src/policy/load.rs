@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use super::schema::Policy;
 use super::snapshot;
 use crate::error::{Error, Result};
+use crate::location::Location;
 
 /// The policy compiled into the binary: `policies/default.toml`.
 pub const EMBEDDED_POLICY: &str = include_str!("../../policies/default.toml");
@@ -176,7 +177,24 @@ impl LoadedPolicy {
 
     /// `file:line` for a span of the policy text.
     pub fn location(&self, span: &Range<usize>) -> String {
-        format!("{}:{}", self.origin.file_name(), self.line_of(span.start))
+        self.line_at(span).to_string()
+    }
+
+    /// The file and line of a span of the policy text: where a rule is, as messages and
+    /// `which` name it (`file:line`).
+    pub fn line_at(&self, span: &Range<usize>) -> Location {
+        Location::line(self.origin.file_name(), self.line_of(span.start))
+    }
+
+    /// The file, line and column of a span: where a validation error points
+    /// (`file:line:column`, as the TOML parser's own errors do).
+    pub fn point_at(&self, span: &Range<usize>) -> Location {
+        let (line, column) = self.line_col(span.start);
+        Location {
+            file: self.origin.file_name().into(),
+            line: Some(line),
+            column: Some(column),
+        }
     }
 }
 

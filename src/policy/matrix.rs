@@ -60,8 +60,8 @@ pub struct Bound {
     pub version: GoVersion,
     /// As written, without a `go` prefix (`1.22.8`).
     pub bare: String,
-    /// `policy-file:line`.
-    pub at: String,
+    /// Where the bound is in the policy.
+    pub at: Location,
 }
 
 impl fmt::Display for Bound {
@@ -73,13 +73,13 @@ impl fmt::Display for Bound {
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub date: Date,
-    pub at: String,
+    pub at: Location,
 }
 
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub text: String,
-    pub at: String,
+    pub at: Location,
     line: usize,
     col: usize,
 }
@@ -89,7 +89,7 @@ pub struct Pattern {
 pub struct Tier {
     pub name: String,
     pub owner: String,
-    pub at: String,
+    pub at: Location,
     pub modules: Vec<Pattern>,
     pub min: Option<Bound>,
     pub recommended: Option<Bound>,
@@ -102,7 +102,7 @@ pub struct Blocked {
     pub spec: VersionSpec,
     pub written: String,
     pub reason: String,
-    pub at: String,
+    pub at: Location,
 }
 
 /// The matrix of a policy. Entries with problems are left out (the policy is then refused
@@ -111,7 +111,7 @@ pub struct Blocked {
 pub struct Matrix {
     pub tiers: Vec<Tier>,
     /// The default tier's index and where the policy names it.
-    pub default_tier: Option<(usize, String)>,
+    pub default_tier: Option<(usize, Location)>,
     pub blocked: Vec<Blocked>,
     pub require_go_version: bool,
     policy_file: String,
@@ -125,14 +125,19 @@ pub enum TierReason {
     /// The go.mod module path matches one of the tier's `modules` patterns.
     Pattern {
         module: String,
+        /// Where the module path is named: its go.mod line, or the build information of a
+        /// binary `check-binary` reads.
         module_at: String,
         pattern: String,
-        at: String,
+        at: Location,
     },
     /// The repository's `.gowarden.toml` names it.
     RepoFile { path: PathBuf, line: usize },
     /// No pattern matches: the policy's `default_tier`.
-    Default { module: Option<String>, at: String },
+    Default {
+        module: Option<String>,
+        at: Location,
+    },
 }
 
 impl TierReason {
@@ -242,7 +247,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
             spec,
             written: written.clone(),
             reason: b.reason.get_ref().clone(),
-            at: loaded.location(&b.version.span()),
+            at: loaded.line_at(&b.version.span()),
         });
     }
 
@@ -280,7 +285,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
                 Some(version) => Some(Bound {
                     version,
                     bare: bare.to_string(),
-                    at: loaded.location(&v.span()),
+                    at: loaded.line_at(&v.span()),
                 }),
                 None => {
                     problem(
@@ -335,7 +340,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
                     }
                     Some(Deadline {
                         date,
-                        at: loaded.location(&d.span()),
+                        at: loaded.line_at(&d.span()),
                     })
                 }
                 None => {
@@ -366,7 +371,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
             let (line, col) = loaded.line_col(pat.span().start);
             modules.push(Pattern {
                 text: text.clone(),
-                at: loaded.location(&pat.span()),
+                at: loaded.line_at(&pat.span()),
                 line,
                 col,
             });
@@ -374,7 +379,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
         m.tiers.push(Tier {
             name: name.clone(),
             owner: t.owner.get_ref().clone(),
-            at: loaded.location(&t.name.span()),
+            at: loaded.line_at(&t.name.span()),
             modules,
             min,
             recommended,
@@ -384,7 +389,7 @@ pub fn compile(loaded: &LoadedPolicy) -> (Matrix, Vec<Problem>) {
 
     if let Some(d) = &p.matrix.default_tier {
         match m.tiers.iter().position(|t| &t.name == d.get_ref()) {
-            Some(i) => m.default_tier = Some((i, loaded.location(&d.span()))),
+            Some(i) => m.default_tier = Some((i, loaded.line_at(&d.span()))),
             None => problem(
                 d.span(),
                 format!(
@@ -651,7 +656,8 @@ impl Matrix {
     }
 
     /// The shim's refusal for the first error [`Matrix::judge`] finds, as a block laid out like
-    /// a role refusal (what, where, why, tier, rule, fix, owner), with its rule id.
+    /// a role refusal (what, where, why, tier, rule, fix, owner), with its rule id and where
+    /// the rule is in the policy.
     pub fn refusal(
         &self,
         version: &GoVersion,
@@ -659,11 +665,14 @@ impl Matrix {
         request: &Request,
         choice: Option<&TierChoice>,
         today: Date,
-    ) -> Option<(RuleId, String)> {
+    ) -> Option<crate::outcome::Refusal> {
         self.judge_full(version, shown, request, choice, today)
             .into_iter()
             .find(|(f, _)| f.severity == Severity::Error)
-            .map(|(f, b)| (f.rule, b.map(|b| b.render()).unwrap_or(f.message)))
+            .map(|(f, b)| match b {
+                Some(b) => crate::outcome::Refusal::new(f.rule, b.render()).at(Some(b.rule_at)),
+                None => crate::outcome::Refusal::new(f.rule, f.message),
+            })
     }
 
     /// [`Matrix::judge`], each error with its refusal block.
@@ -677,12 +686,12 @@ impl Matrix {
     ) -> Vec<(Finding, Option<Block>)> {
         let mut out = Vec::new();
         let tier = choice.and_then(|c| self.tier(c).map(|t| (c, t)));
-        let (file, line) = source_file_line(&request.source);
+        let location = request.source.project_location();
         let finding = |rule, severity, message| Finding {
             rule: RuleId::named(rule),
             severity,
             message,
-            location: Location::at(file.clone(), line, None),
+            location: location.clone(),
         };
         let chosen_by = chosen_by(&request.source);
         let why_tier = |c: &TierChoice| format!("tier {:?} applies because {}", c.name, c.reason);
@@ -697,15 +706,17 @@ impl Matrix {
                 None => "a release that is not blocked (e.g. the next patch release)".into(),
             }
         };
-        let block = |what: String, why: Option<String>, rule: String, fix: String| Block {
-            what: format!("refused {shown}: {what}"),
-            chosen: format!("{shown} was chosen by {chosen_by}"),
-            why,
-            tier: tier.map(|(c, _)| format!("{:?}, because {}", c.name, c.reason)),
-            rule,
-            fix,
-            owner: tier.map(|(c, _)| c.owner.clone()),
-        };
+        let block =
+            |what: String, why: Option<String>, rule: String, at: &Location, fix: String| Block {
+                what: format!("refused {shown}: {what}"),
+                chosen: format!("{shown} was chosen by {chosen_by}"),
+                why,
+                tier: tier.map(|(c, _)| format!("{:?}, because {}", c.name, c.reason)),
+                rule,
+                rule_at: at.clone(),
+                fix,
+                owner: tier.map(|(c, _)| c.owner.clone()),
+            };
         if let Some((c, t)) = tier
             && let Some(min) = &t.min
             && version.cmp_go(&min.version).is_lt()
@@ -728,6 +739,7 @@ impl Matrix {
                     format!("it is below the minimum {min} of tier {:?}", c.name),
                     None,
                     format!("{} ({})", rule::MIN, min.at),
+                    &min.at,
                     to,
                 )),
             ));
@@ -757,6 +769,7 @@ impl Matrix {
                         b.written,
                         b.at
                     ),
+                    &b.at,
                     to,
                 )),
             ));
@@ -792,6 +805,7 @@ impl Matrix {
                         ),
                         None,
                         format!("{} ({})", rule::DEADLINE, d.at),
+                        &d.at,
                         to,
                     )),
                 )),
@@ -844,6 +858,8 @@ struct Block {
     why: Option<String>,
     tier: Option<String>,
     rule: String,
+    /// Where the rule is in the policy.
+    rule_at: Location,
     fix: String,
     owner: Option<String>,
 }
@@ -922,17 +938,6 @@ pub fn find_repo_file(project: &Project) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// The project file and line of a version source, for annotations.
-pub fn source_file_line(source: &Source) -> (Option<PathBuf>, Option<usize>) {
-    match source {
-        Source::PinFile { path, line, .. } | Source::ToolchainLine { path, line } => {
-            (Some(path.clone()), Some(*line))
-        }
-        Source::GoLine { path, line } => (Some(path.clone()), *line),
-        _ => (None, None),
-    }
 }
 
 fn chosen_by(source: &Source) -> String {
@@ -1215,7 +1220,7 @@ fn lit(t: Tok) -> Option<u8> {
 /// Here rather than in [`crate::outcome`], which sits below the policy and knows no tiers.
 impl crate::outcome::Refusal {
     pub fn with_tier(mut self, tier: Option<&TierChoice>) -> crate::outcome::Refusal {
-        self.tier = tier.map(|t| t.name.clone());
+        self.tier = tier.map(|t| t.name.as_str().into());
         self
     }
 }
@@ -1260,19 +1265,19 @@ mod tests {
             v.map(|v| Bound {
                 version: GoVersion::parse(v).unwrap(),
                 bare: v.to_string(),
-                at: "p:1".into(),
+                at: Location::line("p", 1),
             })
         };
         Tier {
             name: name.into(),
             owner: "o".into(),
-            at: "p:1".into(),
+            at: Location::line("p", 1),
             modules: Vec::new(),
             min: bound(min),
             recommended: bound(rec),
             upgrade_by: by.map(|d| Deadline {
                 date: Date::parse(d).unwrap(),
-                at: "p:2".into(),
+                at: Location::line("p", 2),
             }),
         }
     }

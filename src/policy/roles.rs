@@ -241,7 +241,7 @@ pub fn choose_role<E: Fn(&str) -> Option<OsString>>(
                 name: b.get_ref().role.get_ref().clone(),
                 chosen_by: ChosenBy::Binding {
                     index,
-                    location: loaded.location(&b.span()),
+                    location: loaded.line_at(&b.span()),
                     matched,
                 },
             }));
@@ -251,7 +251,7 @@ pub fn choose_role<E: Fn(&str) -> Option<OsString>>(
         Some(d) => Ok(Some(RoleChoice {
             name: d.get_ref().clone(),
             chosen_by: ChosenBy::Default {
-                location: loaded.location(&d.span()),
+                location: loaded.line_at(&d.span()),
             },
         })),
         // validate() requires a default once roles exist.

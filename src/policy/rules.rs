@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::gocli::{self, EnvWrite, FlagOrigin, FlagUse, Invocation};
 use crate::goenv::{GoEnv, Origin};
 use crate::identity::Identity;
+use crate::location::Location;
 use crate::project::ModFile;
 
 /// The environment lookup rules read (the process environment in the shim).
@@ -72,8 +73,8 @@ pub struct Evaluation {
 pub struct Denial {
     /// The rule id (see the module docs).
     pub rule: String,
-    /// `file:line` of the rule in the policy.
-    pub location: String,
+    /// Where the rule is in the policy (`file:line`).
+    pub location: Location,
     /// What was refused, as written: ``-replace=a=b` in `go mod edit``.
     pub refused: String,
     /// The rule's message, or gowarden's account of the rule.
@@ -183,7 +184,7 @@ pub fn evaluate(ctx: &Context<'_>, args: Option<&[OsString]>) -> Result<Evaluati
         ctx,
         name: &choice.name,
         role,
-        header: ctx.policy.location(&header),
+        header: ctx.policy.line_at(&header),
         goenv: &goenv,
         goflags_origin: eval.goflags.as_ref().map(|(_, o)| o),
         args,
@@ -230,8 +231,8 @@ struct Judge<'a> {
     ctx: &'a Context<'a>,
     name: &'a str,
     role: &'a Role,
-    /// `file:line` of the `[role.NAME]` header.
-    header: String,
+    /// Where the `[role.NAME]` header is.
+    header: Location,
     goenv: &'a GoEnv<EnvLookup<'a>>,
     goflags_origin: Option<&'a Origin>,
     args: &'a [OsString],
@@ -239,8 +240,8 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn at(&self, span: &std::ops::Range<usize>) -> String {
-        self.ctx.policy.location(span)
+    fn at(&self, span: &std::ops::Range<usize>) -> Location {
+        self.ctx.policy.line_at(span)
     }
 
     fn rule(&self, key: &str) -> String {

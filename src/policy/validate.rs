@@ -27,7 +27,7 @@ pub fn validate(loaded: &LoadedPolicy) -> Result<()> {
 /// The checks of every table but the matrix's.
 pub fn validate_base(loaded: &LoadedPolicy) -> Result<()> {
     let p = &loaded.policy;
-    let at = |span: &std::ops::Range<usize>| loaded.location(span);
+    let at = |span: &std::ops::Range<usize>| loaded.point_at(span);
     if let Some(d) = &p.toolchains.default
         && VersionSpec::parse(d.get_ref()).is_none()
     {

@@ -111,10 +111,10 @@ fn plan_resolved(
         // A release the matrix would refuse is refused as such, never offered for install.
         if let resolve::VersionSpec::Exact(v) = &request.spec {
             let today = crate::date::Date::today_utc();
-            if let Some((rule, message)) =
+            if let Some(refusal) =
                 matrix.refusal(v, &format!("go{v}"), &request, tier.as_ref(), today)
             {
-                return Err(Refusal::new(rule, message).with_tier(tier.as_ref()).into());
+                return Err(refusal.with_tier(tier.as_ref()).into());
             }
         }
         let refusal = not_installed(&request, &installed, &policy).with_tier(tier.as_ref());
@@ -462,10 +462,9 @@ fn judge(
 ) -> Result<Vec<String>, Refusal> {
     let today = crate::date::Date::today_utc();
     // Refusals in the block layout of a role refusal; warnings stay one line each.
-    if let Some((rule, message)) =
-        matrix.refusal(&toolchain.version, &toolchain.name, request, tier, today)
+    if let Some(refusal) = matrix.refusal(&toolchain.version, &toolchain.name, request, tier, today)
     {
-        return Err(Refusal::new(rule, message).with_tier(tier));
+        return Err(refusal.with_tier(tier));
     }
     let findings = matrix_findings(
         matrix,
@@ -518,6 +517,7 @@ fn check_role(
             tier: None,
             module: None,
             role: eval.role.map(Box::new),
+            location: Some(Box::new(d.location.clone())),
         }),
         _ => Ok((eval.role, eval.invocation, eval.effects)),
     }

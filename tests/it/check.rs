@@ -343,6 +343,42 @@ reason = "regression"
     );
 }
 
+/// `[toolchains]` and `[resolve]` errors point at the value's line and column, as the
+/// matrix's and the TOML parser's do.
+#[test]
+fn toolchains_and_resolve_errors_name_line_and_column() {
+    let sb = Sandbox::new();
+    let f = sb.root.join("p.toml");
+    let check = |text: &str| {
+        std::fs::write(&f, text).unwrap();
+        let r = run(sb.gowarden(&["policy", "check", f.to_str().unwrap()]));
+        (r.status(), r.stdout, r.stderr)
+    };
+    let at = f.display();
+    assert_eq!(
+        check("[toolchains]\nsearch = [\"/opt/go\", \"/opt/[go\"]\n"),
+        (
+            1,
+            format!(
+                "invalid policy {at}:2:22: [toolchains] search entry \"/opt/[go\" is not a \
+                 valid glob: invalid range pattern\n{at}: 1 problem\n"
+            ),
+            String::new()
+        )
+    );
+    assert_eq!(
+        check("[resolve]\nfiles = [\".go-version\",\n  \"go.sum\"]\n"),
+        (
+            1,
+            format!(
+                "invalid policy {at}:3:3: [resolve] files has \"go.sum\"; known files are \
+                 .go-version, mise.toml, .tool-versions, go.work, go.mod\n{at}: 1 problem\n"
+            ),
+            String::new()
+        )
+    );
+}
+
 #[test]
 fn policy_check_schema_errors_and_unreadable_files() {
     let sb = Sandbox::new();

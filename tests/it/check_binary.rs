@@ -670,6 +670,30 @@ fn the_go_version_is_judged_against_the_main_modules_tier_and_the_blocked_list()
             pat = common::line_containing(&text, "modules = [\"example.com/app"),
         )
     );
+    // The JSON finding is check's one `Finding`, printed (as check prints it) with sorted keys.
+    let out = sb
+        .gowarden(&["check", "--format", "json", "--binary"])
+        .arg(&b.path)
+        .output()
+        .unwrap();
+    let message = format!(
+        "{p} was built by go1.22.12, below the minimum go1.23.0 of tier \"apps\" \
+         ({policy_path}:{min}); rebuild it with go1.25.5; tier \"apps\" applies because module \
+         example.com/app (the build information of {p}) matches \"example.com/app/...\" \
+         ({policy_path}:{pat}); tier owner: apps-team@example.com",
+        min = common::line_containing(&text, "min = \"1.23.0\""),
+        pat = common::line_containing(&text, "modules = [\"example.com/app"),
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let tail = format!(
+        "\n  \"errors\": [],\n  \"ok\": false,\n  \"policy\": {{\n    \"origin\": \
+         \"GOWARDEN_POLICY\",\n    \"path\": {policy_path:?}\n  }},\n  \"violations\": [\n    {{\n      \
+         \"column\": null,\n      \"file\": {:?},\n      \"line\": null,\n      \
+         \"message\": {message:?},\n      \"rule\": \"matrix.min\",\n      \"severity\": \"error\"\n    \
+         }}\n  ],\n  \"warnings\": []\n}}\n",
+        b.path.display().to_string()
+    );
+    assert!(stdout.ends_with(&tail), "{stdout}\nwant the tail:\n{tail}");
     // Before the deadline, below recommended is a warning; exit 0.
     sb.write_policy(&policy(&common::day(30)));
     let (c, v, _) = check_json(&sb, &[&find("darwin/arm64", "go1.23").path]);

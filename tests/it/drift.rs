@@ -509,7 +509,15 @@ fn an_unreadable_env_file_gives_exit_2() {
     );
     let r = drift(&sb, &[]);
     assert_eq!(r.status(), 2);
-    assert!(r.stderr.contains("cannot read go env file"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "gowarden drift: cannot check the environment: the shim refuses to run go here: {}: \
+             the go env file is a directory, where go keeps the settings of `go env -w`; move \
+             the directory away (`go env -w` then creates the file), or point GOENV at a file\n",
+            env_file(&sb).display()
+        )
+    );
     // A baseline that is not one also means "could not check".
     let bad = sb.root.join("baseline.json");
     fs::write(&bad, "{}").unwrap();

@@ -17,8 +17,8 @@ pub struct PolicyPin {
     pub name: String,
     pub package: String,
     pub version: String,
-    /// `file:line` in the policy.
-    pub location: String,
+    /// Where the pin is in the policy.
+    pub location: crate::location::Location,
 }
 
 fn split(spec: &str) -> Option<(&str, &str)> {
@@ -38,7 +38,7 @@ pub fn policy_pin(loaded: &LoadedPolicy, name: &str) -> Option<PolicyPin> {
         name: k.get_ref().clone(),
         package: package.to_string(),
         version: version.to_string(),
-        location: loaded.location(&v.span()),
+        location: loaded.line_at(&v.span()),
     })
 }
 

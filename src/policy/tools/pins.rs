@@ -30,8 +30,8 @@ pub enum Source {
         line: usize,
         require: (PathBuf, usize),
     },
-    /// The policy's `[tools]` entry at `location` (`file:line`).
-    Policy { location: String },
+    /// The policy's `[tools]` entry at `location`.
+    Policy { location: crate::location::Location },
 }
 
 impl Source {
