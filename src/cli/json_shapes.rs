@@ -25,6 +25,15 @@ fn lossy(s: &OsStr) -> Cow<'_, str> {
     s.to_string_lossy()
 }
 
+/// A variable's value as every other output shows it: URL userinfo (a proxy password)
+/// redacted, as in the text of `which` and the audit log.
+fn shown(s: &OsStr) -> Cow<'_, str> {
+    match lossy(s) {
+        Cow::Borrowed(b) => crate::audit::redact_url_userinfo_str(b),
+        Cow::Owned(o) => Cow::Owned(crate::audit::redact_url_userinfo_str(&o).into_owned()),
+    }
+}
+
 fn lossy_all(v: &[std::ffi::OsString]) -> Vec<Cow<'_, str>> {
     v.iter().map(|a| lossy(a)).collect()
 }
@@ -199,12 +208,12 @@ impl<'a> EnvCheckJson<'a> {
             action: c.action.name(),
             caller: c.caller.as_ref().map(|(v, o)| CallerJson {
                 source: OriginJson::of(o),
-                value: lossy(v),
+                value: shown(v),
             }),
             key: &c.key,
             policy: &c.policy_at,
             rule: c.rule.name(),
-            value: c.value.as_deref().map(lossy),
+            value: c.value.as_deref().map(shown),
         }
     }
 }
@@ -252,7 +261,7 @@ impl<'a> OriginJson<'a> {
 impl<'a> Which<'a> {
     pub fn of(plan: &'a Plan, overridden: &[Declaration<'a>]) -> Which<'a> {
         let env = super::which::shown_env(plan)
-            .map(|c| (c.key.as_str(), c.to.as_deref().map(lossy)))
+            .map(|c| (c.key.as_str(), c.to.as_deref().map(shown)))
             .collect();
         Which {
             confinement: ConfinementJson::of(plan, None),

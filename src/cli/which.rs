@@ -102,7 +102,7 @@ fn print_text(plan: &Plan) {
     for c in shown_env(plan) {
         let to =
             c.to.as_ref()
-                .map(|v| v.to_string_lossy().into_owned())
+                .map(|v| crate::policy::env::shown(v))
                 .unwrap_or_else(|| "(unset)".into());
         println!("  env:       {}={to}", c.key);
     }

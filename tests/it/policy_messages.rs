@@ -370,6 +370,30 @@ fn a_refusal_prints_a_proxy_password_as_the_audit_log_records_it_redacted() {
     }
 }
 
+/// A password in the GOPROXY the policy enforces is shown redacted by `which`, text and JSON
+/// alike (the JSON ends up in CI logs as surely as the text).
+#[test]
+fn which_shows_an_enforced_proxy_password_redacted_in_text_and_json() {
+    let sb = sandbox("");
+    let policy = fs::read_to_string(sb.user_policy_path()).unwrap();
+    let with_password = policy.replace(
+        "GOPROXY = \"https://proxy.golang.org\"",
+        "GOPROXY = \"https://ci:s3cret@proxy.corp.example/go\"",
+    );
+    assert_ne!(with_password, policy, "the example enforces GOPROXY");
+    sb.write_policy(&with_password);
+    for args in [&["which"][..], &["which", "--json"]] {
+        let r = run(sb.gowarden(args));
+        assert_eq!(r.status(), 0, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("https://REDACTED@proxy.corp.example/go"),
+            "{args:?}: {}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("s3cret"), "{args:?}: {}", r.stdout);
+    }
+}
+
 #[test]
 fn a_callers_gotoolchain_version_is_overridden_with_a_word_on_what_to_use() {
     let sb = Sandbox::new();
