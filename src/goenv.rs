@@ -188,18 +188,16 @@ pub fn read_env_file(path: &Path) -> Result<Vec<EnvEntry>, Error> {
 /// [`read_env_file`], with who owns the file (`None` for a missing one).
 pub fn read_env_file_owned(path: &Path) -> Result<(Vec<EnvEntry>, Option<FileOwner>), Error> {
     if SNAPSHOT.load(std::sync::atomic::Ordering::Relaxed)
-        && let Some(hit) = CACHE.with(|c| {
-            c.borrow()
-                .iter()
-                .find(|(p, _)| p == path)
-                .map(|(_, r)| r.clone())
-        })
+        && let Some(hit) = cache()
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r.clone())
     {
         return hit;
     }
     let result = read_regular(path);
     if SNAPSHOT.load(std::sync::atomic::Ordering::Relaxed) {
-        CACHE.with(|c| c.borrow_mut().push((path.to_path_buf(), result.clone())));
+        cache().push((path.to_path_buf(), result.clone()));
     }
     result
 }
@@ -265,9 +263,14 @@ static SNAPSHOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// One read of one go env file: its path and what reading it gave.
 type CachedRead = (PathBuf, Result<(Vec<EnvEntry>, Option<FileOwner>), Error>);
 
-thread_local! {
-    static CACHE: std::cell::RefCell<Vec<CachedRead>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+/// The snapshot's reads, for the whole process as [`SNAPSHOT`] is. A static rather than a
+/// thread-local: a thread-local that needs dropping registers its destructor in a list std
+/// keeps with the C allocator, and that first malloc set musl's heap up (two brk, two mmap and
+/// their page tables) on every go call.
+static CACHE: std::sync::Mutex<Vec<CachedRead>> = std::sync::Mutex::new(Vec::new());
+
+fn cache() -> std::sync::MutexGuard<'static, Vec<CachedRead>> {
+    CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// From now on this process reads each go env file once (the shim calls this first): one

@@ -98,32 +98,47 @@ fn proc_fd_path(fd: &OwnedFd) -> Option<PathBuf> {
 /// other thread's; where that is not allowed (a seccomp filter) or the working directory
 /// cannot be held and returned to, every answer comes from /proc as before.
 mod by_cwd {
-    use std::cell::OnceCell;
+    use std::cell::Cell;
     use std::ffi::CStr;
-    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
     use std::os::unix::ffi::OsStrExt;
     use std::path::PathBuf;
 
+    const UNTRIED: RawFd = -2;
+    const CLOSED: RawFd = -1;
+
     thread_local! {
-        /// This thread's own working directory, held open to return to; `None` where this
-        /// way is closed.
-        static HOME: OnceCell<Option<OwnedFd>> = const { OnceCell::new() };
+        /// This thread's own working directory, held open to return to (close-on-exec, and
+        /// kept for the thread's life: a plain fd, since a thread-local that needs dropping
+        /// costs a malloc to register its destructor); CLOSED where this way is closed.
+        static HOME: Cell<RawFd> = const { Cell::new(UNTRIED) };
     }
 
-    fn prepare() -> Option<OwnedFd> {
+    fn prepare() -> RawFd {
         // SAFETY: unshare(2) with CLONE_FS only copies this thread's fs attributes.
         if unsafe { nix::libc::unshare(nix::libc::CLONE_FS) } != 0 {
-            return None;
+            return CLOSED;
         }
         let flags = nix::libc::O_PATH | nix::libc::O_DIRECTORY;
-        let home = super::openat(None, c".", flags).ok()?;
+        let Ok(home) = super::openat(None, c".", flags) else {
+            return CLOSED;
+        };
         // SAFETY: fchdir(2) of a descriptor we hold.
-        (unsafe { nix::libc::fchdir(home.as_raw_fd()) } == 0).then_some(home)
+        if unsafe { nix::libc::fchdir(home.as_raw_fd()) } != 0 {
+            return CLOSED;
+        }
+        home.into_raw_fd()
     }
 
     pub fn dir_path(fd: &OwnedFd) -> Option<PathBuf> {
         HOME.with(|h| {
-            let home = h.get_or_init(prepare).as_ref()?;
+            if h.get() == UNTRIED {
+                h.set(prepare());
+            }
+            let home = h.get();
+            if home < 0 {
+                return None;
+            }
             // SAFETY: fchdir(2) of a descriptor the caller holds; it fails for a non-directory.
             if unsafe { nix::libc::fchdir(fd.as_raw_fd()) } != 0 {
                 return None;
@@ -136,7 +151,7 @@ mod by_cwd {
                 .flatten()
                 .map(|c| PathBuf::from(std::ffi::OsStr::from_bytes(c.to_bytes())));
             // SAFETY: fchdir(2) back to the directory held open, which it was in a moment ago.
-            if unsafe { nix::libc::fchdir(home.as_raw_fd()) } != 0 {
+            if unsafe { nix::libc::fchdir(home) } != 0 {
                 // Whatever ran next would run in another directory than the caller's: stop.
                 eprintln!(
                     "gowarden: cannot return to the working directory: {}",
