@@ -270,7 +270,9 @@ type CachedRead = (PathBuf, Result<(Vec<EnvEntry>, Option<FileOwner>), Error>);
 static CACHE: std::sync::Mutex<Vec<CachedRead>> = std::sync::Mutex::new(Vec::new());
 
 fn cache() -> std::sync::MutexGuard<'static, Vec<CachedRead>> {
-    CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// From now on this process reads each go env file once (the shim calls this first): one

@@ -30,20 +30,30 @@ pub fn real_path(fd: &OwnedFd, opened_as: &Path) -> Option<PathBuf> {
     if let Some(p) = by_cwd::dir_path(fd) {
         return Some(p);
     }
-    if let (Some(dir), Some(name)) = (opened_as.parent(), opened_as.file_name())
-        && opened_as.is_absolute()
-        && let (Ok(link), Ok(st)) = (
-            nix::sys::stat::lstat(opened_as),
-            nix::sys::stat::fstat(fd.as_fd()),
-        )
-        && link.st_mode & nix::libc::S_IFMT != nix::libc::S_IFLNK
-        && (link.st_dev, link.st_ino) == (st.st_dev, st.st_ino)
-        && let Ok(dir_fd) = open_path(dir)
-        && let Some(real_dir) = by_cwd::dir_path(&dir_fd)
+    if opened_as.is_absolute()
+        && let Ok(st) = nix::sys::stat::fstat(fd.as_fd())
+        && let Some(real) = file_path(opened_as, 0)
+        && let Ok(now) = nix::sys::stat::stat(&real)
+        && (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
     {
-        return Some(real_dir.join(name));
+        return Some(real);
     }
     proc_fd_path(fd)
+}
+
+/// A non-directory's real path: its links followed by readlink (as realpath(3) does, without
+/// its malloc), its directory's path from [`by_cwd`]. `None` past 40 links.
+fn file_path(path: &Path, links: usize) -> Option<PathBuf> {
+    let (dir, name) = (path.parent()?, path.file_name()?);
+    let st = nix::sys::stat::lstat(path).ok()?;
+    if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK {
+        if links >= 40 {
+            return None;
+        }
+        return file_path(&dir.join(std::fs::read_link(path).ok()?), links + 1);
+    }
+    let real_dir = by_cwd::dir_path(&open_path(dir).ok()?)?;
+    Some(real_dir.join(name))
 }
 
 /// Opens `path` (following links) as an `O_PATH` fd, close-on-exec.
@@ -178,12 +188,17 @@ mod tests {
         std::fs::write(root.join("real/sub/file"), "").unwrap();
         std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
         std::os::unix::fs::symlink(root.join("real/sub/file"), root.join("real/filelink")).unwrap();
+        std::os::unix::fs::symlink("sub/../sub/file", root.join("real/rellink")).unwrap();
+        std::os::unix::fs::symlink("../../link/rellink", root.join("real/sub/chain0")).unwrap();
+        std::os::unix::fs::symlink("sub/chain0", root.join("real/chain")).unwrap();
         let cwd = std::env::current_dir().unwrap();
         for (via, want) in [
             ("link", "real"),
             ("link/sub", "real/sub"),
             ("link/sub/file", "real/sub/file"),
             ("link/filelink", "real/sub/file"),
+            ("link/rellink", "real/sub/file"),
+            ("link/chain", "real/sub/file"),
             ("real/sub/../sub", "real/sub"),
         ] {
             let path = root.join(via);

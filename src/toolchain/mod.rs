@@ -254,9 +254,7 @@ fn discover_list(policy: &Search<'_>, env: &DiscoveryEnv, found: &mut Found) -> 
             .into_iter()
             .filter(|f| f.entry.is_absolute() && Some(f.id) != env.self_id)
         {
-            if let Some(root) = on_path
-                .file
-                .canonicalize()
+            if let Some(root) = crate::rawfs::canonicalize(&on_path.file)
                 .ok()
                 .and_then(|real| real.parent()?.parent().map(Path::to_path_buf))
             {
