@@ -159,8 +159,9 @@ fn decide(
     }
 }
 
+/// A value or argument as the audit log records it: URL userinfo (a proxy password) redacted.
 fn lossy(s: &std::ffi::OsStr) -> String {
-    s.to_string_lossy().into_owned()
+    crate::policy::env::shown(s)
 }
 
 fn origin_text(o: &Origin) -> String {
@@ -179,7 +180,7 @@ fn to_json<'a>(
     d: &'a Decision,
 ) -> Explain<'a> {
     Explain {
-        args: opts.go_args.iter().map(|a| a.to_string_lossy()).collect(),
+        args: opts.go_args.iter().map(|a| lossy(a).into()).collect(),
         confinement: base
             .as_ref()
             .ok()
@@ -187,7 +188,7 @@ fn to_json<'a>(
         decision: if d.allow { "allow" } else { "refuse" },
         goflags: eval.goflags.as_ref().map(|(v, o)| GoflagsJson {
             from: ExplainOriginJson::of(o),
-            value: v.to_string_lossy(),
+            value: lossy(v).into(),
         }),
         message: d.message.as_deref(),
         parse: ParseJson {
@@ -226,7 +227,7 @@ fn print_text(
     let mut line = String::from("go");
     for a in &opts.go_args {
         line.push(' ');
-        line.push_str(&a.to_string_lossy());
+        line.push_str(&lossy(a));
     }
     println!("{line}");
     println!("  policy:      {}", policy.origin);

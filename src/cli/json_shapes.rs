@@ -35,7 +35,7 @@ fn shown(s: &OsStr) -> Cow<'_, str> {
 }
 
 fn lossy_all(v: &[std::ffi::OsString]) -> Vec<Cow<'_, str>> {
-    v.iter().map(|a| lossy(a)).collect()
+    v.iter().map(|a| shown(a)).collect()
 }
 
 /// A location as `file:line[:column]`, the string the policy's messages print: the role's
@@ -423,7 +423,7 @@ impl<'a> InvocationJson<'a> {
                 EnvWrite::Set(pairs) => EnvWriteJson {
                     keys: pairs.iter().map(|(k, _)| k.as_str()).collect(),
                     op: "set",
-                    values: Some(pairs.iter().map(|(_, v)| lossy(v)).collect()),
+                    values: Some(pairs.iter().map(|(_, v)| shown(v)).collect()),
                 },
                 EnvWrite::Unset(keys) => EnvWriteJson {
                     keys: keys.iter().map(String::as_str).collect(),
@@ -470,7 +470,7 @@ impl<'a> FlagJson<'a> {
                 crate::gocli::FlagOrigin::CommandLine => "command-line",
                 crate::gocli::FlagOrigin::GoFlags => "GOFLAGS",
             },
-            value: f.value.as_deref().map(lossy),
+            value: f.value.as_deref().map(shown),
             written: &f.written,
         }
     }

@@ -392,6 +392,21 @@ fn which_shows_an_enforced_proxy_password_redacted_in_text_and_json() {
         );
         assert!(!r.stdout.contains("s3cret"), "{args:?}: {}", r.stdout);
     }
+    // And a password in a `go env -w` that explain judges, as the audit log records it.
+    let write = "GOPROXY=https://ci:s3cret@proxy.corp.example/go";
+    for args in [
+        &["explain", "env", "-w", write][..],
+        &["explain", "--json", "env", "-w", write],
+    ] {
+        let r = run(sb.gowarden(args));
+        assert!(
+            r.stdout.contains("https://REDACTED@proxy.corp.example/go"),
+            "{args:?}: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(!r.stdout.contains("s3cret"), "{args:?}: {}", r.stdout);
+    }
 }
 
 #[test]
