@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use super::ExitStatus;
 use super::args::ExplainArgs;
 use super::json_shapes::{
-    ConfinementJson, Explain, ExplainOriginJson, ExplainToolchain, GoflagsJson, InvocationJson,
-    ParseJson, PolicyJson, RoleJson, RuleJson,
+    ConfinementJson, Explain, ExplainToolchain, GoflagsJson, InvocationJson, OriginJson, ParseJson,
+    PolicyJson, RoleJson, RuleJson,
 };
 use crate::gocli::{EnvWrite, FlagOrigin};
 use crate::goenv::Origin;
@@ -187,7 +187,7 @@ fn to_json<'a>(
             .and_then(|p| ConfinementJson::of(p, eval.role.as_ref().map(|r| r.name.as_str()))),
         decision: if d.allow { "allow" } else { "refuse" },
         goflags: eval.goflags.as_ref().map(|(v, o)| GoflagsJson {
-            from: ExplainOriginJson::of(o),
+            from: OriginJson::of(o),
             value: lossy(v).into(),
         }),
         message: d.message.as_deref(),

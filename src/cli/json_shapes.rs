@@ -355,40 +355,9 @@ pub enum ExplainToolchain<'a> {
 /// The effective GOFLAGS and where they came from.
 #[derive(Serialize)]
 pub struct GoflagsJson<'a> {
-    pub from: ExplainOriginJson<'a>,
+    /// Where the GOFLAGS value came from, in `which`'s shape ([`OriginJson`]).
+    pub from: OriginJson<'a>,
     pub value: Cow<'a, str>,
-}
-
-/// explain's spelling of a go env value's origin (`env`, `go-env-file`, `goroot-go-env`).
-#[derive(Serialize)]
-pub struct ExplainOriginJson<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<&'a Path>,
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-}
-
-impl<'a> ExplainOriginJson<'a> {
-    pub fn of(o: &'a Origin) -> ExplainOriginJson<'a> {
-        match o {
-            Origin::ProcessEnv => ExplainOriginJson {
-                file: None,
-                kind: "env",
-                line: None,
-            },
-            Origin::EnvFile { path, line } => ExplainOriginJson {
-                file: Some(path),
-                kind: "go-env-file",
-                line: Some(*line),
-            },
-            Origin::GorootGoEnv { path, line, .. } => ExplainOriginJson {
-                file: Some(path),
-                kind: "goroot-go-env",
-                line: Some(*line),
-            },
-        }
-    }
 }
 
 #[derive(Serialize)]

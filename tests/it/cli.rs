@@ -761,3 +761,24 @@ fn explain_text_and_json() {
         run(sb.go(&["build", "./..."]))
     );
 }
+
+/// Where GOFLAGS came from is one JSON shape across the CLI: explain's `goflags.from` is the
+/// origin object `which --json` gives a go env value (`kind`, `path`, `line`).
+#[test]
+fn explain_names_goflags_origin_in_whichs_shape() {
+    let sb = Sandbox::new();
+    sb.fake_toolchain("go1.22.3");
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let env_file = sb.home.join(".config/go/env");
+    fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    fs::write(&env_file, "GOPRIVATE=corp.example\nGOFLAGS=-mod=mod\n").unwrap();
+    let r = run(sb.gowarden(&["explain", "--json", "--", "build", "./..."]));
+    assert_eq!(r.status(), 0, "{}", r.stderr);
+    assert_eq!(
+        json_of(&r)["goflags"],
+        serde_json::json!({
+            "from": {"kind": "env-file", "line": 2, "path": env_file.display().to_string()},
+            "value": "-mod=mod"
+        })
+    );
+}
