@@ -489,6 +489,35 @@ fn a_toolchain_that_leads_back_to_the_shim_is_never_chosen() {
     assert!(r.stderr.contains("called itself"), "{}", r.stderr);
 }
 
+/// The same, for the binary install.sh builds, called by a relative path (`./go` in the
+/// shims dir) and through a second link: the shim knows itself by the name it was exec'd by
+/// (AT_EXECFN), whatever way that name reached the binary.
+#[test]
+fn the_shipped_shim_called_by_a_relative_path_still_knows_itself() {
+    let sb = Sandbox::new();
+    let shipped = common::shipped_binary();
+    let shims = sb.root.join("shipped-shims");
+    fs::create_dir_all(&shims).unwrap();
+    std::os::unix::fs::symlink(&shipped, shims.join("go")).unwrap();
+    let loop_root = sb.toolchains.join("go1.22.3");
+    fs::create_dir_all(loop_root.join("bin")).unwrap();
+    fs::write(loop_root.join("VERSION"), "go1.22.3\n").unwrap();
+    std::os::unix::fs::symlink(shims.join("go"), loop_root.join("bin/go")).unwrap();
+    sb.write_project_file(".go-version", "1.22.3\n");
+    let mut c = sb.command("./go");
+    c.current_dir(&shims)
+        .arg("-C")
+        .arg(&sb.project)
+        .arg("version");
+    let r = run(c);
+    assert_eq!(r.status(), common::CONFIG_ERROR, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("no installed Go toolchain matches"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn discovery_finds_path_module_cache_and_version_managers_but_not_the_shim() {
     let sb = Sandbox::new();
