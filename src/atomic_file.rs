@@ -1,10 +1,11 @@
 //! Replacing a file's contents so that a reader sees the old file or the new one, never a
 //! part: a temporary file beside it, renamed over it. The one way every cache, stamp,
-//! checkpoint and report gowarden writes is written.
+//! checkpoint and report gowarden writes is written, and the one way a cache of the caller's
+//! own is read back.
 
 use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// How [`replace`] writes.
@@ -56,6 +57,26 @@ pub fn replace(path: &Path, bytes: &[u8], opts: Options) -> std::io::Result<()> 
     written
 }
 
+/// Reads back a file the caller keeps for itself (a cache [`replace`] wrote): only a regular
+/// file of the caller's (effective uid) that nobody else may write, at most `max_bytes`;
+/// opened without following a link or blocking on a FIFO, and checked on the open file.
+/// `None` for anything else: the caller then rebuilds what the file held.
+pub fn read_own(path: &Path, max_bytes: u64) -> Option<String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    let euid = nix::unistd::geteuid().as_raw();
+    if !meta.is_file() || meta.uid() != euid || meta.mode() & 0o022 != 0 || meta.len() > max_bytes {
+        return None;
+    }
+    let mut text = String::with_capacity(meta.len() as usize);
+    file.take(max_bytes).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 fn temp_beside(path: &Path) -> PathBuf {
     let name = path
         .file_name()
@@ -67,7 +88,6 @@ fn temp_beside(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn replaces_whole_and_leaves_nothing_behind() {
@@ -89,6 +109,10 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["cache"]);
+        assert_eq!(read_own(&path, 100).as_deref(), Some("three"));
+        assert_eq!(read_own(&path, 4), None, "larger than asked for");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o662)).unwrap();
+        assert_eq!(read_own(&path, 100), None, "writable by others");
     }
 
     #[test]

@@ -12,9 +12,8 @@
 //! and only while `/etc/nsswitch.conf`, `/etc/passwd` and `/etc/group` are the same files
 //! (device, inode, size, mtime) as when it was written.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// How long an answer is kept: a group created or renamed in the directory counts within a
@@ -81,7 +80,7 @@ pub fn stamp(files: &[&Path]) -> String {
 
 /// The entries of the cache at `path` for `uid`, or none when it is absent, untrusted or stale.
 pub fn load(path: &Path, uid: u32, stamp: &str, now: u64) -> Entries {
-    read_trusted(path)
+    crate::atomic_file::read_own(path, MAX_BYTES)
         .and_then(|text| parse(&text, uid, stamp, now))
         .unwrap_or_default()
 }
@@ -107,30 +106,6 @@ pub fn store(path: &Path, uid: u32, stamp: &str, now: u64, entries: &Entries) ->
         }
     }
     crate::atomic_file::replace(path, text.as_bytes(), crate::atomic_file::Options::PRIVATE)
-}
-
-mod libc_flags {
-    pub const O_NOFOLLOW: i32 = nix::fcntl::OFlag::O_NOFOLLOW.bits();
-    pub const O_NONBLOCK: i32 = nix::fcntl::OFlag::O_NONBLOCK.bits();
-}
-
-/// The file's text, if it is a regular file of this process's owner that nobody else can write. Opened
-/// without following a symlink and without blocking on a FIFO; checked on the open file.
-fn read_trusted(path: &Path) -> Option<String> {
-    // The files this process creates are its effective uid's.
-    let uid = nix::unistd::geteuid().as_raw();
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc_flags::O_NOFOLLOW | libc_flags::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.uid() != uid || meta.mode() & 0o022 != 0 || meta.len() > MAX_BYTES {
-        return None;
-    }
-    let mut text = String::new();
-    File::take(file, MAX_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
 }
 
 fn parse(text: &str, uid: u32, stamp: &str, now: u64) -> Option<Entries> {

@@ -23,8 +23,6 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &str = "gowarden-toolchain-index 1";
@@ -167,7 +165,7 @@ impl Index {
             text: String::new(),
             dirty: false,
         };
-        if let Some(text) = read_trusted(&index.path, euid) {
+        if let Some(text) = crate::atomic_file::read_own(&index.path, MAX_BYTES) {
             index.split(text);
         }
         index
@@ -361,23 +359,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     crate::userdirs::create_private_dir(dir)?;
     crate::atomic_file::replace(path, bytes, crate::atomic_file::Options::PRIVATE)
-}
-
-/// The file's text, if it is a regular file of `euid`'s that nobody else can write; opened
-/// without following a symlink and without blocking on a FIFO, checked on the open file.
-fn read_trusted(path: &Path, euid: u32) -> Option<String> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.uid() != euid || meta.mode() & 0o022 != 0 || meta.len() > MAX_BYTES {
-        return None;
-    }
-    let mut text = String::with_capacity(meta.len() as usize);
-    file.take(MAX_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
 }
 
 #[cfg(test)]
