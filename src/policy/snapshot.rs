@@ -2,10 +2,10 @@
 //!
 //! Parsing and checking the policy was most of a shim call's own work (the enterprise
 //! example: 56 % of 2 million instructions; 200 deny rules: 1.2 ms). A snapshot holds the
-//! TOML document tree the parser built (every key, value and byte span), so a call reads it
-//! back into toml's own deserializer instead of lexing the text again: the `Policy` it gives,
-//! spans included, is the one `toml::from_str` gives, and every `file:line` message is the
-//! same. A snapshot is written only for a policy that passed every check, so one served from
+//! TOML document tree the parser built (every key, value and byte span), and a call builds
+//! the `Policy` straight from its bytes ([`de`], a deserializer that hands serde what toml's
+//! does) instead of lexing the text again: the `Policy` it gives, spans included, is the one
+//! `toml::from_str` gives, and every `file:line` message is the same. A snapshot is written only for a policy that passed every check, so one served from
 //! it is not checked again.
 //!
 //! Trust, in this order (docs/performance.md has the whole design):
@@ -23,17 +23,12 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use toml::Spanned;
-use toml::de::{DeArray, DeString, DeTable, DeValue};
 
-use encode::{ARRAY, DATETIME, FALSE, FLOAT, INTEGER, STRING, TABLE, TRUE};
-
+mod de;
 mod encode;
 
 use super::load::PolicyOrigin;
@@ -43,15 +38,12 @@ use super::schema::Policy;
 const BUILD_ID: &str = env!("GOWARDEN_BUILD_ID");
 
 /// The file format; the build id changes with any change of it too.
-const MAGIC: &[u8; 8] = b"GWPOLS\x00\x01";
+const MAGIC: &[u8; 8] = b"GWPOLS\x00\x02";
 const HEADER: usize = 8 + 32 + 8 + 8;
 
 /// Where root keeps snapshots of the system policy. Never created by the shim: `install.sh
 /// --system` or the admin makes it (root, 0755); without it the system policy is parsed.
 pub const SYSTEM_CACHE: &str = "/var/cache/gowarden";
-
-/// Deeper nesting than any policy has means a damaged snapshot, not a policy.
-const MAX_DEPTH: usize = 64;
 
 /// The policy a snapshot stands for: where it came from, its text as read by this call, and
 /// the uid that owns its file.
@@ -163,12 +155,7 @@ static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-polic
 /// hash (text and snapshot are fixed together at build time), no checks (the test suite runs
 /// them on this very text: `the_embedded_snapshot_is_the_embedded_policy`).
 pub fn embedded() -> Option<Snapshot> {
-    let (root, line_starts) = Reader {
-        buf: EMBEDDED,
-        at: 0,
-    }
-    .document()?;
-    let policy = deserialize(root)
+    let (policy, line_starts) = de::document(EMBEDDED)
         .map_err(|e| tracing::debug!("the embedded policy snapshot is not used: {e}"))
         .ok()?;
     Some(Snapshot {
@@ -285,8 +272,11 @@ fn read_all(file: &File, len: u64) -> Result<Vec<u8>, String> {
 }
 
 // The format: MAGIC, the key, the payload's length and checksum (both little-endian u64),
-// the payload. Payload: the root table's span, then the table. A value is a tag byte and its
-// contents; numbers are LEB128; strings are a length and UTF-8 bytes; spans are start, end.
+// the payload. Payload: the root table's span, the table, the line starts. A value is a tag
+// byte and its contents: a string (or a date) its length and UTF-8 bytes, an integer an
+// `i64` and a float an `f64`'s bits (8 bytes each), a table or array the byte length of what
+// follows, its count, then its entries (key span, key, value span, value) or items (span,
+// value). Other numbers and spans are u32, all little-endian.
 
 fn encode(source: &Source) -> Result<Vec<u8>, String> {
     let payload = encode::payload(source.text).ok_or("the policy is no TOML document")?;
@@ -328,111 +318,11 @@ fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Snapshot, String> {
     if payload.len() as u64 != len || checksum(payload) != sum {
         return Err("truncated or damaged".into());
     }
-    let mut r = Reader {
-        buf: payload,
-        at: 0,
-    };
-    let (root, line_starts) = r.document().ok_or("damaged")?;
-    let policy = deserialize(root).map_err(|e| e.to_string())?;
+    let (policy, line_starts) = de::document(payload).map_err(|e| e.to_string())?;
     Ok(Snapshot {
         policy,
         line_starts,
     })
-}
-
-/// toml's own deserializer over the document tree, as `toml::from_str` runs it after parsing.
-fn deserialize<'a, T: Deserialize<'a>>(root: Spanned<DeTable<'a>>) -> Result<T, toml::de::Error> {
-    T::deserialize(toml::de::Deserializer::from(root))
-}
-
-struct Reader<'a> {
-    buf: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn document(&mut self) -> Option<(Spanned<DeTable<'a>>, Vec<usize>)> {
-        let span = self.span()?;
-        let table = self.table(0)?;
-        let n = self.num()?;
-        let mut starts = Vec::with_capacity(n.min(self.buf.len() / 4));
-        for _ in 0..n {
-            starts.push(self.num()?);
-        }
-        // From 0, rising: the line index's binary search counts on it.
-        let rising = starts.first() == Some(&0) && starts.windows(2).all(|w| w[0] < w[1]);
-        (rising && self.at == self.buf.len()).then(|| (Spanned::new(span, table), starts))
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        let b = *self.buf.get(self.at)?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn num(&mut self) -> Option<usize> {
-        let end = self.at.checked_add(4)?;
-        let b = self.buf.get(self.at..end)?;
-        self.at = end;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    }
-
-    fn str(&mut self) -> Option<&'a str> {
-        let len = self.num()?;
-        let end = self.at.checked_add(len)?;
-        let s = std::str::from_utf8(self.buf.get(self.at..end)?).ok()?;
-        self.at = end;
-        Some(s)
-    }
-
-    fn span(&mut self) -> Option<Range<usize>> {
-        Some(self.num()?..self.num()?)
-    }
-
-    fn table(&mut self, depth: usize) -> Option<DeTable<'a>> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        let mut table = DeTable::new();
-        for _ in 0..self.num()? {
-            let key_span = self.span()?;
-            let key = DeString::Borrowed(self.str()?);
-            let value_span = self.span()?;
-            let value = self.value(depth + 1)?;
-            table.insert(Spanned::new(key_span, key), Spanned::new(value_span, value));
-        }
-        Some(table)
-    }
-
-    fn value(&mut self, depth: usize) -> Option<DeValue<'a>> {
-        Some(match self.byte()? {
-            STRING => DeValue::String(DeString::Borrowed(self.str()?)),
-            INTEGER | FLOAT => number(self.str()?)?,
-            FALSE => DeValue::Boolean(false),
-            TRUE => DeValue::Boolean(true),
-            DATETIME => DeValue::Datetime(self.str()?.parse().ok()?),
-            ARRAY => {
-                if depth > MAX_DEPTH {
-                    return None;
-                }
-                let mut array = DeArray::new();
-                for _ in 0..self.num()? {
-                    let span = self.span()?;
-                    array.push(Spanned::new(span, self.value(depth + 1)?));
-                }
-                DeValue::Array(array)
-            }
-            TABLE => DeValue::Table(self.table(depth)?),
-            _ => return None,
-        })
-    }
-}
-
-/// A number, through toml's own parser from the literal kept in the snapshot (its integer
-/// and float types keep their digits private): policies have a handful of numbers.
-fn number(literal: &str) -> Option<DeValue<'_>> {
-    let v = DeValue::parse(literal).ok()?.into_inner();
-    matches!(v, DeValue::Integer(_) | DeValue::Float(_)).then_some(v)
 }
 
 #[cfg(test)]
@@ -451,14 +341,67 @@ mod tests {
         encode(&source(&PolicyOrigin::Embedded, text)).unwrap()
     }
 
-    fn payload_tree(bytes: &[u8]) -> Spanned<DeTable<'_>> {
-        Reader {
-            buf: &bytes[HEADER..],
-            at: 0,
+    fn from_payload<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> T {
+        de::document(&bytes[HEADER..]).unwrap().0
+    }
+
+    /// A document written out with every key's and value's span, at every depth: what a
+    /// `Spanned` field anywhere in a policy may ask for.
+    struct Tree(String);
+
+    /// A value without its span.
+    struct Node(String);
+
+    impl<'de> serde::Deserialize<'de> for Tree {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = toml::Spanned::<Node>::deserialize(d)?;
+            Ok(Tree(format!("@{:?} {}", s.span(), s.into_inner().0)))
         }
-        .document()
-        .unwrap()
-        .0
+    }
+
+    impl<'de> serde::Deserialize<'de> for Node {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Node;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("any TOML value")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Node, A::Error> {
+                    let mut out = String::from("{");
+                    while let Some((k, v)) = m.next_entry::<toml::Spanned<String>, Tree>()? {
+                        out += &format!(" {:?}@{:?}: {},", k.get_ref(), k.span(), v.0);
+                    }
+                    Ok(Node(out + " }"))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut s: A,
+                ) -> Result<Node, A::Error> {
+                    let mut out = String::from("[");
+                    while let Some(v) = s.next_element::<Tree>()? {
+                        out += &format!(" {},", v.0);
+                    }
+                    Ok(Node(out + " ]"))
+                }
+                fn visit_str<E>(self, x: &str) -> Result<Node, E> {
+                    Ok(Node(format!("str {x:?}")))
+                }
+                fn visit_i64<E>(self, x: i64) -> Result<Node, E> {
+                    Ok(Node(format!("i64 {x}")))
+                }
+                fn visit_f64<E>(self, x: f64) -> Result<Node, E> {
+                    Ok(Node(format!("f64 {x:?} {:x}", x.to_bits())))
+                }
+                fn visit_bool<E>(self, x: bool) -> Result<Node, E> {
+                    Ok(Node(format!("bool {x}")))
+                }
+            }
+            d.deserialize_any(V)
+        }
     }
 
     fn policies(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -578,15 +521,38 @@ v = 1
 v = 2
 "#;
         let bytes = round_trip(text);
-        let ours: toml::Value = deserialize(payload_tree(&bytes)).unwrap();
+        let ours: toml::Value = from_payload(&bytes);
         let theirs: toml::Value = toml::from_str(text).unwrap();
         // NaN is not equal to itself: compare the printed forms.
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
-        let spans = |t: Spanned<DeTable<'_>>| format!("{t:?}");
-        assert_eq!(
-            spans(payload_tree(&bytes)),
-            spans(DeTable::parse(text).unwrap())
+        // Spans at every depth; dates are maps of toml's own, so they are left out here.
+        let no_dates: String = text
+            .lines()
+            .filter(|l| !l.contains("1979-05-27") && !l.starts_with("lt ="))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let bytes = round_trip(&no_dates);
+        let ours: Tree = from_payload(&bytes);
+        let theirs: Tree = toml::from_str(&no_dates).unwrap();
+        assert_eq!(ours.0, theirs.0);
+        let at = no_dates.find("\"quoted key\"").unwrap();
+        assert!(
+            ours.0
+                .contains(&format!("\"quoted key\"@{:?}", at..at + 12)),
+            "{}",
+            ours.0
         );
+    }
+
+    /// Numbers toml would not hand over as an i64 or f64 get no snapshot (the policy is
+    /// parsed on every call) rather than a different number.
+    #[test]
+    fn a_number_beyond_i64_gets_no_snapshot() {
+        assert!(encode::payload("a = 1\n").is_some());
+        assert!(encode::payload("a = 9_223_372_036_854_775_808\n").is_none());
+        assert!(encode::payload("a = 0xffff_ffff_ffff_ffff\n").is_none());
+        assert!(encode::payload("a = 1e400\n").is_none());
+        assert!(encode::payload("a = -inf\n").is_some());
     }
 
     /// A snapshot cut short or with any byte changed is refused, never misread or a panic.

@@ -17,7 +17,9 @@ pub const TABLE: u8 = 7;
 
 /// The payload for a policy text: its document's span, the document, then where each line
 /// of the text starts (what `file:line` messages count from). None if the text is no TOML
-/// document, or too large for the format's 32-bit numbers.
+/// document, too large for the format's 32-bit numbers, or holds a number toml would hand
+/// over as other than an `i64` or a finite-or-spelled-infinite `f64` (such a policy is
+/// parsed on every call instead).
 pub fn payload(text: &str) -> Option<Vec<u8>> {
     if u32::try_from(text.len()).is_err() {
         return None;
@@ -25,7 +27,7 @@ pub fn payload(text: &str) -> Option<Vec<u8>> {
     let root = DeTable::parse(text).ok()?;
     let mut out = Vec::with_capacity(2 * text.len());
     put_span(&mut out, &root.span());
-    put_table(&mut out, root.get_ref());
+    put_table(&mut out, root.get_ref())?;
     let starts: Vec<usize> = std::iter::once(0)
         .chain(
             text.bytes()
@@ -42,7 +44,8 @@ pub fn payload(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Fixed width, little-endian: reading one back is a load, not a loop (a policy with 200
-/// deny rules has about 10,000 of them). Every number is at most the text's length.
+/// deny rules has about 10,000 of them). Every number is at most the text's length, or the
+/// byte length of a part of the payload, which is at most a few times that.
 fn put_num(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u32).to_le_bytes());
 }
@@ -57,36 +60,54 @@ fn put_span(out: &mut Vec<u8>, span: &Range<usize>) {
     put_num(out, span.end);
 }
 
-fn put_table(out: &mut Vec<u8>, table: &DeTable) {
-    put_num(out, table.len());
-    for (k, v) in table.iter() {
-        put_span(out, &k.span());
-        put_str(out, k.get_ref());
-        put_span(out, &v.span());
-        put_value(out, v.get_ref());
-    }
+/// A table or array: its contents' byte length first, so a reader can hand each value its
+/// own slice without walking it; then the count and the items.
+fn put_sized(
+    out: &mut Vec<u8>,
+    count: usize,
+    items: impl FnOnce(&mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
+    let at = out.len();
+    put_num(out, 0);
+    put_num(out, count);
+    items(out)?;
+    let size = u32::try_from(out.len() - at - 4).ok()?;
+    out[at..at + 4].copy_from_slice(&size.to_le_bytes());
+    Some(())
 }
 
-fn put_value(out: &mut Vec<u8>, v: &DeValue) {
+fn put_table(out: &mut Vec<u8>, table: &DeTable) -> Option<()> {
+    put_sized(out, table.len(), |out| {
+        for (k, v) in table.iter() {
+            put_span(out, &k.span());
+            put_str(out, k.get_ref());
+            put_span(out, &v.span());
+            put_value(out, v.get_ref())?;
+        }
+        Some(())
+    })
+}
+
+fn put_value(out: &mut Vec<u8>, v: &DeValue) -> Option<()> {
     match v {
         DeValue::String(s) => {
             out.push(STRING);
             put_str(out, s);
         }
         DeValue::Integer(i) => {
+            // What toml's deserializer hands a visitor first: an i64 if it fits.
+            let n = i64::from_str_radix(i.as_str(), i.radix()).ok()?;
             out.push(INTEGER);
-            // The literal as TOML spells it, so toml's parser rebuilds the same number.
-            let prefix = match i.radix() {
-                2 => "0b",
-                8 => "0o",
-                16 => "0x",
-                _ => "",
-            };
-            put_str(out, &format!("{prefix}{}", i.as_str()));
+            out.extend_from_slice(&n.to_le_bytes());
         }
         DeValue::Float(f) => {
+            // toml refuses a literal that overflows to infinity; `inf` itself is a float.
+            let x: f64 = f.as_str().parse().ok()?;
+            if x.is_infinite() && !f.as_str().contains("inf") {
+                return None;
+            }
             out.push(FLOAT);
-            put_str(out, f.as_str());
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
         }
         DeValue::Boolean(b) => out.push(if *b { TRUE } else { FALSE }),
         DeValue::Datetime(d) => {
@@ -95,15 +116,18 @@ fn put_value(out: &mut Vec<u8>, v: &DeValue) {
         }
         DeValue::Array(a) => {
             out.push(ARRAY);
-            put_num(out, a.len());
-            for item in a.iter() {
-                put_span(out, &item.span());
-                put_value(out, item.get_ref());
-            }
+            put_sized(out, a.len(), |out| {
+                for item in a.iter() {
+                    put_span(out, &item.span());
+                    put_value(out, item.get_ref())?;
+                }
+                Some(())
+            })?;
         }
         DeValue::Table(t) => {
             out.push(TABLE);
-            put_table(out, t);
+            put_table(out, t)?;
         }
     }
+    Some(())
 }
