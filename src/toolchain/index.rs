@@ -73,16 +73,19 @@ impl Stamp {
                 Some((b'-', rest)) => (true, rest),
                 _ => (false, digits),
             };
-            if digits.is_empty() || digits.len() > 30 {
+            if digits.is_empty() || digits.len() > 20 {
                 return None;
             }
-            let mut v: i128 = 0;
+            // In u64: every field fits (nanoseconds do until 2554), and i128 arithmetic,
+            // six numbers for each of a hundred toolchains, was a tenth of discovery.
+            let mut v: u64 = 0;
             for &d in digits {
                 if !d.is_ascii_digit() {
                     return None;
                 }
-                v = v * 10 + i128::from(d - b'0');
+                v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
             }
+            let v = i128::from(v);
             Some(if neg { -v } else { v })
         };
         let stamp = Stamp {

@@ -262,10 +262,40 @@ fn discover_list(policy: &Search<'_>, env: &DiscoveryEnv, found: &mut Found) -> 
             }
         }
     }
-    let mut all = std::mem::take(&mut found.list);
-    // Stable: equal versions keep discovery (preference) order.
-    all.sort_by(|a, b| b.version.cmp_go(&a.version));
-    all
+    newest_first(first_of_each_root(std::mem::take(&mut found.list)))
+}
+
+/// The toolchains found, each GOROOT once: where it was found first (discovery goes in
+/// preference order). Duplicates are few (a GOROOT on PATH that a search entry lists too),
+/// so they are found once, at the end, by sorting positions by path: hashing every path as
+/// it was found (SipHash, fixed keys) was a third of discovery's work with 100 toolchains.
+fn first_of_each_root(list: Vec<Toolchain>) -> Vec<Toolchain> {
+    let mut by_root: Vec<usize> = (0..list.len()).collect();
+    // Stable: among equal paths the first found comes first.
+    by_root.sort_by(|&a, &b| {
+        let root = |i: usize| list[i].goroot.as_os_str().as_bytes();
+        root(a).cmp(root(b))
+    });
+    let mut keep = vec![true; list.len()];
+    for w in by_root.windows(2) {
+        if list[w[0]].goroot.as_os_str() == list[w[1]].goroot.as_os_str() {
+            keep[w[1]] = false;
+        }
+    }
+    list.into_iter()
+        .zip(keep)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect()
+}
+
+/// Newest version first; equal versions keep discovery (preference) order. Positions are
+/// sorted, not the toolchains: moving 200-byte values through a merge sort was most of the
+/// sort's cost.
+fn newest_first(list: Vec<Toolchain>) -> Vec<Toolchain> {
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by(|&a, &b| list[b].version.cmp_go(&list[a].version));
+    let mut slots: Vec<Option<Toolchain>> = list.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| slots[i].take()).collect()
 }
 
 /// The toolchain that satisfies `request`, among those `acceptable` says may run (the
@@ -316,14 +346,6 @@ struct Found {
     list: Vec<Toolchain>,
     /// What earlier calls learned of the directories listed ([`discover_indexed`]).
     index: Option<Index>,
-    /// The GOROOTs in `list`: comparing `Path`s component by component against every earlier
-    /// entry cost 4.3 million instructions with 100 toolchains installed. Hashed with fixed
-    /// keys: std's random ones come from getrandom(2), a syscall per go call.
-    /// Bytes, since a `Path` hashes component by component.
-    roots: std::collections::HashSet<
-        OsString,
-        std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
-    >,
 }
 
 impl Found {
@@ -335,9 +357,7 @@ impl Found {
         if !root.join("bin").join("go").is_file() {
             return false;
         }
-        if !self.roots.insert(root.as_os_str().to_os_string()) {
-            return true;
-        }
+        // Found again elsewhere, it is dropped at the end (first_of_each_root).
         self.list.push(Toolchain {
             version,
             name,
@@ -427,9 +447,6 @@ impl Found {
     }
 
     fn push(&mut self, root: PathBuf, name: String, version: GoVersion, found_in: FoundIn) {
-        if !self.roots.insert(root.as_os_str().to_os_string()) {
-            return;
-        }
         self.list.push(Toolchain {
             version,
             name,
@@ -671,6 +688,40 @@ mod tests {
                 .map(|n| dir.join(OsStr::from_bytes(n)))
                 .collect(),
         )
+    }
+
+    /// Each GOROOT once, where it was found first; then newest first, equal versions in
+    /// discovery order: what the HashSet of roots and a stable sort of the toolchains gave.
+    #[test]
+    fn discovery_keeps_each_root_once_newest_first_ties_in_found_order() {
+        let t = |v: &str, root: &str, found_in: FoundIn| Toolchain {
+            version: GoVersion::parse(v).unwrap(),
+            name: format!("go{v}"),
+            goroot: PathBuf::from(root),
+            found_in,
+        };
+        let list = vec![
+            t("1.22.1", "/a/go1.22.1", FoundIn::Gowarden),
+            t("1.23.0", "/b/go", FoundIn::Policy),
+            t("1.22.1", "/c/go1.22.1", FoundIn::ModuleCache),
+            t("1.23.0", "/b/go", FoundIn::Path(PathBuf::from("/b/go/bin"))),
+            t("1.21rc2", "/d", FoundIn::VersionManager("mise")),
+            t("1.22.1", "/a/go1.22.1", FoundIn::Policy),
+            t("1.24.0", "/e", FoundIn::Policy),
+        ];
+        let got: Vec<(String, String, FoundIn)> = newest_first(first_of_each_root(list))
+            .into_iter()
+            .map(|t| (t.name, t.goroot.display().to_string(), t.found_in))
+            .collect();
+        let want = [
+            ("go1.24.0", "/e", FoundIn::Policy),
+            ("go1.23.0", "/b/go", FoundIn::Policy),
+            ("go1.22.1", "/a/go1.22.1", FoundIn::Gowarden),
+            ("go1.22.1", "/c/go1.22.1", FoundIn::ModuleCache),
+            ("go1.21rc2", "/d", FoundIn::VersionManager("mise")),
+        ]
+        .map(|(n, r, f)| (n.to_string(), r.to_string(), f));
+        assert_eq!(got, want);
     }
 
     #[test]
