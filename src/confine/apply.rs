@@ -10,21 +10,19 @@
 //! - with `connect`, TCP connects are handled and the listed ports get rules.
 //!
 //! The access sets are those of the ABI the confinement was judged for ([`Prepared::abi`]),
-//! requested as hard requirements: the crate then fails rather than quietly dropping a right,
-//! so what the audit record says was enforced is what the kernel enforces.
+//! requested as hard requirements: the kernel refuses a ruleset with a right it does not know
+//! rather than quietly dropping it, so what the audit record says was enforced is what the
+//! kernel enforces.
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use landlock::{
-    ABI, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetStatus,
-};
+use landlock::{ABI, AccessFs, AccessNet, BitFlags};
 
 use super::{Feature, Prepared};
 
@@ -91,35 +89,78 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
         Vec::new()
     };
 
-    let mut ruleset = Ruleset::default()
-        .set_compatibility(CompatLevel::HardRequirement)
-        .handle_access(handled)
-        .map_err(|e| format!("cannot handle file system access {handled:?}: {e}"))?;
-    if on(Feature::Connect) {
-        ruleset = ruleset
-            .handle_access(AccessNet::ConnectTcp)
-            .map_err(|e| format!("cannot handle TCP connect: {e}"))?;
+    let ruleset = create_ruleset(handled, on(Feature::Connect))?;
+    let opened = add_file_rules(
+        ruleset.as_raw_fd(),
+        AccessFs::from_file(abi),
+        rules,
+        &denies,
+    )?
+    .added;
+    if let (true, Some(ports)) = (on(Feature::Connect), &c.connect) {
+        for &port in ports {
+            add_port_rule(ruleset.as_raw_fd(), port)
+                .map_err(|e| format!("cannot add the rule for TCP port {port}: {e}"))?;
+        }
     }
-    let mut created = ruleset
-        .create()
-        .map_err(|e| format!("cannot create the Landlock ruleset: {e}"))?;
-    // The file rules go in through the ruleset's fd directly (a dup: the same ruleset): the
-    // crate's add_rule fstats every fd to learn whether it is a directory, and its PathFd
-    // opens by the whole path with musl's fcntl after it, 5 syscalls per rule where a carve
-    // adds hundreds; here a sibling costs openat relative to its directory, the add, a close.
-    let dup: Option<std::os::fd::OwnedFd> = created
-        .try_clone()
-        .map_err(|e| format!("cannot use the Landlock ruleset: {e}"))?
-        .into();
-    let ruleset_fd =
-        dup.ok_or_else(|| "the kernel gave no Landlock ruleset to add rules to".to_string())?;
-    let mut adder = Adder {
-        ruleset: ruleset_fd.as_raw_fd(),
-        file_access: AccessFs::from_file(abi),
-        added: 0,
-        carved: BTreeMap::new(),
-    };
+    restrict_self(&ruleset)?;
+    tracing::debug!(rules = opened, abi = p.abi, "confined");
+    Ok(())
+}
+
+/// Adds the file rules to the ruleset: each rule's path, opened, gets its rule, except where
+/// a denied path lies below it (then it is carved) or it is denied itself. Returns how many
+/// The adder tells how many rules were added.
+fn add_file_rules(
+    ruleset: RawFd,
+    file_access: BitFlags<AccessFs>,
+    rules: Vec<Rule>,
+    denies: &[PathBuf],
+) -> Result<Adder, String> {
+    let mut adder = Adder::new(ruleset, file_access);
     for r in rules {
+        let Some(target) = Target::open(&r, !denies.is_empty()) else {
+            continue;
+        };
+        if let Some(real) = &target.real {
+            let below: Vec<&Path> = denies
+                .iter()
+                .map(PathBuf::as_path)
+                .filter(|d| d.starts_with(real))
+                .collect();
+            if below.iter().any(|d| d == real) {
+                continue;
+            }
+            if target.is_dir && !below.is_empty() {
+                let below: Vec<&[u8]> = below.iter().map(|d| d.as_os_str().as_bytes()).collect();
+                adder.carve(
+                    &Rc::new(target.fd),
+                    real.as_os_str().as_bytes(),
+                    r.access,
+                    &below,
+                );
+                continue;
+            }
+        }
+        adder.add(&target.fd, r.access, target.is_dir, &r.path)?;
+    }
+    adder.add_carved()?;
+    Ok(adder)
+}
+
+/// A rule's path, opened: the fd the rule is added on, whether it is a directory and, where
+/// the carve needs it, its real path (Landlock attaches a rule to the file reached, so the
+/// carve compares where it lands).
+struct Target {
+    fd: OwnedFd,
+    is_dir: bool,
+    real: Option<PathBuf>,
+}
+
+impl Target {
+    /// `None` where the path does not exist (nothing can be written there, so no rule), after
+    /// creating it as go would where go creates it.
+    fn open(r: &Rule, want_real: bool) -> Option<Target> {
         let fd = match crate::rawfs::open_path(&r.path) {
             Ok(fd) => fd,
             Err(_) if r.go_creates => {
@@ -127,60 +168,129 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
                     .recursive(true)
                     .mode(0o777)
                     .create(&r.path);
-                match crate::rawfs::open_path(&r.path) {
-                    Ok(fd) => fd,
-                    Err(_) => continue,
-                }
+                crate::rawfs::open_path(&r.path).ok()?
             }
-            // A path that does not exist gets no rule: nothing can be written there.
-            Err(_) => continue,
+            Err(_) => return None,
         };
+        // A directory's real path comes from getcwd after an fchdir, which succeeds only on a
+        // directory: that answers is_dir too, without an fstat.
+        if want_real && let Some(real) = crate::rawfs::dir_path(&fd) {
+            return Some(Target {
+                fd,
+                is_dir: true,
+                real: Some(real),
+            });
+        }
         let is_dir = nix::sys::stat::fstat(fd.as_fd())
             .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR);
-        if !denies.is_empty() {
-            // Landlock attaches a rule to the file reached: the carve compares where it lands.
-            let real = crate::rawfs::real_path(&fd, &r.path).unwrap_or_else(|| real(&r.path));
-            let below: Vec<&Path> = denies
-                .iter()
-                .map(PathBuf::as_path)
-                .filter(|d| d.starts_with(&real))
-                .collect();
-            if below.iter().any(|d| *d == real) {
-                continue;
-            }
-            if is_dir && !below.is_empty() {
-                let below: Vec<&[u8]> = below.iter().map(|d| d.as_os_str().as_bytes()).collect();
-                adder.carve(&Rc::new(fd), real.as_os_str().as_bytes(), r.access, &below);
-                continue;
-            }
-        }
-        adder.add(&fd, r.access, is_dir, &r.path)?;
+        let real = want_real.then(|| {
+            crate::rawfs::real_path_not_by_cwd(&fd, &r.path).unwrap_or_else(|| {
+                r.path
+                    .canonicalize()
+                    .unwrap_or_else(|_| r.path.to_path_buf())
+            })
+        });
+        Some(Target { fd, is_dir, real })
     }
-    adder.add_carved()?;
-    let opened = adder.added;
-    if let (true, Some(ports)) = (on(Feature::Connect), &c.connect) {
-        for &port in ports {
-            created = created
-                .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
-                .map_err(|e| format!("cannot add the rule for TCP port {port}: {e}"))?;
-        }
-    }
-    let status = created
-        .restrict_self()
-        .map_err(|e| format!("cannot restrict the process: {e}"))?;
-    if status.ruleset != RulesetStatus::FullyEnforced || !status.no_new_privs {
+}
+
+/// `struct landlock_ruleset_attr` (linux/landlock.h) up to `handled_access_net` (ABI 4): a
+/// kernel of ABI 1-3 takes the larger struct as long as the fields it lacks are zero.
+#[repr(C)]
+struct RulesetAttr {
+    handled_access_fs: u64,
+    handled_access_net: u64,
+}
+
+/// `struct landlock_net_port_attr` (linux/landlock.h).
+#[repr(C)]
+struct NetPortAttr {
+    allowed_access: u64,
+    port: u64,
+}
+
+const LANDLOCK_RULE_NET_PORT: nix::libc::c_int = 2;
+
+/// Creates the ruleset with the system call itself. The landlock crate's `Ruleset` asked the
+/// kernel for its ABI again (the caller already knows it: [`Prepared::abi`]) and its
+/// `try_clone` cost an `F_DUPFD_CLOEXEC` and an `F_SETFD`; the rights are the same bits, and
+/// the kernel refuses (EINVAL) any it does not know, so nothing asked for is quietly dropped.
+fn create_ruleset(fs: BitFlags<AccessFs>, connect: bool) -> Result<OwnedFd, String> {
+    let attr = RulesetAttr {
+        handled_access_fs: fs.bits(),
+        handled_access_net: if connect {
+            BitFlags::<AccessNet>::from(AccessNet::ConnectTcp).bits()
+        } else {
+            0
+        },
+    };
+    // SAFETY: landlock_create_ruleset(2) reads size_of::<RulesetAttr>() bytes of attr.
+    let fd = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_landlock_create_ruleset,
+            &raw const attr,
+            std::mem::size_of::<RulesetAttr>(),
+            0,
+        )
+    };
+    if fd < 0 {
         return Err(format!(
-            "the kernel did not enforce the whole ruleset ({:?}, no_new_privs {})",
-            status.ruleset, status.no_new_privs
+            "cannot create the Landlock ruleset (file system access {fs:?}{}): {}",
+            if connect { ", TCP connect" } else { "" },
+            std::io::Error::last_os_error()
         ));
     }
-    tracing::debug!(rules = opened, abi = p.abi, "confined");
+    // SAFETY: a fresh fd from the kernel (close-on-exec, as every Landlock ruleset fd is),
+    // owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn add_port_rule(ruleset: RawFd, port: u16) -> std::io::Result<()> {
+    let attr = NetPortAttr {
+        allowed_access: BitFlags::<AccessNet>::from(AccessNet::ConnectTcp).bits(),
+        port: u64::from(port),
+    };
+    // SAFETY: landlock_add_rule(2) reads one landlock_net_port_attr, which attr is.
+    let r = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_landlock_add_rule,
+            ruleset,
+            LANDLOCK_RULE_NET_PORT,
+            &raw const attr,
+            0,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     Ok(())
 }
 
-/// The path a rule lands on: Landlock attaches rules to the file reached.
-fn real(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+/// `no_new_privs` (which an unprivileged landlock_restrict_self requires, and which keeps a
+/// set-uid program from leaving the domain), then the ruleset on this thread, the only one.
+fn restrict_self(ruleset: &OwnedFd) -> Result<(), String> {
+    // SAFETY: prctl(2) with PR_SET_NO_NEW_PRIVS takes plain integers.
+    if unsafe { nix::libc::prctl(nix::libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(format!(
+            "cannot restrict the process: cannot set no_new_privs: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: landlock_restrict_self(2) of a ruleset fd we hold, no flags.
+    let r = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_landlock_restrict_self,
+            ruleset.as_raw_fd(),
+            0,
+        )
+    };
+    if r != 0 {
+        return Err(format!(
+            "cannot restrict the process: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the kernel already refuses this process every path in `denies`: each one the file
@@ -226,6 +336,9 @@ struct Adder {
     /// them: where two carves cross the same directory (the read rule on `/` and a writable
     /// TMPDIR both above a HOME in /tmp), each entry gets one rule, not one per carve.
     carved: BTreeMap<Vec<u8>, Carved>,
+    /// Every rule added: its path, rights and whether it is a directory.
+    #[cfg(test)]
+    log: Vec<(String, u64, bool)>,
 }
 
 /// An entry a carve grants: where to open it (its directory, its name) and what it gets.
@@ -246,6 +359,17 @@ struct PathBeneathAttr {
 const LANDLOCK_RULE_PATH_BENEATH: nix::libc::c_int = 1;
 
 impl Adder {
+    fn new(ruleset: RawFd, file_access: BitFlags<AccessFs>) -> Adder {
+        Adder {
+            ruleset,
+            file_access,
+            added: 0,
+            carved: BTreeMap::new(),
+            #[cfg(test)]
+            log: Vec::new(),
+        }
+    }
+
     fn add(
         &mut self,
         fd: &OwnedFd,
@@ -282,6 +406,8 @@ impl Adder {
             ));
         }
         self.added += 1;
+        #[cfg(test)]
+        self.log.push((format!("{path:?}"), access.bits(), is_dir));
         Ok(())
     }
 
@@ -311,6 +437,186 @@ impl Adder {
             [real, b"/"].concat()
         };
         // The entry of this directory each denied path goes through.
+        let next: Vec<&[u8]> = below
+            .iter()
+            .filter_map(|d| d.strip_prefix(base.as_slice()))
+            .map(|rest| rest.split(|&b| b == b'/').next().unwrap_or(rest))
+            .collect();
+        let Ok(listing) =
+            crate::rawfs::openat(Some(fd), c".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY)
+        else {
+            return;
+        };
+        // The entries a denied path goes through, carved once the listing is closed.
+        let mut descend: Vec<(CString, Vec<u8>)> = Vec::new();
+        crate::rawfs::list_dir(&listing, |name, d_type| {
+            let bytes = name.to_bytes();
+            if bytes == b"." || bytes == b".." {
+                return;
+            }
+            let is_dir = match d_type {
+                nix::libc::DT_LNK => return,
+                nix::libc::DT_UNKNOWN => match nix::sys::stat::fstatat(
+                    fd.as_fd(),
+                    name,
+                    nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+                ) {
+                    Ok(st) if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK => return,
+                    Ok(st) => st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR,
+                    Err(_) => return,
+                },
+                t => t == nix::libc::DT_DIR,
+            };
+            let child_real = [base.as_slice(), bytes].concat();
+            if next.contains(&bytes) {
+                if is_dir && !below.contains(&child_real.as_slice()) {
+                    descend.push((name.to_owned(), child_real));
+                }
+                return;
+            }
+            let entry = self.carved.entry(child_real).or_insert_with(|| Carved {
+                dir: Rc::clone(fd),
+                name: name.to_owned(),
+                access: BitFlags::empty(),
+                is_dir,
+            });
+            entry.access |= access;
+        });
+        drop(listing);
+        for (name, child_real) in descend {
+            let deeper: Vec<&[u8]> = below
+                .iter()
+                .copied()
+                .filter(|d| is_at_or_below(d, &child_real))
+                .collect();
+            let Ok(child) =
+                crate::rawfs::openat(Some(fd), &name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW)
+            else {
+                continue;
+            };
+            self.carve(&Rc::new(child), &child_real, access, &deeper);
+        }
+    }
+
+    /// Adds the rules the carves planned. An entry that cannot be opened any more (removed
+    /// since it was listed) gets no rule.
+    ///
+    /// Each entry's fd is left open, up to half the fd limit: it is close-on-exec, so the exec
+    /// that follows closes them all in the kernel, where closing each here cost a syscall a
+    /// rule (a third of a carve's). Past that, each is closed after its rule.
+    fn add_carved(&mut self) -> Result<(), String> {
+        let carved = std::mem::take(&mut self.carved);
+        let mut limit = nix::libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit(2) fills the rlimit it is given.
+        let mut keep = match unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } {
+            0 => limit.rlim_cur / 2,
+            _ => 0,
+        };
+        for (path, c) in carved {
+            let Ok(fd) = crate::rawfs::openat(
+                Some(&c.dir),
+                &c.name,
+                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+            ) else {
+                continue;
+            };
+            self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
+            if keep > 0 {
+                keep -= 1;
+                // Not closed: the exec does it (close-on-exec), as above.
+                let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the path `p` is `dir` or lies below it (both absolute, as bytes).
+fn is_at_or_below(p: &[u8], dir: &[u8]) -> bool {
+    p.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || dir.ends_with(b"/"))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The carve against the one it replaced (std's listing, `canonicalize`, each denied path
+    //! resolved from its whole path), which is kept here as the reference: on a layout with a
+    //! HOME reached through a link, a denied link, denied paths that exist and one that does
+    //! not, files, fifos and directories, both must add the same rules.
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// The ruleset the shim built before, rule for rule (the code as it was, with its
+    /// listing by nix's `Dir`, std's `canonicalize` and `real_path` for every rule).
+    fn reference(
+        ruleset: RawFd,
+        file_access: BitFlags<AccessFs>,
+        rules: Vec<Rule>,
+        denies: &[PathBuf],
+    ) -> Adder {
+        let mut adder = Adder::new(ruleset, file_access);
+        for r in rules {
+            let fd = match crate::rawfs::open_path(&r.path) {
+                Ok(fd) => fd,
+                Err(_) if r.go_creates => {
+                    let _ = std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o777)
+                        .create(&r.path);
+                    match crate::rawfs::open_path(&r.path) {
+                        Ok(fd) => fd,
+                        Err(_) => continue,
+                    }
+                }
+                Err(_) => continue,
+            };
+            let is_dir = nix::sys::stat::fstat(fd.as_fd())
+                .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR);
+            if !denies.is_empty() {
+                let real = crate::rawfs::real_path(&fd, &r.path)
+                    .unwrap_or_else(|| r.path.canonicalize().unwrap_or_else(|_| r.path.clone()));
+                let below: Vec<&Path> = denies
+                    .iter()
+                    .map(PathBuf::as_path)
+                    .filter(|d| d.starts_with(&real))
+                    .collect();
+                if below.iter().any(|d| *d == real) {
+                    continue;
+                }
+                if is_dir && !below.is_empty() {
+                    let below: Vec<&[u8]> =
+                        below.iter().map(|d| d.as_os_str().as_bytes()).collect();
+                    reference_carve(
+                        &mut adder,
+                        &Rc::new(fd),
+                        real.as_os_str().as_bytes(),
+                        r.access,
+                        &below,
+                    );
+                    continue;
+                }
+            }
+            adder.add(&fd, r.access, is_dir, &r.path).unwrap();
+        }
+        adder.add_carved().unwrap();
+        adder
+    }
+
+    fn reference_carve(
+        adder: &mut Adder,
+        fd: &Rc<OwnedFd>,
+        real: &[u8],
+        access: BitFlags<AccessFs>,
+        below: &[&[u8]],
+    ) {
+        let base = if real.ends_with(b"/") {
+            real.to_vec()
+        } else {
+            [real, b"/"].concat()
+        };
         let next: Vec<&[u8]> = below
             .iter()
             .filter_map(|d| d.strip_prefix(base.as_slice()))
@@ -359,10 +665,10 @@ impl Adder {
                 else {
                     continue;
                 };
-                self.carve(&Rc::new(child), &child_real, access, &deeper);
+                reference_carve(adder, &Rc::new(child), &child_real, access, &deeper);
                 continue;
             }
-            let entry = self.carved.entry(child_real).or_insert_with(|| Carved {
+            let entry = adder.carved.entry(child_real).or_insert_with(|| Carved {
                 dir: Rc::clone(fd),
                 name: name.to_owned(),
                 access: BitFlags::empty(),
@@ -372,44 +678,134 @@ impl Adder {
         }
     }
 
-    /// Adds the rules the carves planned. An entry that cannot be opened any more (removed
-    /// since it was listed) gets no rule.
-    ///
-    /// Each entry's fd is left open, up to half the fd limit: it is close-on-exec, so the exec
-    /// that follows closes them all in the kernel, where closing each here cost a syscall a
-    /// rule (a third of a carve's). Past that, each is closed after its rule.
-    fn add_carved(&mut self) -> Result<(), String> {
-        let carved = std::mem::take(&mut self.carved);
-        let mut limit = nix::libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit(2) fills the rlimit it is given.
-        let mut keep = match unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } {
-            0 => limit.rlim_cur / 2,
-            _ => 0,
-        };
-        for (path, c) in carved {
-            let Ok(fd) = crate::rawfs::openat(
-                Some(&c.dir),
-                &c.name,
-                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
-            ) else {
-                continue;
-            };
-            self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
-            if keep > 0 {
-                keep -= 1;
-                // Not closed: the exec does it (close-on-exec), as above.
-                let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
-            }
+    #[test]
+    fn the_carve_adds_the_same_rules_as_the_one_it_replaced() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let real_home = root.join("users/u");
+        let mk = |p: &str| std::fs::create_dir_all(real_home.join(p)).unwrap();
+        let touch = |p: &str| std::fs::write(real_home.join(p), "x").unwrap();
+        for d in [
+            ".ssh/keys",
+            ".config/other",
+            ".config/go",
+            "dotfiles",
+            "project/sub",
+            ".cache",
+        ] {
+            mk(d);
         }
-        Ok(())
-    }
-}
+        for f in [
+            ".ssh/id",
+            ".netrc",
+            "dotfiles/gitconfig",
+            "dotfiles/vimrc",
+            "notes",
+            ".config/other/x",
+        ] {
+            touch(f);
+        }
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        std::fs::create_dir_all(root.join("other")).unwrap();
+        nix::unistd::mkfifo(&real_home.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        // HOME as the user sees it: a link to the real one.
+        let home = root.join("home");
+        symlink(&real_home, &home).unwrap();
+        symlink("dotfiles/gitconfig", real_home.join(".gitconfig")).unwrap();
+        symlink(root.join("other"), real_home.join(".config/linked")).unwrap();
+        symlink("nowhere", real_home.join(".dangling")).unwrap();
 
-/// Whether the path `p` is `dir` or lies below it (both absolute, as bytes).
-fn is_at_or_below(p: &[u8], dir: &[u8]) -> bool {
-    p.strip_prefix(dir)
-        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/' || dir.ends_with(b"/"))
+        // Denied: an existing dir, an existing file, a link (its target is what is denied),
+        // a path that does not exist, one in a dir that does not exist, a linked dir, a dangling link.
+        let denied = [
+            ".ssh",
+            ".netrc",
+            ".gitconfig",
+            ".config/gopls",
+            ".aws/credentials",
+            ".config/linked",
+            ".dangling",
+            ".ssh/keys",
+        ];
+        let mut dirs = crate::confine::DenyDirs::default();
+        let denies: Vec<PathBuf> = denied
+            .iter()
+            .map(|d| {
+                let p = home.join(d);
+                let fast = dirs.resolve(&p);
+                assert_eq!(fast, crate::confine::resolve_existing_prefix(&p), "{d}");
+                fast
+            })
+            .collect();
+        assert!(
+            denies.contains(&real_home.join("dotfiles/gitconfig")),
+            "{denies:?}"
+        );
+        assert!(denies.contains(&root.join("other")), "{denies:?}");
+        assert!(
+            denies.contains(&real_home.join(".config/gopls")),
+            "{denies:?}"
+        );
+
+        let abi = ABI::V1;
+        let read = AccessFs::ReadFile | AccessFs::ReadDir;
+        let write = AccessFs::from_write(abi);
+        let rules = || {
+            let rule = |path: PathBuf, access, go_creates| Rule {
+                path,
+                access,
+                go_creates,
+            };
+            vec![
+                // The read rule on everything (the tempdir stands in for `/`).
+                rule(root.clone(), read, false),
+                rule(home.clone(), write | read, false),
+                rule(home.join("project"), write | read, false),
+                rule(root.join("tmp"), write | read, false),
+                rule(home.join(".cache/go-build"), write | read, true),
+                rule(home.join(".ssh"), write | read, false),
+                rule(home.join(".config/go"), write | read, false),
+                rule(home.join("missing"), write | read, false),
+                rule(PathBuf::from("/dev/null"), write | read, false),
+            ]
+        };
+        let ruleset = create_ruleset(write | read, false).unwrap();
+        let fd = ruleset.as_raw_fd();
+        let file_access = AccessFs::from_file(abi);
+        let now = add_file_rules(fd, file_access, rules(), &denies).unwrap();
+        let before = reference(fd, file_access, rules(), &denies);
+        assert_eq!(now.log, before.log);
+        assert_eq!(now.added, now.log.len());
+        // And what it adds is the carve: the denied paths and the dirs above them get no rule,
+        // their siblings do.
+        let paths: Vec<&str> = now.log.iter().map(|(p, _, _)| p.as_str()).collect();
+        let named = |p: &Path| format!("{:?}", p.as_os_str());
+        for gone in [
+            root.clone(),
+            real_home.clone(),
+            real_home.join(".ssh"),
+            real_home.join(".netrc"),
+            real_home.join("dotfiles/gitconfig"),
+            root.join("other"),
+        ] {
+            assert!(
+                !paths.contains(&named(&gone).as_str()),
+                "{gone:?} in {paths:?}"
+            );
+        }
+        for kept in [
+            root.join("tmp"),
+            real_home.join("notes"),
+            real_home.join("fifo"),
+            real_home.join("dotfiles/vimrc"),
+            real_home.join(".config/other"),
+            real_home.join("project"),
+            real_home.join(".cache"),
+        ] {
+            assert!(
+                paths.contains(&named(&kept).as_str()),
+                "{kept:?} not in {paths:?}"
+            );
+        }
+    }
 }
