@@ -14,13 +14,11 @@
 //! rather than quietly dropping it, so what the audit record says was enforced is what the
 //! kernel enforces.
 
-use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use landlock::{ABI, AccessFs, AccessNet, BitFlags};
 
@@ -133,12 +131,7 @@ fn add_file_rules(
             }
             if target.is_dir && !below.is_empty() {
                 let below: Vec<&[u8]> = below.iter().map(|d| d.as_os_str().as_bytes()).collect();
-                adder.carve(
-                    &Rc::new(target.fd),
-                    real.as_os_str().as_bytes(),
-                    r.access,
-                    &below,
-                );
+                adder.carve(target.fd, real.as_os_str().as_bytes(), r.access, &below);
                 continue;
             }
         }
@@ -332,21 +325,79 @@ struct Adder {
     /// The rights a rule on a file (not a directory) may carry.
     file_access: BitFlags<AccessFs>,
     added: usize,
-    /// The entries carves grant, by real path, with the union of the rights each carve gives
-    /// them: where two carves cross the same directory (the read rule on `/` and a writable
-    /// TMPDIR both above a HOME in /tmp), each entry gets one rule, not one per carve.
-    carved: BTreeMap<Vec<u8>, Carved>,
+    /// The directories carves listed, each once: where two carves cross the same directory
+    /// (the read rule on `/` and a writable TMPDIR both above a HOME in /tmp), each entry
+    /// gets one rule with the union of the rights, not one per carve.
+    carved: Vec<CarvedDir>,
     /// Every rule added: its path, rights and whether it is a directory.
     #[cfg(test)]
     log: Vec<(String, u64, bool)>,
 }
 
-/// An entry a carve grants: where to open it (its directory, its name) and what it gets.
-struct Carved {
-    dir: Rc<OwnedFd>,
-    name: CString,
-    access: BitFlags<AccessFs>,
+/// A directory a carve listed, and the entries to grant in it. The names lie back to back
+/// (each NUL-terminated) in one buffer: a carve of a crowded /tmp grants thousands, and two
+/// allocations an entry (its path, its name) cost more than the listing.
+struct CarvedDir {
+    fd: OwnedFd,
+    /// Its real path, ending in `/`.
+    base: Vec<u8>,
+    names: Vec<u8>,
+    entries: Vec<CarvedEntry>,
+    /// Whether `entries` is in the order of their names (sorted only when a second carve
+    /// lists the directory and merges its rights in).
+    sorted: bool,
+}
+
+struct CarvedEntry {
+    /// Where its name starts in `names`, and its length (without the NUL).
+    at: usize,
+    len: usize,
     is_dir: bool,
+    access: BitFlags<AccessFs>,
+}
+
+impl CarvedDir {
+    fn name(&self, e: &CarvedEntry) -> &[u8] {
+        &self.names[e.at..e.at + e.len]
+    }
+
+    fn push(&mut self, name: &[u8], is_dir: bool, access: BitFlags<AccessFs>) {
+        self.entries.push(CarvedEntry {
+            at: self.names.len(),
+            len: name.len(),
+            is_dir,
+            access,
+        });
+        self.names.extend_from_slice(name);
+        self.names.push(0);
+        self.sorted = false;
+    }
+
+    fn sort(&mut self) {
+        if !self.sorted {
+            let mut entries = std::mem::take(&mut self.entries);
+            entries.sort_unstable_by(|a, b| self.name(a).cmp(self.name(b)));
+            self.entries = entries;
+            self.sorted = true;
+        }
+    }
+
+    /// Adds `other`'s entries (a second listing of the same directory): the union of the
+    /// rights where both have an entry.
+    fn merge(&mut self, other: CarvedDir) {
+        self.sort();
+        let mut new = Vec::new();
+        for e in &other.entries {
+            let name = other.name(e);
+            match self.entries.binary_search_by(|x| self.name(x).cmp(name)) {
+                Ok(i) => self.entries[i].access |= e.access,
+                Err(_) => new.push((name, e.is_dir, e.access)),
+            }
+        }
+        for (name, is_dir, access) in new {
+            self.push(name, is_dir, access);
+        }
+    }
 }
 
 /// `struct landlock_path_beneath_attr` (linux/landlock.h), packed as the kernel declares it.
@@ -358,13 +409,22 @@ struct PathBeneathAttr {
 
 const LANDLOCK_RULE_PATH_BENEATH: nix::libc::c_int = 1;
 
+/// A carved entry's path for messages: its directory's path and its name.
+struct Joined<'a>(&'a [u8], &'a [u8]);
+
+impl std::fmt::Debug for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        OsStr::from_bytes(&[self.0, self.1].concat()).fmt(f)
+    }
+}
+
 impl Adder {
     fn new(ruleset: RawFd, file_access: BitFlags<AccessFs>) -> Adder {
         Adder {
             ruleset,
             file_access,
             added: 0,
-            carved: BTreeMap::new(),
+            carved: Vec::new(),
             #[cfg(test)]
             log: Vec::new(),
         }
@@ -422,13 +482,7 @@ impl Adder {
     /// no rule (Landlock judges the file a link leads to, under that file's own place), and an
     /// entry is opened without following links, so one swapped for a link meanwhile grants
     /// nothing.
-    fn carve(
-        &mut self,
-        fd: &Rc<OwnedFd>,
-        real: &[u8],
-        access: BitFlags<AccessFs>,
-        below: &[&[u8]],
-    ) {
+    fn carve(&mut self, fd: OwnedFd, real: &[u8], access: BitFlags<AccessFs>, below: &[&[u8]]) {
         // Paths as bytes: a carve of a crowded /tmp compares thousands of them, and a Path
         // compares component by component.
         let base = if real.ends_with(b"/") {
@@ -442,13 +496,23 @@ impl Adder {
             .filter_map(|d| d.strip_prefix(base.as_slice()))
             .map(|rest| rest.split(|&b| b == b'/').next().unwrap_or(rest))
             .collect();
-        let Ok(listing) =
-            crate::rawfs::openat(Some(fd), c".", nix::libc::O_RDONLY | nix::libc::O_DIRECTORY)
-        else {
+        let Ok(listing) = crate::rawfs::openat(
+            Some(&fd),
+            c".",
+            nix::libc::O_RDONLY | nix::libc::O_DIRECTORY,
+        ) else {
             return;
         };
-        // The entries a denied path goes through, carved once the listing is closed.
-        let mut descend: Vec<(CString, Vec<u8>)> = Vec::new();
+        let mut dir = CarvedDir {
+            fd,
+            base,
+            names: Vec::new(),
+            entries: Vec::new(),
+            sorted: true,
+        };
+        // The entries a denied path goes through, carved once the listing is closed (as
+        // offsets into dir.names).
+        let mut descend: Vec<usize> = Vec::new();
         crate::rawfs::list_dir(&listing, |name, d_type| {
             let bytes = name.to_bytes();
             if bytes == b"." || bytes == b".." {
@@ -457,7 +521,7 @@ impl Adder {
             let is_dir = match d_type {
                 nix::libc::DT_LNK => return,
                 nix::libc::DT_UNKNOWN => match nix::sys::stat::fstatat(
-                    fd.as_fd(),
+                    dir.fd.as_fd(),
                     name,
                     nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
                 ) {
@@ -467,34 +531,41 @@ impl Adder {
                 },
                 t => t == nix::libc::DT_DIR,
             };
-            let child_real = [base.as_slice(), bytes].concat();
             if next.contains(&bytes) {
-                if is_dir && !below.contains(&child_real.as_slice()) {
-                    descend.push((name.to_owned(), child_real));
+                let denied = below.iter().any(|d| {
+                    d.strip_prefix(dir.base.as_slice())
+                        .is_some_and(|rest| rest == bytes)
+                });
+                if is_dir && !denied {
+                    descend.push(dir.names.len());
+                    dir.names.extend_from_slice(bytes);
+                    dir.names.push(0);
                 }
                 return;
             }
-            let entry = self.carved.entry(child_real).or_insert_with(|| Carved {
-                dir: Rc::clone(fd),
-                name: name.to_owned(),
-                access: BitFlags::empty(),
-                is_dir,
-            });
-            entry.access |= access;
+            dir.push(bytes, is_dir, access);
         });
         drop(listing);
-        for (name, child_real) in descend {
+        for at in descend {
+            let name = CStr::from_bytes_until_nul(&dir.names[at..]).unwrap_or_default();
+            let child_real = [dir.base.as_slice(), name.to_bytes()].concat();
             let deeper: Vec<&[u8]> = below
                 .iter()
                 .copied()
                 .filter(|d| is_at_or_below(d, &child_real))
                 .collect();
-            let Ok(child) =
-                crate::rawfs::openat(Some(fd), &name, nix::libc::O_PATH | nix::libc::O_NOFOLLOW)
-            else {
+            let Ok(child) = crate::rawfs::openat(
+                Some(&dir.fd),
+                name,
+                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+            ) else {
                 continue;
             };
-            self.carve(&Rc::new(child), &child_real, access, &deeper);
+            self.carve(child, &child_real, access, &deeper);
+        }
+        match self.carved.iter_mut().find(|d| d.base == dir.base) {
+            Some(seen) => seen.merge(dir),
+            None => self.carved.push(dir),
         }
     }
 
@@ -515,19 +586,24 @@ impl Adder {
             0 => limit.rlim_cur / 2,
             _ => 0,
         };
-        for (path, c) in carved {
-            let Ok(fd) = crate::rawfs::openat(
-                Some(&c.dir),
-                &c.name,
-                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
-            ) else {
-                continue;
-            };
-            self.add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))?;
-            if keep > 0 {
-                keep -= 1;
-                // Not closed: the exec does it (close-on-exec), as above.
-                let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
+        for dir in &carved {
+            for e in &dir.entries {
+                let Ok(name) = CStr::from_bytes_with_nul(&dir.names[e.at..=e.at + e.len]) else {
+                    continue;
+                };
+                let Ok(fd) = crate::rawfs::openat(
+                    Some(&dir.fd),
+                    name,
+                    nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+                ) else {
+                    continue;
+                };
+                self.add(&fd, e.access, e.is_dir, &Joined(&dir.base, name.to_bytes()))?;
+                if keep > 0 {
+                    keep -= 1;
+                    // Not closed: the exec does it (close-on-exec), as above.
+                    let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
+                }
             }
         }
         Ok(())
@@ -547,7 +623,19 @@ mod tests {
     //! HOME reached through a link, a denied link, denied paths that exist and one that does
     //! not, files, fifos and directories, both must add the same rules.
     use super::*;
+    use std::collections::BTreeMap;
+    use std::ffi::CString;
     use std::os::unix::fs::symlink;
+    use std::rc::Rc;
+
+    /// An entry the reference carve grants: where to open it (its directory, its name) and
+    /// what it gets.
+    struct Carved {
+        dir: Rc<OwnedFd>,
+        name: CString,
+        access: BitFlags<AccessFs>,
+        is_dir: bool,
+    }
 
     /// The ruleset the shim built before, rule for rule (the code as it was, with its
     /// listing by nix's `Dir`, std's `canonicalize` and `real_path` for every rule).
@@ -558,6 +646,7 @@ mod tests {
         denies: &[PathBuf],
     ) -> Adder {
         let mut adder = Adder::new(ruleset, file_access);
+        let mut carved = BTreeMap::new();
         for r in rules {
             let fd = match crate::rawfs::open_path(&r.path) {
                 Ok(fd) => fd,
@@ -590,7 +679,7 @@ mod tests {
                     let below: Vec<&[u8]> =
                         below.iter().map(|d| d.as_os_str().as_bytes()).collect();
                     reference_carve(
-                        &mut adder,
+                        &mut carved,
                         &Rc::new(fd),
                         real.as_os_str().as_bytes(),
                         r.access,
@@ -601,12 +690,20 @@ mod tests {
             }
             adder.add(&fd, r.access, is_dir, &r.path).unwrap();
         }
-        adder.add_carved().unwrap();
+        for (path, c) in carved {
+            let flags = nix::libc::O_PATH | nix::libc::O_NOFOLLOW;
+            let Ok(fd) = crate::rawfs::openat(Some(&c.dir), &c.name, flags) else {
+                continue;
+            };
+            adder
+                .add(&fd, c.access, c.is_dir, &OsStr::from_bytes(&path))
+                .unwrap();
+        }
         adder
     }
 
     fn reference_carve(
-        adder: &mut Adder,
+        carved: &mut BTreeMap<Vec<u8>, Carved>,
         fd: &Rc<OwnedFd>,
         real: &[u8],
         access: BitFlags<AccessFs>,
@@ -665,10 +762,10 @@ mod tests {
                 else {
                     continue;
                 };
-                reference_carve(adder, &Rc::new(child), &child_real, access, &deeper);
+                reference_carve(carved, &Rc::new(child), &child_real, access, &deeper);
                 continue;
             }
-            let entry = adder.carved.entry(child_real).or_insert_with(|| Carved {
+            let entry = carved.entry(child_real).or_insert_with(|| Carved {
                 dir: Rc::clone(fd),
                 name: name.to_owned(),
                 access: BitFlags::empty(),
@@ -774,7 +871,11 @@ mod tests {
         let file_access = AccessFs::from_file(abi);
         let now = add_file_rules(fd, file_access, rules(), &denies).unwrap();
         let before = reference(fd, file_access, rules(), &denies);
-        assert_eq!(now.log, before.log);
+        // The same rules; the order they are added in does not matter to the kernel.
+        let (mut now_sorted, mut before_sorted) = (now.log.clone(), before.log.clone());
+        now_sorted.sort();
+        before_sorted.sort();
+        assert_eq!(now_sorted, before_sorted);
         assert_eq!(now.added, now.log.len());
         // And what it adds is the carve: the denied paths and the dirs above them get no rule,
         // their siblings do.
