@@ -102,6 +102,8 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
         }
     }
     restrict_self(&ruleset)?;
+    // Close-on-exec, as every Landlock ruleset fd: the exec closes it.
+    let _ = std::os::fd::IntoRawFd::into_raw_fd(ruleset);
     tracing::debug!(rules = opened, abi = p.abi, "confined");
     Ok(())
 }
@@ -131,11 +133,18 @@ fn add_file_rules(
             }
             if target.is_dir && !below.is_empty() {
                 let below: Vec<&[u8]> = below.iter().map(|d| d.as_os_str().as_bytes()).collect();
-                adder.carve(target.fd, real.as_os_str().as_bytes(), r.access, &below);
+                adder.carve(
+                    target.fd,
+                    false,
+                    real.as_os_str().as_bytes(),
+                    r.access,
+                    &below,
+                );
                 continue;
             }
         }
         adder.add(&target.fd, r.access, target.is_dir, &r.path)?;
+        adder.leave_open(target.fd);
     }
     adder.add_carved()?;
     Ok(adder)
@@ -325,6 +334,8 @@ struct Adder {
     /// The rights a rule on a file (not a directory) may carry.
     file_access: BitFlags<AccessFs>,
     added: usize,
+    /// How many more fds may be left for the exec to close ([`Adder::leave_open`]).
+    keep: u64,
     /// The directories carves listed, each once: where two carves cross the same directory
     /// (the read rule on `/` and a writable TMPDIR both above a HOME in /tmp), each entry
     /// gets one rule with the union of the rights, not one per carve.
@@ -334,17 +345,23 @@ struct Adder {
     log: Vec<(String, u64, bool)>,
 }
 
-/// A directory a carve listed, and the entries to grant in it. The names lie back to back
-/// (each NUL-terminated) in one buffer: a carve of a crowded /tmp grants thousands, and two
-/// allocations an entry (its path, its name) cost more than the listing.
+/// A directory a carve listed, and the entries to grant in it.
 struct CarvedDir {
     fd: OwnedFd,
     /// Its real path, ending in `/`.
     base: Vec<u8>,
+    entries: Entries,
+}
+
+/// The entries of one directory. Their names lie back to back (each NUL-terminated) in one
+/// buffer: a carve of a crowded /tmp grants thousands, and two allocations an entry (its
+/// path, its name) cost more than the listing.
+#[derive(Default)]
+struct Entries {
     names: Vec<u8>,
-    entries: Vec<CarvedEntry>,
-    /// Whether `entries` is in the order of their names (sorted only when a second carve
-    /// lists the directory and merges its rights in).
+    list: Vec<CarvedEntry>,
+    /// Whether `list` is in the order of the names (sorted only when a second carve lists the
+    /// directory and merges its rights in).
     sorted: bool,
 }
 
@@ -356,13 +373,18 @@ struct CarvedEntry {
     access: BitFlags<AccessFs>,
 }
 
-impl CarvedDir {
+impl Entries {
     fn name(&self, e: &CarvedEntry) -> &[u8] {
         &self.names[e.at..e.at + e.len]
     }
 
+    /// The name of `e` as the C string it is stored as.
+    fn c_name(&self, e: &CarvedEntry) -> &CStr {
+        CStr::from_bytes_with_nul(&self.names[e.at..=e.at + e.len]).unwrap_or_default()
+    }
+
     fn push(&mut self, name: &[u8], is_dir: bool, access: BitFlags<AccessFs>) {
-        self.entries.push(CarvedEntry {
+        self.list.push(CarvedEntry {
             at: self.names.len(),
             len: name.len(),
             is_dir,
@@ -375,22 +397,22 @@ impl CarvedDir {
 
     fn sort(&mut self) {
         if !self.sorted {
-            let mut entries = std::mem::take(&mut self.entries);
-            entries.sort_unstable_by(|a, b| self.name(a).cmp(self.name(b)));
-            self.entries = entries;
+            let mut list = std::mem::take(&mut self.list);
+            list.sort_unstable_by(|a, b| self.name(a).cmp(self.name(b)));
+            self.list = list;
             self.sorted = true;
         }
     }
 
     /// Adds `other`'s entries (a second listing of the same directory): the union of the
     /// rights where both have an entry.
-    fn merge(&mut self, other: CarvedDir) {
+    fn merge(&mut self, other: &Entries) {
         self.sort();
         let mut new = Vec::new();
-        for e in &other.entries {
+        for e in &other.list {
             let name = other.name(e);
-            match self.entries.binary_search_by(|x| self.name(x).cmp(name)) {
-                Ok(i) => self.entries[i].access |= e.access,
+            match self.list.binary_search_by(|x| self.name(x).cmp(name)) {
+                Ok(i) => self.list[i].access |= e.access,
                 Err(_) => new.push((name, e.is_dir, e.access)),
             }
         }
@@ -420,10 +442,20 @@ impl std::fmt::Debug for Joined<'_> {
 
 impl Adder {
     fn new(ruleset: RawFd, file_access: BitFlags<AccessFs>) -> Adder {
+        let mut limit = nix::libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit(2) fills the rlimit it is given.
+        let keep = match unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } {
+            0 => limit.rlim_cur / 2,
+            _ => 0,
+        };
         Adder {
             ruleset,
             file_access,
             added: 0,
+            keep,
             carved: Vec::new(),
             #[cfg(test)]
             log: Vec::new(),
@@ -482,7 +514,14 @@ impl Adder {
     /// no rule (Landlock judges the file a link leads to, under that file's own place), and an
     /// entry is opened without following links, so one swapped for a link meanwhile grants
     /// nothing.
-    fn carve(&mut self, fd: OwnedFd, real: &[u8], access: BitFlags<AccessFs>, below: &[&[u8]]) {
+    fn carve(
+        &mut self,
+        fd: OwnedFd,
+        listable: bool,
+        real: &[u8],
+        access: BitFlags<AccessFs>,
+        below: &[&[u8]],
+    ) {
         // Paths as bytes: a carve of a crowded /tmp compares thousands of them, and a Path
         // compares component by component.
         let base = if real.ends_with(b"/") {
@@ -496,24 +535,23 @@ impl Adder {
             .filter_map(|d| d.strip_prefix(base.as_slice()))
             .map(|rest| rest.split(|&b| b == b'/').next().unwrap_or(rest))
             .collect();
-        let Ok(listing) = crate::rawfs::openat(
-            Some(&fd),
-            c".",
-            nix::libc::O_RDONLY | nix::libc::O_DIRECTORY,
-        ) else {
-            return;
+        // A directory the carve opened itself is open for listing already; a rule's path is
+        // an O_PATH fd, which getdents refuses.
+        let listing = match listable {
+            true => None,
+            false => match crate::rawfs::openat(
+                Some(&fd),
+                c".",
+                nix::libc::O_RDONLY | nix::libc::O_DIRECTORY,
+            ) {
+                Ok(l) => Some(l),
+                Err(_) => return,
+            },
         };
-        let mut dir = CarvedDir {
-            fd,
-            base,
-            names: Vec::new(),
-            entries: Vec::new(),
-            sorted: true,
-        };
-        // The entries a denied path goes through, carved once the listing is closed (as
-        // offsets into dir.names).
-        let mut descend: Vec<usize> = Vec::new();
-        crate::rawfs::list_dir(&listing, |name, d_type| {
+        let mut entries = Entries::default();
+        // The entries a denied path goes through, carved once the listing is done.
+        let mut descend = Entries::default();
+        crate::rawfs::list_dir(listing.as_ref().unwrap_or(&fd), |name, d_type| {
             let bytes = name.to_bytes();
             if bytes == b"." || bytes == b".." {
                 return;
@@ -521,7 +559,7 @@ impl Adder {
             let is_dir = match d_type {
                 nix::libc::DT_LNK => return,
                 nix::libc::DT_UNKNOWN => match nix::sys::stat::fstatat(
-                    dir.fd.as_fd(),
+                    fd.as_fd(),
                     name,
                     nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
                 ) {
@@ -533,64 +571,62 @@ impl Adder {
             };
             if next.contains(&bytes) {
                 let denied = below.iter().any(|d| {
-                    d.strip_prefix(dir.base.as_slice())
+                    d.strip_prefix(base.as_slice())
                         .is_some_and(|rest| rest == bytes)
                 });
                 if is_dir && !denied {
-                    descend.push(dir.names.len());
-                    dir.names.extend_from_slice(bytes);
-                    dir.names.push(0);
+                    descend.push(bytes, true, access);
                 }
                 return;
             }
-            dir.push(bytes, is_dir, access);
+            entries.push(bytes, is_dir, access);
         });
-        drop(listing);
-        for at in descend {
-            let name = CStr::from_bytes_until_nul(&dir.names[at..]).unwrap_or_default();
-            let child_real = [dir.base.as_slice(), name.to_bytes()].concat();
+        if let Some(l) = listing {
+            self.leave_open(l);
+        }
+        for e in &descend.list {
+            let name = descend.c_name(e);
+            let child_real = [base.as_slice(), name.to_bytes()].concat();
             let deeper: Vec<&[u8]> = below
                 .iter()
                 .copied()
                 .filter(|d| is_at_or_below(d, &child_real))
                 .collect();
+            // Opened for listing, not following a link: one swapped in since the listing
+            // fails to open (ELOOP or ENOTDIR) and is carved no further, granting nothing.
             let Ok(child) = crate::rawfs::openat(
-                Some(&dir.fd),
+                Some(&fd),
                 name,
-                nix::libc::O_PATH | nix::libc::O_NOFOLLOW,
+                nix::libc::O_RDONLY | nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW,
             ) else {
                 continue;
             };
-            self.carve(child, &child_real, access, &deeper);
+            self.carve(child, true, &child_real, access, &deeper);
         }
+        let dir = CarvedDir { fd, base, entries };
         match self.carved.iter_mut().find(|d| d.base == dir.base) {
-            Some(seen) => seen.merge(dir),
+            Some(seen) => seen.entries.merge(&dir.entries),
             None => self.carved.push(dir),
+        }
+    }
+
+    /// An fd done with (a rule's, a listing's) is left open, up to half the fd limit: it is
+    /// close-on-exec, so the exec that follows closes them all in the kernel, where closing
+    /// each here cost a syscall a rule (a third of a carve's). Past that, each is closed.
+    fn leave_open(&mut self, fd: OwnedFd) {
+        if self.keep > 0 {
+            self.keep -= 1;
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
         }
     }
 
     /// Adds the rules the carves planned. An entry that cannot be opened any more (removed
     /// since it was listed) gets no rule.
-    ///
-    /// Each entry's fd is left open, up to half the fd limit: it is close-on-exec, so the exec
-    /// that follows closes them all in the kernel, where closing each here cost a syscall a
-    /// rule (a third of a carve's). Past that, each is closed after its rule.
     fn add_carved(&mut self) -> Result<(), String> {
         let carved = std::mem::take(&mut self.carved);
-        let mut limit = nix::libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit(2) fills the rlimit it is given.
-        let mut keep = match unsafe { nix::libc::getrlimit(nix::libc::RLIMIT_NOFILE, &mut limit) } {
-            0 => limit.rlim_cur / 2,
-            _ => 0,
-        };
-        for dir in &carved {
-            for e in &dir.entries {
-                let Ok(name) = CStr::from_bytes_with_nul(&dir.names[e.at..=e.at + e.len]) else {
-                    continue;
-                };
+        for dir in carved {
+            for e in &dir.entries.list {
+                let name = dir.entries.c_name(e);
                 let Ok(fd) = crate::rawfs::openat(
                     Some(&dir.fd),
                     name,
@@ -599,12 +635,9 @@ impl Adder {
                     continue;
                 };
                 self.add(&fd, e.access, e.is_dir, &Joined(&dir.base, name.to_bytes()))?;
-                if keep > 0 {
-                    keep -= 1;
-                    // Not closed: the exec does it (close-on-exec), as above.
-                    let _ = std::os::fd::IntoRawFd::into_raw_fd(fd);
-                }
+                self.leave_open(fd);
             }
+            self.leave_open(dir.fd);
         }
         Ok(())
     }
