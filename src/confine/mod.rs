@@ -25,6 +25,7 @@ use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 
 mod apply;
+mod carve;
 pub mod kernel;
 
 pub use kernel::Kernel;
