@@ -27,9 +27,17 @@ pub fn canonicalize(p: &Path) -> std::io::Result<PathBuf> {
 /// file whose last component is no link, its directory's real path and its name, which spares
 /// the lookup in /proc.
 pub fn real_path(fd: &OwnedFd, opened_as: &Path) -> Option<PathBuf> {
-    if let Some(p) = by_cwd::dir_path(fd) {
-        return Some(p);
-    }
+    by_cwd::dir_path(fd).or_else(|| real_path_not_by_cwd(fd, opened_as))
+}
+
+/// A directory's real path from getcwd(2) after an fchdir(2) to it ([`by_cwd`]); `None` for
+/// anything else (fchdir fails on a non-directory) or where that way is closed.
+pub fn dir_path(fd: &OwnedFd) -> Option<PathBuf> {
+    by_cwd::dir_path(fd)
+}
+
+/// [`real_path`] where [`dir_path`] has already said `None`.
+pub fn real_path_not_by_cwd(fd: &OwnedFd, opened_as: &Path) -> Option<PathBuf> {
     if opened_as.is_absolute()
         && let Ok(st) = nix::sys::stat::fstat(fd.as_fd())
         && let Some(real) = file_path(opened_as, 0)
@@ -84,6 +92,47 @@ pub fn openat(
     }
     // SAFETY: a fresh fd from openat, owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Calls `each(name, d_type)` for every entry of the directory open (not `O_PATH`) at `dir`,
+/// `.` and `..` included, read with getdents64(2) into a buffer on the stack. std's `read_dir`
+/// is musl's opendir: an fstat, two fcntl, a heap buffer (an mmap) and an lseek at the end,
+/// for every directory a carve lists. A read that fails ends the listing: the entries not
+/// seen get no rule, which only ever grants less.
+pub fn list_dir(dir: &OwnedFd, mut each: impl FnMut(&CStr, u8)) {
+    // `struct linux_dirent64`: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+    const NAME: usize = 19;
+    #[repr(C, align(8))]
+    struct Buf([u8; 8192]);
+    let mut buf = std::mem::MaybeUninit::<Buf>::uninit();
+    loop {
+        // SAFETY: getdents64(2) writes at most the buffer's size into it.
+        let n = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_getdents64,
+                dir.as_raw_fd(),
+                buf.as_mut_ptr().cast::<u8>(),
+                std::mem::size_of::<Buf>(),
+            )
+        };
+        let Ok(n) = usize::try_from(n) else { return };
+        if n == 0 {
+            return;
+        }
+        // SAFETY: the kernel has written the first n bytes.
+        let got = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+        let mut off = 0;
+        while off + NAME < got.len() {
+            let reclen = usize::from(u16::from_ne_bytes([got[off + 16], got[off + 17]]));
+            let Some(rec) = got.get(off..off + reclen).filter(|_| reclen > NAME) else {
+                return;
+            };
+            if let Ok(name) = CStr::from_bytes_until_nul(&rec[NAME..]) {
+                each(name, rec[18]);
+            }
+            off += reclen;
+        }
+    }
 }
 
 /// Where an open fd really is; `None` where that cannot be told (/proc not mounted, outside

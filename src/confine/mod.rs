@@ -25,6 +25,7 @@ use crate::outcome::Refusal;
 use crate::policy::LoadedPolicy;
 
 mod apply;
+mod carve;
 pub mod kernel;
 
 pub use kernel::Kernel;
@@ -477,8 +478,9 @@ pub fn compile(
         add(&mut write, tty, "the terminal");
     }
     let mut deny_read = Vec::new();
+    let mut dirs = DenyDirs::default();
     for d in &t.deny_read {
-        let p = resolve_existing_prefix(&expand(d.get_ref())?);
+        let p = dirs.resolve(&expand(d.get_ref())?);
         if !deny_read.contains(&p) {
             deny_read.push(p);
         }
@@ -584,6 +586,63 @@ pub fn resolve_existing_prefix(p: &Path) -> PathBuf {
             }
             _ => return p.to_path_buf(),
         }
+    }
+}
+
+/// The directories denied paths lie in, each opened and resolved once: the enterprise
+/// example's six denied paths lie in two (HOME and ~/.config), and each resolution from the
+/// whole path cost a failed open, an open of the directory and its getcwd.
+#[derive(Default)]
+struct DenyDirs {
+    /// A directory as written, and where it is open and really is (`None`: it could not be
+    /// opened or resolved, so paths in it take [`resolve_existing_prefix`]'s way).
+    seen: Vec<(PathBuf, Option<(std::os::fd::OwnedFd, PathBuf)>)>,
+}
+
+impl DenyDirs {
+    /// [`resolve_existing_prefix`], by way of the directory `p` lies in: an entry of a
+    /// resolved directory that does not exist, or exists and is no link, lies at the
+    /// directory's real path joined with its name, which is what the whole path resolves to.
+    /// A link (its target is what is denied) and anything unusual take the long way.
+    fn resolve(&mut self, p: &Path) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        let (Some(dir), Some(std::path::Component::Normal(name))) =
+            (p.parent(), p.components().next_back())
+        else {
+            return resolve_existing_prefix(p);
+        };
+        let Ok(c_name) = std::ffi::CString::new(name.as_bytes()) else {
+            return resolve_existing_prefix(p);
+        };
+        let Some((dir_fd, dir_real)) = self.dir(dir) else {
+            return resolve_existing_prefix(p);
+        };
+        let flags = nix::libc::O_PATH | nix::libc::O_NOFOLLOW;
+        match crate::rawfs::openat(Some(dir_fd), &c_name, flags) {
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENOENT) => dir_real.join(name),
+            Ok(fd)
+                if nix::sys::stat::fstat(std::os::fd::AsFd::as_fd(&fd))
+                    .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFLNK) =>
+            {
+                dir_real.join(name)
+            }
+            _ => resolve_existing_prefix(p),
+        }
+    }
+
+    fn dir(&mut self, dir: &Path) -> Option<(&std::os::fd::OwnedFd, &PathBuf)> {
+        let i = match self.seen.iter().position(|(d, _)| d == dir) {
+            Some(i) => i,
+            None => {
+                let opened = crate::rawfs::open_path(dir).ok().and_then(|fd| {
+                    let real = crate::rawfs::real_path(&fd, dir)?;
+                    Some((fd, real))
+                });
+                self.seen.push((dir.to_path_buf(), opened));
+                self.seen.len() - 1
+            }
+        };
+        self.seen[i].1.as_ref().map(|(fd, real)| (fd, real))
     }
 }
 

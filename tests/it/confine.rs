@@ -195,6 +195,67 @@ func TestGitconfig(t *testing.T) {{
     assert_has(&r.stdout, &["--- PASS: TestCredential", "read 18 bytes"]);
 }
 
+/// Denied paths reached through links, with HOME itself a link: the kernel judges the file
+/// reached, so what is denied is each link's target (a linked file, a path below a linked
+/// dir), and the targets' siblings stay readable.
+#[test]
+fn a_denied_path_behind_links_is_denied_at_its_target_and_its_siblings_stay_readable() {
+    let sb = sandbox("deny_read = [\"~/.gitconfig\", \"~/.config/gopls\", \"~/.netrc\"]");
+    let dotfiles = sb.home.join("dotfiles");
+    fs::create_dir_all(dotfiles.join("config/gopls")).unwrap();
+    fs::create_dir_all(dotfiles.join("config/other")).unwrap();
+    fs::write(dotfiles.join("gitconfig"), "[user]\n").unwrap();
+    fs::write(dotfiles.join("vimrc"), "set nu\n").unwrap();
+    fs::write(dotfiles.join("config/gopls/token"), "s3cret").unwrap();
+    fs::write(dotfiles.join("config/other/settings"), "visible").unwrap();
+    std::os::unix::fs::symlink("dotfiles/gitconfig", sb.home.join(".gitconfig")).unwrap();
+    std::os::unix::fs::symlink(dotfiles.join("config"), sb.home.join(".config")).unwrap();
+    let linked_home = sb.root.join("home-link");
+    std::os::unix::fs::symlink(&sb.home, &linked_home).unwrap();
+    sb.write_project_file("p.go", "package p\n");
+    let read = |name: &str, path: &Path| {
+        format!(
+            "func Test{name}(t *testing.T) {{\n\tif _, err := os.ReadFile({:?}); err != nil \
+             {{\n\t\tt.Fatal(err)\n\t}}\n}}\n\n",
+            path.to_str().unwrap()
+        )
+    };
+    sb.write_project_file(
+        "p_test.go",
+        &format!(
+            "package p\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\n{}{}{}{}",
+            read("Gitconfig", &dotfiles.join("gitconfig")),
+            read("Token", &dotfiles.join("config/gopls/token")),
+            read("Vimrc", &dotfiles.join("vimrc")),
+            read("Settings", &linked_home.join(".config/other/settings")),
+        ),
+    );
+    let mut confined = go(&sb, false, &["test", "-count=1", "-v", "."]);
+    confined.env("HOME", &linked_home);
+    let r = run(confined);
+    assert_ne!(r.status(), 0, "{}", r.stdout);
+    assert_has(
+        &r.stdout,
+        &[
+            "--- FAIL: TestGitconfig",
+            "gitconfig: permission denied",
+            "--- FAIL: TestToken",
+            "token: permission denied",
+            "--- PASS: TestVimrc",
+            "--- PASS: TestSettings",
+        ],
+    );
+
+    let mut free = go(&sb, true, &["test", "-count=1", "-v", "."]);
+    free.env("HOME", &linked_home);
+    let r = run(free);
+    assert_eq!(r.status(), 0, "{}{}", r.stdout, r.stderr);
+    assert_has(
+        &r.stdout,
+        &["--- PASS: TestGitconfig", "--- PASS: TestToken"],
+    );
+}
+
 #[test]
 fn a_toolexec_or_cc_program_outside_the_executable_set_is_refused_by_the_kernel() {
     let sb = sandbox("execute = [\"/usr/bin\", \"/bin\"]");
