@@ -116,16 +116,7 @@ impl<'de> Bytes<'de> {
             return Err(damaged());
         }
         let size = self.num()?;
-        let body = Bytes {
-            buf: self.take(size)?,
-            at: 0,
-        };
-        Ok(Value {
-            span,
-            tag,
-            body,
-            depth,
-        })
+        self.contents(span, tag, size, depth)
     }
 
     /// The next value: its tag, and its contents as a slice of their own.
@@ -141,6 +132,17 @@ impl<'de> Bytes<'de> {
             ARRAY | TABLE => return self.sized(span, tag, depth),
             _ => return Err(damaged()),
         };
+        self.contents(span, tag, len, depth)
+    }
+
+    /// The next `len` bytes as the contents of a value.
+    fn contents(
+        &mut self,
+        span: Range<usize>,
+        tag: u8,
+        len: usize,
+        depth: usize,
+    ) -> Result<Value<'de>> {
         let body = Bytes {
             buf: self.take(len)?,
             at: 0,
