@@ -109,8 +109,8 @@ pub(super) fn apply(p: &Prepared) -> Result<(), String> {
 }
 
 /// Adds the file rules to the ruleset: each rule's path, opened, gets its rule, except where
-/// a denied path lies below it (then it is carved) or it is denied itself. Returns how many
-/// The adder tells how many rules were added.
+/// a denied path lies below it (then it is carved) or it is denied itself. The adder returned
+/// tells how many rules were added.
 fn add_file_rules(
     ruleset: RawFd,
     file_access: BitFlags<AccessFs>,
