@@ -81,10 +81,7 @@ impl Date {
     /// every `upgrade_by` deadline.
     pub fn today_utc() -> Date {
         #[cfg(feature = "test-hooks")]
-        if let Some(d) = std::env::var(crate::envvars::TEST_TODAY)
-            .ok()
-            .and_then(|d| Date::parse(&d))
-        {
+        if let Some(d) = crate::environ::var(crate::envvars::TEST_TODAY).and_then(Date::parse) {
             return d;
         }
         Date::from_days(today_days())

@@ -96,7 +96,7 @@ impl Plan {
     pub fn env_lookup(&self) -> impl Fn(&str) -> Option<OsString> + '_ {
         |key: &str| match self.env.iter().find(|c| c.key == key) {
             Some(c) => c.to.clone(),
-            None => std::env::var_os(key),
+            None => crate::environ::var_os(key).map(OsString::from),
         }
     }
 

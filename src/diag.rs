@@ -18,7 +18,7 @@ static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 /// Installs the subscriber if `GOWARDEN_LOG` asks for one. A bad filter or an unwritable log
 /// file is reported on stderr once and diagnostics stay off; it never stops go from running.
 pub fn init() {
-    let Some(filter) = std::env::var_os(LOG_ENV).filter(|v| !v.is_empty()) else {
+    let Some(filter) = crate::environ::var_os(LOG_ENV).filter(|v| !v.is_empty()) else {
         return;
     };
     let filter = filter.to_string_lossy();
@@ -33,7 +33,7 @@ pub fn init() {
         .with_env_filter(env_filter)
         .with_target(false)
         .without_time();
-    if let Some(path) = std::env::var_os(LOG_FILE_ENV).filter(|v| !v.is_empty()) {
+    if let Some(path) = crate::environ::var_os(LOG_FILE_ENV).filter(|v| !v.is_empty()) {
         let path = std::path::PathBuf::from(path);
         let file = match std::fs::OpenOptions::new()
             .create(true)

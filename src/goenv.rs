@@ -113,7 +113,7 @@ impl FileOwner {
 
 /// The process environment, for callers that do want it.
 pub fn process_env(key: &str) -> Option<OsString> {
-    std::env::var_os(key)
+    crate::environ::var_os(key).map(OsString::from)
 }
 
 /// The user's go env file as cmd/go's `cfg.EnvFile` finds it: `$GOENV` if non-empty (`off`

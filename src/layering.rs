@@ -11,6 +11,7 @@ const FACTS: &[&str] = &[
     "atomic_file",
     "date",
     "dirat",
+    "environ",
     "envvars",
     "error",
     "gocli",

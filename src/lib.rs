@@ -16,6 +16,7 @@ pub mod decision;
 pub mod diag;
 pub mod dirat;
 pub mod drift;
+pub mod environ;
 pub mod envvars;
 pub mod error;
 pub mod gocli;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// `$HOME`, else the passwd file's home of the real uid.
 pub fn home_dir() -> Option<PathBuf> {
-    if let Some(h) = std::env::var_os(crate::envvars::HOME).filter(|h| !h.is_empty()) {
+    if let Some(h) = crate::environ::var_os(crate::envvars::HOME).filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(h));
     }
     let uid = nix::unistd::getuid().as_raw();
@@ -40,7 +40,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 fn xdg(var: &str, under_home: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
+    crate::environ::var_os(var)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| home_dir().map(|h| h.join(under_home)))

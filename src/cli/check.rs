@@ -139,11 +139,7 @@ pub fn check(dir: &Path) -> Result<Report> {
         go_mod: true,
         ..plan::wanted(&policy, &matrix)
     };
-    let found = Scan::walk(
-        dir,
-        wanted,
-        std::env::var_os(crate::envvars::GOWORK).as_deref(),
-    )?;
+    let found = Scan::walk(dir, wanted, crate::environ::var_os(crate::envvars::GOWORK))?;
     // A broken pin file hides the version only where no valid one outranks it.
     let version_unknown = found.pins.first().is_some_and(|p| p.is_err());
     let broken_version_file = found.pins.iter().any(|p| p.is_err());

@@ -65,8 +65,8 @@ fn declaration(
         go_mod: true,
         ..plan::wanted(policy, matrix)
     };
-    let gowork = std::env::var_os(crate::envvars::GOWORK);
-    let found = crate::project::Scan::walk(dir, wanted, gowork.as_deref()).ok()?;
+    let gowork = crate::environ::var_os(crate::envvars::GOWORK);
+    let found = crate::project::Scan::walk(dir, wanted, gowork).ok()?;
     let located = plan::locate(
         policy,
         matrix,

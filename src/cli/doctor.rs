@@ -204,7 +204,7 @@ fn print_text(r: &Report) {
 
 /// What a shell here runs for `tool` ([`crate::path_lookup`], as drift searches PATH).
 fn first_on_path(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(crate::envvars::PATH)?;
+    let path = crate::environ::var_os(crate::envvars::PATH)?;
     let dir = std::env::current_dir().unwrap_or_default();
-    crate::path_lookup::first(&path, tool, &dir).map(|f| f.file)
+    crate::path_lookup::first(path, tool, &dir).map(|f| f.file)
 }

@@ -81,7 +81,7 @@ pub fn run(opts: ExplainArgs) -> ExitStatus {
     let base = shim::plan(Tool::Go, Vec::new(), &start);
     let goroot: Option<PathBuf> = base.as_ref().ok().map(|p| p.toolchain.goroot.clone());
     // The rules see what go gets through the shim: the plan's [env] and GOROOT changes.
-    let process = |key: &str| std::env::var_os(key);
+    let process = |key: &str| crate::environ::var_os(key).map(std::ffi::OsString::from);
     let planned = base.as_ref().ok().map(|p| p.env_lookup());
     let env = |key: &str| match &planned {
         Some(lookup) => lookup(key),

@@ -17,8 +17,7 @@ impl Kernel {
     pub fn current() -> Kernel {
         let release = release();
         #[cfg(feature = "test-hooks")]
-        if let Some(abi) = std::env::var(crate::envvars::TEST_LANDLOCK_ABI)
-            .ok()
+        if let Some(abi) = crate::environ::var(crate::envvars::TEST_LANDLOCK_ABI)
             .and_then(|v| v.parse::<i32>().ok())
         {
             // Lets the test suite play an older kernel (or one without Landlock) on this one.

@@ -351,7 +351,7 @@ impl Context {
         let project = Project::discover(
             dir,
             Wanted::ALL,
-            std::env::var_os(crate::envvars::GOWORK).as_deref(),
+            crate::environ::var_os(crate::envvars::GOWORK),
         )
         .map_err(|e| e.to_string())?;
         let matrix = crate::policy::matrix::compile(&policy).0;
@@ -427,7 +427,7 @@ pub fn check(opts: &Options) -> Report {
     };
     report.findings.extend(versions::check(&ctx));
     report.findings.extend(path::check(
-        std::env::var_os(crate::envvars::PATH),
+        crate::environ::var_os(crate::envvars::PATH).map(Into::into),
         &ctx.dir,
     ));
     if let Some(file) = &opts.baseline {

@@ -50,7 +50,7 @@ impl Entries {
 /// logout, which is also when group membership is next read), else the state dir's
 /// `gowarden/names`.
 pub fn place() -> Option<PathBuf> {
-    let runtime = std::env::var_os(crate::envvars::XDG_RUNTIME_DIR)
+    let runtime = crate::environ::var_os(crate::envvars::XDG_RUNTIME_DIR)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute());
     runtime

@@ -215,7 +215,7 @@ pub fn load() -> Result<LoadedPolicy> {
         let loaded = parse_cached(text, PolicyOrigin::System(system.clone()), 0)?;
         if !loaded.policy.policy.allow_user_policy {
             let mut loaded = loaded;
-            if let Some(p) = std::env::var_os(POLICY_ENV) {
+            if let Some(p) = crate::environ::var_os(POLICY_ENV) {
                 loaded.notes.push(format!(
                     "${POLICY_ENV}={} is ignored: the system policy {} does not set allow_user_policy",
                     Path::new(&p).display(),
@@ -299,7 +299,7 @@ pub fn parse_unvalidated(text: String, origin: PolicyOrigin) -> Result<LoadedPol
 }
 
 fn user_policy() -> Result<Option<(PathBuf, PolicyOrigin)>> {
-    if let Some(p) = std::env::var_os(POLICY_ENV).filter(|p| !p.is_empty()) {
+    if let Some(p) = crate::environ::var_os(POLICY_ENV).filter(|p| !p.is_empty()) {
         let path = PathBuf::from(p);
         return Ok(Some((path.clone(), PolicyOrigin::EnvVar(path))));
     }
@@ -387,7 +387,7 @@ fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
 /// `test-hooks` feature lets the test suite move it into a temp dir.
 pub fn system_policy_path() -> PathBuf {
     #[cfg(feature = "test-hooks")]
-    if let Some(p) = std::env::var_os(crate::envvars::TEST_SYSTEM_POLICY) {
+    if let Some(p) = crate::environ::var_os(crate::envvars::TEST_SYSTEM_POLICY) {
         return PathBuf::from(p);
     }
     PathBuf::from(SYSTEM_POLICY)

@@ -104,8 +104,8 @@ impl Source<'_> {
 /// with the system policy moved too: tests running as root must not write the machine's.
 fn system_cache_dir() -> Option<PathBuf> {
     #[cfg(feature = "test-hooks")]
-    if std::env::var_os(crate::envvars::TEST_SYSTEM_POLICY).is_some() {
-        return std::env::var_os(crate::envvars::TEST_SYSTEM_CACHE).map(PathBuf::from);
+    if crate::environ::var_os(crate::envvars::TEST_SYSTEM_POLICY).is_some() {
+        return crate::environ::var_os(crate::envvars::TEST_SYSTEM_CACHE).map(PathBuf::from);
     }
     Some(PathBuf::from(SYSTEM_CACHE))
 }

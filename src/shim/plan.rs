@@ -317,7 +317,7 @@ pub(crate) fn project_at(
     let project = discover(
         start,
         wanted(policy, matrix),
-        std::env::var_os(crate::envvars::GOWORK).as_deref(),
+        crate::environ::var_os(crate::envvars::GOWORK),
     )?;
     Ok(locate(policy, matrix, project))
 }
@@ -342,10 +342,9 @@ pub(crate) fn request(
     // go's switch handshake names a version as surely as GOWARDEN_GO_VERSION does; anyone
     // can set it, so it counts only where the policy lets callers choose the version
     // (GO_FACTS.md: go1.26.8 honours a caller-set one). The shim never sets it itself.
-    let switch = std::env::var(resolve::SWITCH_VERSION_ENV)
-        .ok()
+    let switch = crate::environ::var(resolve::SWITCH_VERSION_ENV)
         .filter(|_| caller && policy.policy.resolve.allow_env_override);
-    let env_override = std::env::var(resolve::VERSION_ENV).ok().filter(|_| caller);
+    let env_override = crate::environ::var(resolve::VERSION_ENV).filter(|_| caller);
     let default = policy.policy.toolchains.default.as_ref().map(|d| {
         (
             d.get_ref().as_str(),
@@ -356,8 +355,8 @@ pub(crate) fn request(
     resolve::resolve(
         project,
         &Inputs {
-            switch_version: switch.as_deref().filter(|s| !s.is_empty()),
-            env_override: env_override.as_deref(),
+            switch_version: switch.filter(|s| !s.is_empty()),
+            env_override,
             allow_env_override: caller && policy.policy.resolve.allow_env_override,
             policy_default: default,
         },
@@ -536,13 +535,13 @@ fn gotoolchain_overridden(
     if gt == "inherit" {
         return None;
     }
-    let caller = std::env::var(crate::envvars::GOTOOLCHAIN).ok()?;
+    let caller = crate::environ::var(crate::envvars::GOTOOLCHAIN)?;
     let name = caller
         .strip_suffix("+auto")
         .or_else(|| caller.strip_suffix("+path"))
-        .unwrap_or(&caller);
+        .unwrap_or(caller);
     let asked = crate::version::GoVersion::parse_go(name)?;
-    if &caller == gt || asked.cmp_go(&toolchain.version).is_eq() {
+    if caller == gt || asked.cmp_go(&toolchain.version).is_eq() {
         return None;
     }
     let bare = name.strip_prefix("go").unwrap_or(name);
@@ -684,7 +683,7 @@ fn pin_decided(
         .chain(crate::policy::effects::BUILD_TOOL_KEYS.iter());
     let lookup = |key: &str| match changes.iter().find(|c| c.key == key) {
         Some(c) => c.to.clone(),
-        None => std::env::var_os(key),
+        None => crate::environ::var_os(key).map(OsString::from),
     };
     let ge = crate::goenv::GoEnv::load(lookup, Some(goroot))?;
     let mut pins = Vec::new();
@@ -710,7 +709,7 @@ fn pin_decided(
         if let Some(v) = value {
             pins.push(EnvChange {
                 key: key.to_string(),
-                from: std::env::var_os(key),
+                from: crate::environ::var_os(key).map(OsString::from),
                 to: Some(v),
             });
         }
@@ -741,7 +740,7 @@ fn child_env(
 ) -> Vec<EnvChange> {
     let mut changes = Vec::new();
     let mut set = |key: &str, to: Option<OsString>| {
-        let from = std::env::var_os(key);
+        let from = crate::environ::var_os(key).map(OsString::from);
         if from != to {
             changes.push(EnvChange {
                 key: key.to_string(),
@@ -760,7 +759,7 @@ fn child_env(
     if let Some(gt) = gt {
         if overlay.is_none() || caller_sets_gotoolchain() {
             set("GOTOOLCHAIN", Some(OsString::from(gt)));
-        } else if std::env::var_os(crate::envvars::GOTOOLCHAIN).is_some() {
+        } else if crate::environ::var_os(crate::envvars::GOTOOLCHAIN).is_some() {
             // An empty GOTOOLCHAIN=: go ignores it; the overlay's go.env decides.
             set("GOTOOLCHAIN", None);
         }
@@ -783,7 +782,7 @@ fn child_env(
 
 /// Whether the caller's environment or go env file sets GOTOOLCHAIN (either beats go.env).
 fn caller_sets_gotoolchain() -> bool {
-    if std::env::var_os(crate::envvars::GOTOOLCHAIN).is_some_and(|v| !v.is_empty()) {
+    if crate::environ::var_os(crate::envvars::GOTOOLCHAIN).is_some_and(|v| !v.is_empty()) {
         return true;
     }
     crate::goenv::env_file_path(crate::goenv::process_env)
@@ -796,7 +795,7 @@ fn caller_sets_gotoolchain() -> bool {
 /// `go`): a program that go started (`go run`, a test binary) is a call of its own, so the
 /// parent's count does not leak into it.
 pub(super) fn depth() -> u32 {
-    let Some(v) = std::env::var(DEPTH_ENV).ok() else {
+    let Some(v) = crate::environ::var(DEPTH_ENV) else {
         return 0;
     };
     match v.split_once(':') {

@@ -1,7 +1,8 @@
 //! The shim's entry point: decide, audit, exec.
 
-use std::ffi::{CString, OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -223,23 +224,21 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         // Arguments come from our own argv, which cannot hold NUL bytes.
         argv.extend(to_c(a));
     }
-    let mut envp = Vec::new();
+    // The caller's entries are handed on as the process got them, not copied.
+    let mut envp: Vec<Cow<'static, CStr>> = Vec::new();
     let changes = || plan.env.iter().chain(&plan.pins);
-    for (k, v) in std::env::vars_os() {
-        if changes().any(|c| k.as_bytes() == c.key.as_bytes()) {
+    for e in crate::environ::entries() {
+        if changes().any(|c| e.name().as_bytes() == c.key.as_bytes()) {
             continue;
         }
-        let mut kv = k.into_vec();
-        kv.push(b'=');
-        kv.extend_from_slice(v.as_bytes());
-        envp.extend(CString::new(kv).ok());
+        envp.push(Cow::Borrowed(e.as_c_str()));
     }
     for c in changes() {
         if let Some(to) = &c.to {
             let mut kv = c.key.as_bytes().to_vec();
             kv.push(b'=');
             kv.extend_from_slice(to.as_bytes());
-            envp.extend(CString::new(kv).ok());
+            envp.extend(CString::new(kv).ok().map(Cow::Owned));
         }
     }
     let Some(path) = to_c(binary.as_os_str()) else {

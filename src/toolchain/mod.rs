@@ -80,14 +80,14 @@ impl DiscoveryEnv {
     /// it (the caller knows about the go env file).
     pub fn from_process(gomodcache: Option<PathBuf>) -> DiscoveryEnv {
         let var = |k: &str| {
-            std::env::var_os(k)
+            crate::environ::var_os(k)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         };
         DiscoveryEnv {
             home: crate::userdirs::home_dir(),
             data_dir: crate::userdirs::data_dir(),
-            path: std::env::var_os(crate::envvars::PATH),
+            path: crate::environ::var_os(crate::envvars::PATH).map(Into::into),
             gomodcache,
             goenv_root: var(crate::envvars::GOENV_ROOT),
             asdf_data_dir: var(crate::envvars::ASDF_DATA_DIR),

@@ -346,8 +346,8 @@ pub fn project_tools(dir: &Path, loaded: &LoadedPolicy) -> Result<ProjectTools> 
         go_work: true,
         go_mod: true,
     };
-    let gowork = std::env::var_os(crate::envvars::GOWORK);
-    let scan = crate::project::Scan::walk(dir, wanted, gowork.as_deref())?;
+    let gowork = crate::environ::var_os(crate::envvars::GOWORK);
+    let scan = crate::project::Scan::walk(dir, wanted, gowork)?;
     let mods = main_modules(scan.go_work.as_ref(), scan.go_mod.as_ref())?;
     let mut names = super::governed(loaded);
     for m in &mods {
