@@ -495,6 +495,8 @@ CGO_ENABLED = "0"
         let text = r#"
 s = "a\tb"
 lit = 'c:\x'
+u = "héllo ✓"
+"clé" = 1
 ml = """
 two
 lines"""
