@@ -293,7 +293,11 @@ fn first_of_each_root(list: Vec<Toolchain>) -> Vec<Toolchain> {
 /// sort's cost.
 fn newest_first(list: Vec<Toolchain>) -> Vec<Toolchain> {
     let mut order: Vec<usize> = (0..list.len()).collect();
-    order.sort_by(|&a, &b| list[b].version.cmp_go(&list[a].version));
+    let keys: Option<Vec<[u64; 5]>> = list.iter().map(|t| t.version.sort_key()).collect();
+    match keys {
+        Some(keys) => order.sort_by(|&a, &b| keys[b].cmp(&keys[a])),
+        None => order.sort_by(|&a, &b| list[b].version.cmp_go(&list[a].version)),
+    }
     let mut slots: Vec<Option<Toolchain>> = list.into_iter().map(Some).collect();
     order.iter().filter_map(|&i| slots[i].take()).collect()
 }
