@@ -9,9 +9,17 @@
 //! it is not checked again.
 //!
 //! Trust, in this order (docs/performance.md has the whole design):
-//! - **Keyed by contents.** The header holds SHA-256 over this build's id (build.rs: a hash
-//!   of the sources), the policy's origin (kind and path) and the policy text as read by this
-//!   call. Any change of the text, however small or soon, or of the binary misses.
+//! - **Keyed by contents, served by stamp.** The header holds SHA-256 over this build's id
+//!   (build.rs: a hash of the sources) and the policy's origin (kind and path), and the
+//!   length and SHA-256 of the text it was made from. It also records the policy file's
+//!   [`Stamp`] from the fstat the loader's trust checks make, where that stamp is trusted:
+//!   the file's times older than [`crate::stamp::MARGIN_NS`] before the text was read (a
+//!   coarse file clock may hide an edit made within a tick of the last; none can hide one
+//!   since). A call whose fstat gives that very stamp takes the policy without reading the
+//!   text ([`Found::by_stamp`]); any other reads the text and matches its digest
+//!   ([`Found::by_contents`]), so any change of the text, however small or soon, or of the
+//!   binary misses; a hit by contents on a file now old enough records its stamp
+//!   ([`Found::restamp`]).
 //! - **No more forgeable than the policy.** A snapshot is honoured only if it and every
 //!   directory above it are owned by root or by someone who could already change the policy
 //!   in force (the policy file's owner; for a policy the caller chose, the caller) and are
