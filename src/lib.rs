@@ -38,6 +38,7 @@ pub mod repocheck;
 pub mod report;
 pub mod resolve;
 pub mod shim;
+pub mod stamp;
 pub mod toolchain;
 pub mod tools;
 pub mod userdirs;

@@ -262,7 +262,7 @@ impl PolicyInfo {
         PolicyInfo {
             origin: policy.origin.kind().to_string(),
             path: policy.origin.path().map(Path::to_path_buf),
-            sha256: sha256_hex(policy.text.as_bytes()),
+            sha256: crate::hex::encode(&policy.text.sha256()),
         }
     }
 }

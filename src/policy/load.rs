@@ -89,12 +89,52 @@ impl fmt::Display for PolicyOrigin {
 pub struct LoadedPolicy {
     pub policy: Policy,
     pub origin: PolicyOrigin,
-    pub text: String,
+    pub text: PolicyText,
     /// Things the user should know about how this policy was chosen (e.g. an ignored
     /// `GOWARDEN_POLICY`); shown by `gowarden which` and `doctor`, never by the shim.
     pub notes: Vec<String>,
     /// Where each line of `text` starts.
     pub lines: LineIndex,
+}
+
+/// The policy's text, where this call read it. A call served from a snapshot by the policy
+/// file's unchanged stamp (src/policy/snapshot.rs) never reads it: it knows the text's
+/// length and SHA-256 from the snapshot, and its line starts, which is all that messages
+/// (`file:line`) and reports (the policy's hash) need.
+#[derive(Debug)]
+pub enum PolicyText {
+    Read(String),
+    Unread { len: usize, sha256: [u8; 32] },
+}
+
+impl PolicyText {
+    pub fn len(&self) -> usize {
+        match self {
+            PolicyText::Read(t) => t.len(),
+            PolicyText::Unread { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text, where this call read it.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            PolicyText::Read(t) => Some(t),
+            PolicyText::Unread { .. } => None,
+        }
+    }
+
+    /// The SHA-256 of the text: the policy's identity in drift reports and baselines.
+    pub fn sha256(&self) -> [u8; 32] {
+        use sha2::Digest;
+        match self {
+            PolicyText::Read(t) => sha2::Sha256::digest(t.as_bytes()).into(),
+            PolicyText::Unread { sha256, .. } => *sha256,
+        }
+    }
 }
 
 /// The offsets where the lines of a text start, found on first use. Compiling a policy names
@@ -111,8 +151,12 @@ impl LineIndex {
         LineIndex(std::sync::OnceLock::from(starts))
     }
 
-    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let starts = self.0.get_or_init(|| line_starts(text.as_bytes()));
+    /// An unread text's index is always known: only a snapshot leaves a text unread, and it
+    /// keeps the line starts.
+    fn line_col(&self, text: &PolicyText, offset: usize) -> (usize, usize) {
+        let starts = self
+            .0
+            .get_or_init(|| line_starts(text.as_str().unwrap_or_default().as_bytes()));
         line_col_in(starts, offset.min(text.len()))
     }
 }
@@ -161,9 +205,31 @@ impl LoadedPolicy {
         LoadedPolicy {
             policy,
             origin,
-            text,
+            text: PolicyText::Read(text),
             notes: Vec::new(),
             lines: LineIndex::default(),
+        }
+    }
+
+    /// The policy a snapshot holds, with its text where this call read it.
+    fn from_snapshot(
+        snapshot: snapshot::Snapshot,
+        origin: PolicyOrigin,
+        text: Option<String>,
+    ) -> LoadedPolicy {
+        let text = match text {
+            Some(t) => PolicyText::Read(t),
+            None => PolicyText::Unread {
+                len: snapshot.text_len,
+                sha256: snapshot.text_sha256,
+            },
+        };
+        LoadedPolicy {
+            policy: snapshot.policy,
+            origin,
+            text,
+            notes: Vec::new(),
+            lines: LineIndex::known(snapshot.line_starts),
         }
     }
 
@@ -213,8 +279,13 @@ pub fn load() -> Result<LoadedPolicy> {
     let system = system_policy_path();
     let mut notes = Vec::new();
     if let Some(system_file) = open_if_exists(&system)? {
-        let text = read_trusted_system(&system, system_file)?;
-        let loaded = parse_cached(text, PolicyOrigin::System(system.clone()), 0)?;
+        let meta = check_trusted_system(&system, &system_file)?;
+        let loaded = load_cached(
+            &system_file,
+            &meta,
+            PolicyOrigin::System(system.clone()),
+            "cannot read the system policy",
+        )?;
         if !loaded.policy.policy.allow_user_policy {
             let mut loaded = loaded;
             if let Some(p) = crate::environ::var_os(POLICY_ENV) {
@@ -234,10 +305,10 @@ pub fn load() -> Result<LoadedPolicy> {
     let mut loaded = match user_policy()? {
         Some((path, origin)) => load_user_file(&path, origin)?,
         None => match snapshot::embedded() {
-            Some(snapshot) => {
+            Some((policy, line_starts)) => {
                 let text = EMBEDDED_POLICY.to_string();
-                let mut loaded = LoadedPolicy::new(snapshot.policy, PolicyOrigin::Embedded, text);
-                loaded.lines = LineIndex::known(snapshot.line_starts);
+                let mut loaded = LoadedPolicy::new(policy, PolicyOrigin::Embedded, text);
+                loaded.lines = LineIndex::known(line_starts);
                 loaded
             }
             None => parse(EMBEDDED_POLICY.to_string(), PolicyOrigin::Embedded)?,
@@ -254,26 +325,46 @@ pub fn load_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
     parse(text, origin)
 }
 
-/// [`parse`], served from the compiled-policy cache ([`super::snapshot`]) where a trusted
-/// snapshot of exactly this text exists, and writing one where it does not. `owner` is the
-/// uid that owns the policy file.
-fn parse_cached(text: String, origin: PolicyOrigin, owner: u32) -> Result<LoadedPolicy> {
-    let cached = snapshot::lookup(&snapshot::Source {
+/// The policy in an opened file that passed its trust checks (`meta` is their fstat),
+/// served from the compiled-policy cache ([`super::snapshot`]) where a trusted snapshot
+/// stands for it, and writing one where none does. A snapshot whose recorded stamp is the
+/// file's now is used without reading the text; otherwise the text is read and matched by
+/// its contents.
+fn load_cached(
+    file: &File,
+    meta: &std::fs::Metadata,
+    origin: PolicyOrigin,
+    read_error: &str,
+) -> Result<LoadedPolicy> {
+    let (owner, stamp) = (meta.uid(), crate::stamp::Stamp::of_meta(meta));
+    let source = snapshot::Source {
         origin: &origin,
-        text: &text,
         owner,
-    });
-    if let Some(snapshot) = cached {
-        let mut loaded = LoadedPolicy::new(snapshot.policy, origin, text);
-        loaded.lines = LineIndex::known(snapshot.line_starts);
-        return Ok(loaded);
+        stamp,
+    };
+    let found = snapshot::find(&source);
+    if let Some(hit) = found.as_ref().and_then(|f| f.by_stamp(&source)) {
+        return Ok(LoadedPolicy::from_snapshot(hit, origin, None));
+    }
+    let text = read_known_size(file, meta)
+        .map_err(|e| Error::io(read_error, origin.path().unwrap_or(Path::new("")), &e))?;
+    // After the read: a stamp is trusted only if nothing can have changed unseen since.
+    let read_at = crate::stamp::now_ns();
+    if let Some(found) = found
+        && let Some(hit) = found.by_contents(&source, &text)
+    {
+        found.restamp(&source, &text, read_at);
+        return Ok(LoadedPolicy::from_snapshot(hit, origin, Some(text)));
     }
     let loaded = parse(text, origin)?;
-    snapshot::store(&snapshot::Source {
+    let source = snapshot::Source {
         origin: &loaded.origin,
-        text: &loaded.text,
         owner,
-    });
+        stamp,
+    };
+    if let PolicyText::Read(text) = &loaded.text {
+        snapshot::store(&source, text, read_at);
+    }
     Ok(loaded)
 }
 
@@ -380,9 +471,7 @@ fn load_user_file(path: &Path, origin: PolicyOrigin) -> Result<LoadedPolicy> {
             path.display()
         )));
     }
-    let text =
-        read_known_size(&file, &meta).map_err(|e| Error::io("cannot read policy", path, &e))?;
-    parse_cached(text, origin, meta.uid())
+    load_cached(&file, &meta, origin, "cannot read policy")
 }
 
 /// The system policy's location. Fixed in release builds; only a binary built with the
@@ -406,8 +495,8 @@ fn open_if_exists(path: &Path) -> Result<Option<File>> {
 }
 
 /// Checks ownership and modes on the opened file (so a swap after the check cannot matter)
-/// and on every directory above its real path, then reads it.
-fn read_trusted_system(path: &Path, file: File) -> Result<String> {
+/// and on every directory above its real path; gives the file's metadata.
+fn check_trusted_system(path: &Path, file: &File) -> Result<std::fs::Metadata> {
     let meta = file
         .metadata()
         .map_err(|e| Error::io("cannot stat the system policy", path, &e))?;
@@ -428,7 +517,7 @@ fn read_trusted_system(path: &Path, file: File) -> Result<String> {
             .map_err(|e| Error::io("cannot stat the system policy's directory", dir, &e))?;
         check_root_only(path, dir, m.uid(), trust_mode(m.uid(), m.mode()))?;
     }
-    read_known_size(&file, &meta).map_err(|e| Error::io("cannot read the system policy", path, &e))
+    Ok(meta)
 }
 
 /// The text of an opened file whose metadata was just read: one read of that size and one

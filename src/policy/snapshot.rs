@@ -9,9 +9,17 @@
 //! it is not checked again.
 //!
 //! Trust, in this order (docs/performance.md has the whole design):
-//! - **Keyed by contents.** The header holds SHA-256 over this build's id (build.rs: a hash
-//!   of the sources), the policy's origin (kind and path) and the policy text as read by this
-//!   call. Any change of the text, however small or soon, or of the binary misses.
+//! - **Keyed by contents, served by stamp.** The header holds SHA-256 over this build's id
+//!   (build.rs: a hash of the sources) and the policy's origin (kind and path), and the
+//!   length and SHA-256 of the text it was made from. It also records the policy file's
+//!   [`Stamp`] from the fstat the loader's trust checks make, where that stamp is trusted:
+//!   the file's times older than [`crate::stamp::MARGIN_NS`] before the text was read (a
+//!   coarse file clock may hide an edit made within a tick of the last; none can hide one
+//!   since). A call whose fstat gives that very stamp takes the policy without reading the
+//!   text ([`Found::by_stamp`]); any other reads the text and matches its digest
+//!   ([`Found::by_contents`]), so any change of the text, however small or soon, or of the
+//!   binary misses; a hit by contents on a file now old enough records its stamp
+//!   ([`Found::restamp`]).
 //! - **No more forgeable than the policy.** A snapshot is honoured only if it and every
 //!   directory above it are owned by root or by someone who could already change the policy
 //!   in force (the policy file's owner; for a policy the caller chose, the caller) and are
@@ -33,28 +41,43 @@ mod encode;
 
 use super::load::PolicyOrigin;
 use super::schema::Policy;
+use crate::stamp::Stamp;
 
 /// The build this binary is: snapshots of other builds are not read (see build.rs).
 const BUILD_ID: &str = env!("GOWARDEN_BUILD_ID");
 
 /// The file format; the build id changes with any change of it too.
-const MAGIC: &[u8; 8] = b"GWPOLS\x00\x02";
-const HEADER: usize = 8 + 32 + 8 + 8;
+const MAGIC: &[u8; 8] = b"GWPOLS\x00\x03";
+
+// The header: MAGIC, the policy file's stamp (all zero where it is not trusted), a checksum
+// of everything after it, the ident (SHA-256 of build id and origin), the text's length and
+// SHA-256, the payload's length (numbers little-endian). The stamp is outside the checksum,
+// so a call can record it without touching the rest, and a damaged one can only fail to
+// match. tests/it/policy_cache.rs forges snapshots with this layout.
+const STAMP: usize = 8;
+const CHECKSUM: usize = STAMP + Stamp::BYTES;
+const IDENT: usize = CHECKSUM + 8;
+const TEXT_LEN: usize = IDENT + 32;
+const DIGEST: usize = TEXT_LEN + 8;
+const PAYLOAD_LEN: usize = DIGEST + 32;
+const HEADER: usize = PAYLOAD_LEN + 8;
 
 /// Where root keeps snapshots of the system policy. Never created by the shim: `install.sh
 /// --system` or the admin makes it (root, 0755); without it the system policy is parsed.
 pub const SYSTEM_CACHE: &str = "/var/cache/gowarden";
 
-/// The policy a snapshot stands for: where it came from, its text as read by this call, and
-/// the uid that owns its file.
+/// The policy a snapshot stands for: where it came from, the uid that owns its file, and
+/// the file's stamp from the fstat its trust checks made.
 pub struct Source<'a> {
     pub origin: &'a PolicyOrigin,
-    pub text: &'a str,
     pub owner: u32,
+    pub stamp: Stamp,
 }
 
 impl Source<'_> {
-    fn key(&self) -> [u8; 32] {
+    /// SHA-256 over this build's id and the policy's origin: what a snapshot must match
+    /// besides the policy's text (or stamp).
+    fn ident(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(BUILD_ID.as_bytes());
         h.update([0]);
@@ -63,8 +86,6 @@ impl Source<'_> {
         if let Some(p) = self.origin.path() {
             h.update(p.as_os_str().as_encoded_bytes());
         }
-        h.update([0]);
-        h.update(self.text.as_bytes());
         h.finalize().into()
     }
 
@@ -98,6 +119,13 @@ impl Source<'_> {
             _ => [0, self.owner, nix::unistd::getuid().as_raw()],
         }
     }
+
+    /// The stamp to record for a text this call read at `read_at` (a clock read after the
+    /// read): only one no change can hide behind, that is, one whose times are older than
+    /// the margin and whose size is the text's (no change between the fstat and the read).
+    fn trusted_stamp(&self, text: &str, read_at: i128) -> Option<Stamp> {
+        (self.stamp.settled(read_at) && self.stamp.size == text.len() as i64).then_some(self.stamp)
+    }
 }
 
 /// The system policy snapshots' directory. Only the test-hooks build can move it, and only
@@ -110,35 +138,34 @@ fn system_cache_dir() -> Option<PathBuf> {
     Some(PathBuf::from(SYSTEM_CACHE))
 }
 
-/// What a snapshot gives back: the policy, and where each line of its text starts.
+/// What a snapshot gives back: the policy, where each line of its text starts, and the
+/// length and SHA-256 of that text (all a call served by the stamp knows of it).
 #[derive(Debug)]
 pub struct Snapshot {
     pub policy: Policy,
     pub line_starts: Vec<usize>,
+    pub text_len: usize,
+    pub text_sha256: [u8; 32],
 }
 
-/// The policy a trusted snapshot of `source` holds, if there is one.
-pub fn lookup(source: &Source) -> Option<Snapshot> {
+/// A snapshot file that passed the owner checks and has this format's header, not yet
+/// matched to the policy.
+pub struct Found {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// The trusted snapshot file that stands for `source`'s location, if there is one.
+pub fn find(source: &Source) -> Option<Found> {
     let (dir, _) = source.dir()?;
     let path = dir.join(source.file_name());
-    let bytes = match read_trusted(&path, &source.owners()) {
-        Ok(b) => b,
-        Err(why) => {
-            tracing::debug!("policy snapshot {} not used: {why}", path.display());
-            return None;
-        }
-    };
-    match decode(&bytes, &source.key()) {
-        Ok(p)
-            if p.line_starts
-                .last()
-                .is_some_and(|&l| l <= source.text.len()) =>
-        {
-            tracing::debug!("policy read from its snapshot {}", path.display());
-            Some(p)
-        }
+    match read_trusted(&path, &source.owners()) {
+        Ok(bytes) if bytes.len() >= HEADER && &bytes[..8] == MAGIC => Some(Found { path, bytes }),
         Ok(_) => {
-            tracing::debug!("policy snapshot {} not used: its lines", path.display());
+            tracing::debug!(
+                "policy snapshot {} not used: not a policy snapshot of this format",
+                path.display()
+            );
             None
         }
         Err(why) => {
@@ -146,6 +173,99 @@ pub fn lookup(source: &Source) -> Option<Snapshot> {
             None
         }
     }
+}
+
+impl Found {
+    fn ident(&self) -> &[u8] {
+        &self.bytes[IDENT..TEXT_LEN]
+    }
+
+    /// The recorded stamp; `None` where the snapshot was written without a trusted one.
+    fn stamp(&self) -> Option<Stamp> {
+        let b: &[u8; Stamp::BYTES] = self.bytes[STAMP..CHECKSUM].try_into().ok()?;
+        (b.iter().any(|&x| x != 0)).then(|| Stamp::from_bytes(b))
+    }
+
+    /// The policy, without reading its text, where the snapshot recorded a trusted stamp
+    /// equal to the file's now: no change to the file since can have left its stamp alone.
+    pub fn by_stamp(&self, source: &Source) -> Option<Snapshot> {
+        // A trusted stamp was recorded only with a text of the file's size: a damaged length
+        // must not pass for it.
+        if self.stamp() != Some(source.stamp)
+            || text_len(&self.bytes) as i64 != source.stamp.size
+            || self.ident() != source.ident()
+        {
+            return None;
+        }
+        let snapshot = self.payload()?;
+        tracing::debug!(
+            "policy read from its snapshot {} by the file's stamp (text not read)",
+            self.path.display()
+        );
+        Some(snapshot)
+    }
+
+    /// The policy, where the snapshot was made from exactly `text`.
+    pub fn by_contents(&self, source: &Source, text: &str) -> Option<Snapshot> {
+        if self.ident() != source.ident() {
+            tracing::debug!(
+                "policy snapshot {} not used: made by another build or for another origin",
+                self.path.display()
+            );
+            return None;
+        }
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        if self.bytes[DIGEST..PAYLOAD_LEN] != digest || text_len(&self.bytes) != text.len() {
+            tracing::debug!(
+                "policy snapshot {} not used: made from another policy text",
+                self.path.display()
+            );
+            return None;
+        }
+        let snapshot = self.payload()?;
+        tracing::debug!("policy read from its snapshot {}", self.path.display());
+        Some(snapshot)
+    }
+
+    /// After a hit by contents: records the file's stamp where it is now trusted and the
+    /// snapshot does not have it, so the next calls need not read the text.
+    pub fn restamp(self, source: &Source, text: &str, read_at: i128) {
+        let Some(stamp) = source.trusted_stamp(text, read_at) else {
+            return;
+        };
+        if self.stamp() == Some(stamp) {
+            return;
+        }
+        let mut bytes = self.bytes;
+        bytes[STAMP..CHECKSUM].copy_from_slice(&stamp.to_bytes());
+        let Some((dir, may_create)) = source.dir() else {
+            return;
+        };
+        match write(source, &dir, may_create, &bytes) {
+            Ok(()) => tracing::debug!(
+                "policy snapshot {} given the file's stamp",
+                self.path.display()
+            ),
+            Err(why) => tracing::debug!("policy snapshot not written in {}: {why}", dir.display()),
+        }
+    }
+
+    /// The payload, checked and read; its line starts within the text it was made from.
+    fn payload(&self) -> Option<Snapshot> {
+        decode(&self.bytes)
+            .map_err(|why| {
+                tracing::debug!("policy snapshot {} not used: {why}", self.path.display())
+            })
+            .ok()
+    }
+}
+
+fn text_len(bytes: &[u8]) -> usize {
+    u64_at(bytes, TEXT_LEN) as usize
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
 }
 
 /// The embedded default policy's snapshot, encoded by build.rs from the text the binary embeds.
@@ -154,28 +274,30 @@ static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-polic
 /// The embedded default policy, read from the snapshot built into the binary: no file, no
 /// hash (text and snapshot are fixed together at build time), no checks (the test suite runs
 /// them on this very text: `the_embedded_snapshot_is_the_embedded_policy`).
-pub fn embedded() -> Option<Snapshot> {
-    let (policy, line_starts) = de::document(EMBEDDED)
+pub fn embedded() -> Option<(Policy, Vec<usize>)> {
+    de::document(EMBEDDED)
         .map_err(|e| tracing::debug!("the embedded policy snapshot is not used: {e}"))
-        .ok()?;
-    Some(Snapshot {
-        policy,
-        line_starts,
-    })
+        .ok()
 }
 
-/// Writes the snapshot of a policy that has just parsed and passed every check. Failing is
-/// only a diagnostic: the next call parses again.
-pub fn store(source: &Source) {
+/// Writes the snapshot of a policy that has just parsed and passed every check, from `text`
+/// read at `read_at`. Failing is only a diagnostic: the next call parses again.
+pub fn store(source: &Source, text: &str, read_at: i128) {
     let Some((dir, may_create)) = source.dir() else {
         return;
     };
-    if let Err(why) = write(source, &dir, may_create) {
-        tracing::debug!("policy snapshot not written in {}: {why}", dir.display());
+    let written = encode(source, text, source.trusted_stamp(text, read_at))
+        .and_then(|bytes| write(source, &dir, may_create, &bytes));
+    match written {
+        Ok(()) => tracing::debug!(
+            "policy snapshot written: {}",
+            dir.join(source.file_name()).display()
+        ),
+        Err(why) => tracing::debug!("policy snapshot not written in {}: {why}", dir.display()),
     }
 }
 
-fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
+fn write(source: &Source, dir: &Path, may_create: bool, bytes: &[u8]) -> Result<(), String> {
     if matches!(source.origin, PolicyOrigin::System(_)) && !nix::unistd::geteuid().is_root() {
         return Err("only root writes snapshots of the system policy".into());
     }
@@ -186,8 +308,6 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
     }
     // A snapshot that the next call would not trust is not worth writing.
     check_dirs(dir, &source.owners())?;
-    let bytes = encode(source)?;
-    let name = source.file_name();
     let mode = if matches!(source.origin, PolicyOrigin::System(_)) {
         0o644
     } else {
@@ -197,9 +317,8 @@ fn write(source: &Source, dir: &Path, may_create: bool) -> Result<(), String> {
         mode,
         ..crate::atomic_file::Options::PRIVATE
     };
-    crate::atomic_file::replace(&dir.join(&name), &bytes, opts).map_err(|e| e.to_string())?;
-    tracing::debug!("policy snapshot written: {}", dir.join(name).display());
-    Ok(())
+    crate::atomic_file::replace(&dir.join(source.file_name()), bytes, opts)
+        .map_err(|e| e.to_string())
 }
 
 /// The snapshot's bytes, if the file and every directory above it pass the owner check.
@@ -271,25 +390,29 @@ fn read_all(file: &File, len: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-// The format: MAGIC, the key, the payload's length and checksum (both little-endian u64),
-// the payload. Payload: the root table's span, the table, the line starts. A value is a tag
-// byte and its contents: a string (or a date) its length and UTF-8 bytes, an integer an
-// `i64` and a float an `f64`'s bits (8 bytes each), a table or array the byte length of what
-// follows, its count, then its entries (key span, key, value span, value) or items (span,
-// value). Other numbers and spans are u32, all little-endian.
+// The payload: the root table's span, the table, the line starts. A value is a tag byte and
+// its contents: a string (or a date) its length and UTF-8 bytes, an integer an `i64` and a
+// float an `f64`'s bits (8 bytes each), a table or array the byte length of what follows,
+// its count, then its entries (key span, key, value span, value) or items (span, value).
+// Other numbers and spans are u32, all little-endian. The header is above (HEADER).
 
-fn encode(source: &Source) -> Result<Vec<u8>, String> {
-    let payload = encode::payload(source.text).ok_or("the policy is no TOML document")?;
+fn encode(source: &Source, text: &str, stamp: Option<Stamp>) -> Result<Vec<u8>, String> {
+    let payload = encode::payload(text).ok_or("the policy is no TOML document")?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&source.key());
+    out.extend_from_slice(&stamp.map_or([0; Stamp::BYTES], |s| s.to_bytes()));
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&source.ident());
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(text.as_bytes()));
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
+    let sum = checksum(&out[IDENT..]);
+    out[CHECKSUM..IDENT].copy_from_slice(&sum.to_le_bytes());
     Ok(out)
 }
 
-/// Catches a torn or damaged payload (forgery is the owner check's business): 64 bits,
+/// Catches a torn or damaged snapshot (forgery is the owner check's business): 64 bits,
 /// eight bytes at a time.
 fn checksum(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -305,23 +428,27 @@ fn checksum(bytes: &[u8]) -> u64 {
     h ^ (h >> 29)
 }
 
-fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Snapshot, String> {
+/// The payload of a snapshot whose header the caller has matched.
+fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err("not a policy snapshot of this format".into());
     }
-    if &bytes[8..40] != key {
-        return Err("made from another policy text or another build".into());
-    }
-    let len = u64::from_le_bytes(bytes[40..48].try_into().unwrap_or_default());
-    let sum = u64::from_le_bytes(bytes[48..56].try_into().unwrap_or_default());
     let payload = &bytes[HEADER..];
-    if payload.len() as u64 != len || checksum(payload) != sum {
+    if payload.len() as u64 != u64_at(bytes, PAYLOAD_LEN)
+        || checksum(&bytes[IDENT..]) != u64_at(bytes, CHECKSUM)
+    {
         return Err("truncated or damaged".into());
     }
     let (policy, line_starts) = de::document(payload).map_err(|e| e.to_string())?;
+    let text_len = text_len(bytes);
+    if line_starts.last().is_none_or(|&l| l > text_len) {
+        return Err("its lines are not the text's".into());
+    }
     Ok(Snapshot {
         policy,
         line_starts,
+        text_len,
+        text_sha256: bytes[DIGEST..PAYLOAD_LEN].try_into().unwrap_or_default(),
     })
 }
 
@@ -329,16 +456,35 @@ fn decode(bytes: &[u8], key: &[u8; 32]) -> Result<Snapshot, String> {
 mod tests {
     use super::*;
 
-    fn source<'a>(origin: &'a PolicyOrigin, text: &'a str) -> Source<'a> {
+    /// The stamp of a policy file of `len` bytes last changed at `t`.
+    fn stamp(len: usize, t: i128) -> Stamp {
+        Stamp {
+            dev: 1,
+            ino: 2,
+            size: len as i64,
+            mtime: t,
+            ctime: t,
+            uid: 0,
+        }
+    }
+
+    fn source(origin: &PolicyOrigin, stamp: Stamp) -> Source<'_> {
         Source {
             origin,
-            text,
             owner: 0,
+            stamp,
+        }
+    }
+
+    fn found(bytes: Vec<u8>) -> Found {
+        Found {
+            path: PathBuf::from("/test.snapshot"),
+            bytes,
         }
     }
 
     fn round_trip(text: &str) -> Vec<u8> {
-        encode(&source(&PolicyOrigin::Embedded, text)).unwrap()
+        encode(&source(&PolicyOrigin::Embedded, stamp(0, 0)), text, None).unwrap()
     }
 
     fn from_payload<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> T {
@@ -457,9 +603,9 @@ CGO_ENABLED = "0"
         for (name, text) in texts {
             let parsed = toml::from_str::<Policy>(&text).unwrap();
             let origin = PolicyOrigin::File(PathBuf::from(&name));
-            let bytes = encode(&source(&origin, &text)).unwrap();
-            let key = source(&origin, &text).key();
-            let cached = decode(&bytes, &key).unwrap();
+            let src = source(&origin, stamp(text.len(), 0));
+            let bytes = encode(&src, &text, None).unwrap();
+            let cached = found(bytes).by_contents(&src, &text).unwrap();
             assert_eq!(
                 format!("{:#?}", cached.policy),
                 format!("{parsed:#?}"),
@@ -481,11 +627,8 @@ CGO_ENABLED = "0"
     fn the_embedded_snapshot_is_the_embedded_policy() {
         let text = super::super::load::EMBEDDED_POLICY;
         let parsed = super::super::load::parse(text.to_string(), PolicyOrigin::Embedded).unwrap();
-        let cached = embedded().expect("build.rs encoded the default policy");
-        assert_eq!(
-            format!("{:#?}", cached.policy),
-            format!("{:#?}", parsed.policy)
-        );
+        let (cached, _) = embedded().expect("build.rs encoded the default policy");
+        assert_eq!(format!("{:#?}", cached), format!("{:#?}", parsed.policy));
         assert_eq!(EMBEDDED, &encode::payload(text).unwrap()[..]);
     }
 
@@ -557,7 +700,62 @@ v = 2
         assert!(encode::payload("a = -inf\n").is_some());
     }
 
-    /// A snapshot cut short or with any byte changed is refused, never misread or a panic.
+    /// A snapshot serves by its stamp only the file state it recorded as trusted, by its
+    /// contents only the text it was made from, and either only for its build and origin.
+    #[test]
+    fn a_snapshot_is_matched_by_stamp_or_by_contents() {
+        let text = "[[blocked]]\nversion = \"1.26.1\"\nreason = \"r\"\n";
+        let origin = PolicyOrigin::UserConfig(PathBuf::from("/h/policy.toml"));
+        let now = 100 * crate::stamp::MARGIN_NS;
+        let old = stamp(text.len(), now - 2 * crate::stamp::MARGIN_NS);
+        let src = source(&origin, old);
+        assert_eq!(src.trusted_stamp(text, now), Some(old));
+        assert_eq!(src.trusted_stamp(text, old.ctime + 1), None, "too recent");
+        assert_eq!(src.trusted_stamp("x", now), None, "not the size read");
+
+        let trusted = found(encode(&src, text, src.trusted_stamp(text, now)).unwrap());
+        assert!(trusted.by_stamp(&src).is_some());
+        assert!(trusted.by_contents(&src, text).is_some());
+        assert!(
+            trusted
+                .by_contents(&src, "[[blocked]]\nversion = \"1.26.2\"\n")
+                .is_none()
+        );
+        for other in [
+            Stamp { ino: 3, ..old },
+            Stamp { size: 1, ..old },
+            Stamp {
+                mtime: old.mtime + 1,
+                ..old
+            },
+            Stamp {
+                ctime: old.ctime + 1,
+                ..old
+            },
+            Stamp { dev: 9, ..old },
+            Stamp { uid: 7, ..old },
+        ] {
+            assert!(
+                trusted.by_stamp(&source(&origin, other)).is_none(),
+                "{other:?}"
+            );
+        }
+        let elsewhere = PolicyOrigin::EnvVar(PathBuf::from("/h/policy.toml"));
+        assert!(trusted.by_stamp(&source(&elsewhere, old)).is_none());
+        assert!(
+            trusted
+                .by_contents(&source(&elsewhere, old), text)
+                .is_none()
+        );
+
+        // Written while too recent to trust: no stamp, however equal the file's is later.
+        let untrusted = found(encode(&src, text, src.trusted_stamp(text, old.ctime)).unwrap());
+        assert!(untrusted.by_stamp(&src).is_none());
+        assert!(untrusted.by_contents(&src, text).is_some());
+    }
+
+    /// A snapshot cut short or with any byte changed is refused, never misread or a panic;
+    /// a changed byte of the recorded stamp only stops it matching by stamp.
     #[test]
     fn a_damaged_snapshot_is_refused() {
         let text = std::fs::read_to_string(
@@ -565,22 +763,28 @@ v = 2
         )
         .unwrap();
         let origin = PolicyOrigin::Embedded;
-        let key = source(&origin, &text).key();
-        let bytes = encode(&source(&origin, &text)).unwrap();
-        assert!(decode(&bytes, &key).is_ok());
+        let src = source(&origin, stamp(text.len(), 1));
+        let bytes = encode(&src, &text, Some(src.stamp)).unwrap();
+        assert!(found(bytes.clone()).by_stamp(&src).is_some());
         for len in 0..bytes.len() {
-            assert!(decode(&bytes[..len], &key).is_err(), "cut at {len}");
+            assert!(decode(&bytes[..len]).is_err(), "cut at {len}");
+            if len >= HEADER {
+                let cut = found(bytes[..len].to_vec());
+                assert!(cut.by_stamp(&src).is_none(), "cut at {len}");
+                assert!(cut.by_contents(&src, &text).is_none(), "cut at {len}");
+            }
         }
         for at in (0..bytes.len()).step_by(7) {
             let mut b = bytes.clone();
             b[at] ^= 0x10;
-            assert!(decode(&b, &key).is_err(), "byte {at} changed");
+            let damaged = found(b);
+            assert!(damaged.by_stamp(&src).is_none(), "byte {at} changed");
+            assert_eq!(
+                damaged.by_contents(&src, &text).is_some(),
+                (STAMP..CHECKSUM).contains(&at),
+                "byte {at} changed"
+            );
         }
-        let other = source(&origin, "[policy]\nname = \"x\"\n").key();
-        assert_eq!(
-            decode(&bytes, &other).unwrap_err(),
-            "made from another policy text or another build"
-        );
     }
 
     /// Garbage after a valid header (a payload of another layout with a matching checksum)
@@ -594,11 +798,12 @@ v = 2
             &[0xff; 12][..],
         ] {
             let mut b = MAGIC.to_vec();
-            b.extend_from_slice(&[7; 32]);
+            b.extend_from_slice(&[7; PAYLOAD_LEN - STAMP]);
             b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-            b.extend_from_slice(&checksum(payload).to_le_bytes());
             b.extend_from_slice(payload);
-            assert!(decode(&b, &[7; 32]).is_err(), "{payload:?}");
+            let sum = checksum(&b[IDENT..]);
+            b[CHECKSUM..IDENT].copy_from_slice(&sum.to_le_bytes());
+            assert!(decode(&b).is_err(), "{payload:?}");
         }
     }
 }

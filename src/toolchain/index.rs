@@ -9,9 +9,10 @@
 //! while its `VERSION` file has the same identity (inode, size, nanosecond mtime and ctime: an
 //! in-place rewrite changes them, a rewrite by rename changes the inode), which one `fstatat`
 //! relative to the open directory checks. A file's timestamps come from a coarse clock (a tick,
-//! or a second on some file systems), so a change made within [`MARGIN`] of the moment the
+//! or a second on some file systems), so a change made within [`MARGIN_NS`] of the moment the
 //! index was built may not change them: anything that changed that recently is checked by its
-//! contents on every call until it is older ("racily clean", as git calls it).
+//! contents on every call until it is older ("racily clean", as git calls it; [`Stamp`] and
+//! the margin live in [`crate::stamp`], shared with the compiled-policy cache).
 //!
 //! The index lives in the caller's cache dir, which the caller can write: a version is reused
 //! only from a `VERSION` file the caller owns (who could as well rewrite the file itself); one
@@ -25,80 +26,14 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 
+#[cfg(doc)]
+use crate::stamp::MARGIN_NS;
+pub use crate::stamp::Stamp;
+use crate::stamp::now_ns;
+
 const MAGIC: &str = "gowarden-toolchain-index 1";
-/// Larger than any file-timestamp granularity Linux file systems use (ext4, xfs, btrfs,
-/// tmpfs: a clock tick; ext3 with small inodes, some network file systems: a second; FAT's
-/// mtime: two).
-const MARGIN_NS: i128 = 3_000_000_000;
 /// An index larger than this is not read (a thousand toolchains are about 100 kB).
 const MAX_BYTES: u64 = 1 << 20;
-
-/// A file's identity as `stat` gives it: what any change to its name or contents changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub dev: u64,
-    pub ino: u64,
-    pub size: i64,
-    pub mtime: i128,
-    pub ctime: i128,
-    pub uid: u32,
-}
-
-impl Stamp {
-    pub fn of(st: &nix::libc::stat) -> Stamp {
-        Stamp {
-            dev: st.st_dev,
-            ino: st.st_ino,
-            size: st.st_size,
-            mtime: i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec),
-            ctime: i128::from(st.st_ctime) * 1_000_000_000 + i128::from(st.st_ctime_nsec),
-            uid: st.st_uid,
-        }
-    }
-
-    fn encode(&self) -> String {
-        format!(
-            "{} {} {} {} {} {}",
-            self.dev, self.ino, self.size, self.mtime, self.ctime, self.uid
-        )
-    }
-
-    /// The six numbers [`Stamp::encode`] writes, parsed by hand: this runs a hundred times
-    /// per call with a hundred toolchains, and `str::parse` with a split cost 2 µs each.
-    fn decode(s: &str) -> Option<Stamp> {
-        let mut w = s.as_bytes().split(|&b| b == b' ');
-        let mut next = || -> Option<i128> {
-            let digits = w.next()?;
-            let (neg, digits) = match digits.split_first() {
-                Some((b'-', rest)) => (true, rest),
-                _ => (false, digits),
-            };
-            if digits.is_empty() || digits.len() > 20 {
-                return None;
-            }
-            // In u64: every field fits (nanoseconds do until 2554), and i128 arithmetic,
-            // six numbers for each of a hundred toolchains, was a tenth of discovery.
-            let mut v: u64 = 0;
-            for &d in digits {
-                if !d.is_ascii_digit() {
-                    return None;
-                }
-                v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-            }
-            let v = i128::from(v);
-            Some(if neg { -v } else { v })
-        };
-        let stamp = Stamp {
-            dev: u64::try_from(next()?).ok()?,
-            ino: u64::try_from(next()?).ok()?,
-            size: i64::try_from(next()?).ok()?,
-            mtime: next()?,
-            ctime: next()?,
-            uid: u32::try_from(next()?).ok()?,
-        };
-        next().is_none().then_some(stamp)
-    }
-}
 
 /// What a directory entry was found to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,12 +83,6 @@ type Raw = HashMap<
 
 /// Hashed with fixed keys: std's random ones come from getrandom(2), a syscall per go call.
 type Dirs = HashMap<Vec<u8>, Dir, BuildHasherDefault<std::collections::hash_map::DefaultHasher>>;
-
-fn now_ns() -> i128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
-}
 
 impl Index {
     /// The index at `path`, or an empty one where there is none this caller can trust.
@@ -219,7 +148,7 @@ impl Index {
     /// Whether something last changed at `stamp` cannot have changed again unseen since
     /// `built`.
     fn settled(stamp: &Stamp, built: i128) -> bool {
-        stamp.ctime.max(stamp.mtime) < built - MARGIN_NS
+        stamp.settled(built)
     }
 
     /// The entry names recorded for the directory `dir` whose stamp is now `stamp`, where the
@@ -367,6 +296,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stamp::MARGIN_NS;
 
     fn stamp(t: i128) -> Stamp {
         Stamp {

@@ -247,3 +247,75 @@ fn toolchains_under_a_search_pattern_are_seen_through_the_index() {
         r.stderr
     );
 }
+
+/// Once a policy file is older than the margin (src/stamp.rs), its snapshot records the
+/// file's stamp and later calls take the policy from it without reading the text
+/// (docs/performance.md). A call that finds the stamp changed reads the text again.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(3300);
+const BY_STAMP: &str = "by the file's stamp (text not read)";
+
+/// The shipped shim, logging diagnostics.
+fn shipped_go_logged(sb: &Sandbox) -> FakeRun {
+    let mut c = sb.command(sb.root.join("shipped-shims/go"));
+    c.arg("version").env("GOWARDEN_LOG", "debug");
+    run(c)
+}
+
+fn blocking(sb: &Sandbox, v: &str) -> String {
+    sb.isolated_policy(&format!(
+        "[[blocked]]\nversion = \"{v}\"\nreason = \"bad release\"\n"
+    ))
+}
+
+/// A policy written, used at once (its snapshot then has no stamp), settled: the next call
+/// matches the snapshot by contents and gives it the stamp, the one after takes it by stamp.
+fn settle_into_the_stamp(sb: &Sandbox, go: &dyn Fn() -> FakeRun) {
+    assert_eq!(go().status(), REFUSED);
+    std::thread::sleep(SETTLE);
+    let r = shipped_go_logged(sb);
+    assert_eq!(r.status(), REFUSED, "{}", r.stderr);
+    assert!(r.stderr.contains("given the file's stamp"), "{}", r.stderr);
+    assert!(!r.stderr.contains(BY_STAMP), "{}", r.stderr);
+    let r = shipped_go_logged(sb);
+    assert_eq!(r.status(), REFUSED, "{}", r.stderr);
+    assert!(r.stderr.contains(BY_STAMP), "{}", r.stderr);
+}
+
+#[test]
+fn a_settled_policy_rewritten_in_place_is_the_one_the_next_call_obeys() {
+    let sb = Sandbox::new();
+    let go = shipped_go(&sb);
+    sb.fake_toolchain("go1.26.1");
+    sb.write_project_file(".go-version", "1.26.1\n");
+    let path = sb.user_policy_path();
+    sb.write_policy(&blocking(&sb, "1.26.1"));
+    let inode = || std::os::unix::fs::MetadataExt::ino(&fs::metadata(&path).unwrap());
+    let before = inode();
+    settle_into_the_stamp(&sb, &go);
+    // Same inode, same size, within the second after a call: one byte different.
+    fs::write(&path, blocking(&sb, "1.26.3")).unwrap();
+    assert_eq!(inode(), before);
+    let r = shipped_go_logged(&sb);
+    assert_eq!(r.ran(), Some("go go1.26.1"), "{}", r.stderr);
+    assert!(!r.stderr.contains(BY_STAMP), "{}", r.stderr);
+    fs::write(&path, blocking(&sb, "1.26.1")).unwrap();
+    assert_eq!(go().status(), REFUSED);
+}
+
+#[test]
+fn a_settled_policy_replaced_by_rename_is_the_one_the_next_call_obeys() {
+    let sb = Sandbox::new();
+    let go = shipped_go(&sb);
+    sb.fake_toolchain("go1.26.1");
+    sb.write_project_file(".go-version", "1.26.1\n");
+    let path = sb.user_policy_path();
+    sb.write_policy(&blocking(&sb, "1.26.1"));
+    // Written as long ago as the policy: only its inode tells the two apart.
+    let staged = path.with_file_name("policy.toml.new");
+    fs::write(&staged, blocking(&sb, "1.26.3")).unwrap();
+    settle_into_the_stamp(&sb, &go);
+    fs::rename(&staged, &path).unwrap();
+    let r = shipped_go_logged(&sb);
+    assert_eq!(r.ran(), Some("go go1.26.1"), "{}", r.stderr);
+    assert!(!r.stderr.contains(BY_STAMP), "{}", r.stderr);
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use common::{FakeRun, REFUSED, Sandbox, run};
 
 const HIT: &str = "policy read from its snapshot";
+/// A hit without reading the policy text: its file's stamp is the one the snapshot trusts.
+const BY_STAMP: &str = "by the file's stamp (text not read)";
 
 /// A policy that refuses go1.26.1 with a message naming its line, or (`blocks: false`) one
 /// of the same shape that lets it run.
@@ -109,17 +111,32 @@ fn a_policy_that_fails_its_checks_is_never_cached() {
     assert_eq!(go(&sb).stderr, first.stderr);
 }
 
-/// Forges a snapshot: the header (key) of the blocking policy's, the payload of the
-/// permissive one's. Only the owner and mode checks stand between it and the shim.
+/// Where a snapshot records its policy file's stamp (src/policy/snapshot.rs: the magic,
+/// then the stamp, outside the checksum).
+const STAMP: std::ops::Range<usize> = 8..68;
+
+/// The policy file's stamp is trusted once its times are this far behind the call
+/// (src/stamp.rs: three seconds, and some more).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(3300);
+
+/// Forges a snapshot: the permissive policy's, with the stamp the blocking policy's file
+/// has, which its own snapshot recorded as trusted. Only the owner and mode checks stand
+/// between it and the shim; and since its text digest is the permissive policy's, only a
+/// call that takes it by its stamp, without reading the policy text, can be fooled.
 fn forge(sb: &Sandbox) -> Vec<u8> {
     sb.write_policy(&policy(sb, false));
     assert_eq!(go(sb).ran(), Some("go go1.26.1"));
     let permissive = fs::read(snapshot(sb)).unwrap();
     sb.write_policy(&policy(sb, true));
+    std::thread::sleep(SETTLE);
     assert_eq!(go(sb).status(), REFUSED);
     let blocking = fs::read(snapshot(sb)).unwrap();
-    let mut forged = blocking[..40].to_vec();
-    forged.extend_from_slice(&permissive[40..]);
+    assert!(
+        blocking[STAMP].iter().any(|&b| b != 0),
+        "an old policy file's stamp is recorded"
+    );
+    let mut forged = permissive;
+    forged[STAMP].copy_from_slice(&blocking[STAMP]);
     forged
 }
 
@@ -133,10 +150,13 @@ fn a_snapshot_others_could_write_is_not_trusted() {
         set_mode(&file, mode);
     };
 
-    // The control: owned by the caller, writable by nobody else, it is honoured, so the
-    // checks below are what keeps it out.
+    // The control: owned by the caller, writable by nobody else, it is honoured (by its
+    // stamp: the text, which would not match it, is not read), so the checks below are what
+    // keeps it out.
     put(0o600);
-    assert_eq!(go(&sb).ran(), Some("go go1.26.1"));
+    let r = go_logged(&sb);
+    assert_eq!(r.ran(), Some("go go1.26.1"), "{}", r.stderr);
+    assert!(r.stderr.contains(BY_STAMP), "{}", r.stderr);
 
     put(0o666);
     let r = go_logged(&sb);
