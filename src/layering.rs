@@ -24,6 +24,7 @@ const FACTS: &[&str] = &[
     "path_lookup",
     "project",
     "rawfs",
+    "stamp",
     "resolve",
     "toolchain",
     "userdirs",
