@@ -267,6 +267,15 @@ fn blocking(sb: &Sandbox, v: &str) -> String {
     ))
 }
 
+/// A project pinned to go1.26.1 under a user policy, written now, that blocks that
+/// release; the policy's path.
+fn blocked_project(sb: &Sandbox) -> std::path::PathBuf {
+    sb.fake_toolchain("go1.26.1");
+    sb.write_project_file(".go-version", "1.26.1\n");
+    sb.write_policy(&blocking(sb, "1.26.1"));
+    sb.user_policy_path()
+}
+
 /// A policy written, used at once (its snapshot then has no stamp), settled: the next call
 /// matches the snapshot by contents and gives it the stamp, the one after takes it by stamp.
 fn settle_into_the_stamp(sb: &Sandbox, go: &dyn Fn() -> FakeRun) {
@@ -284,11 +293,9 @@ fn settle_into_the_stamp(sb: &Sandbox, go: &dyn Fn() -> FakeRun) {
 #[test]
 fn a_settled_policy_rewritten_in_place_is_the_one_the_next_call_obeys() {
     let sb = Sandbox::new();
+    // The shipped binary first (it may be built now): the policy's age counts from its write.
     let go = shipped_go(&sb);
-    sb.fake_toolchain("go1.26.1");
-    sb.write_project_file(".go-version", "1.26.1\n");
-    let path = sb.user_policy_path();
-    sb.write_policy(&blocking(&sb, "1.26.1"));
+    let path = blocked_project(&sb);
     let inode = || std::os::unix::fs::MetadataExt::ino(&fs::metadata(&path).unwrap());
     let before = inode();
     settle_into_the_stamp(&sb, &go);
@@ -305,11 +312,9 @@ fn a_settled_policy_rewritten_in_place_is_the_one_the_next_call_obeys() {
 #[test]
 fn a_settled_policy_replaced_by_rename_is_the_one_the_next_call_obeys() {
     let sb = Sandbox::new();
+    // The shipped binary first (it may be built now): the policy's age counts from its write.
     let go = shipped_go(&sb);
-    sb.fake_toolchain("go1.26.1");
-    sb.write_project_file(".go-version", "1.26.1\n");
-    let path = sb.user_policy_path();
-    sb.write_policy(&blocking(&sb, "1.26.1"));
+    let path = blocked_project(&sb);
     // Written as long ago as the policy: only its inode tells the two apart.
     let staged = path.with_file_name("policy.toml.new");
     fs::write(&staged, blocking(&sb, "1.26.3")).unwrap();
