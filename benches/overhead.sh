@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # What the shim adds to a go call, measured as issue 18 asks: interleaved pairs, medians.
 #
-#   benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY]
+#   benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY] [--only pairs|rotation]
 #
 # A small driver (benches/overhead/driver.c) runs every variant once per round, in an order
 # that rotates each round, and prints per variant the median wall time of one run and the
 # median of its per-round difference to the direct exec (so slow phases of a loaded machine
-# hit both sides of each pair). The go every variant ends in is a static no-op with no libc
+# hit both sides of each pair). Two tables:
+#   pairs      issue 18's method: each row measured in a run of its own that alternates it
+#              with the direct exec alone (a flatness row: with the row it extends too)
+#   rotation   every row in one run: each call follows another variant's run, so its caches
+#              are colder (what a real go call between two shim calls does, and more)
+# The go every variant ends in is a static no-op with no libc
 # (benches/overhead/noop.c: a raw exit syscall), in a GOROOT with a VERSION file, pinned by
 # the project's .go-version. Variants:
 #   direct             the fake go itself
@@ -30,12 +35,14 @@ cd "$(dirname "$0")/.."
 rounds=1500
 binary=""
 enterprise=policies/examples/enterprise.toml
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
     --enterprise) enterprise="$2"; shift 2 ;;
-    *) echo "usage: benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY]" >&2; exit 2 ;;
+    --only) only="$2"; shift 2 ;;
+    *) echo "usage: benches/overhead.sh [--rounds N] [--binary FILE] [--enterprise POLICY] [--only pairs|rotation]" >&2; exit 2 ;;
   esac
 done
 command -v cc >/dev/null 2>&1 || { echo "bench: needs a C compiler (cc)" >&2; exit 1; }
@@ -83,13 +90,18 @@ for i in $(seq 1 200); do
 done
 
 cd "$sb/project"
-args=(direct "$goroot/bin/go" version ';;' "hop, no libc" "$sb/floor" "$goroot/bin/go" version)
-[ -z "$glibc_hop" ] || args+=(';;' "hop, static glibc" "$glibc_hop" "$goroot/bin/go" version)
-args+=(';;' "gowarden default" "$sb/shims/go" version
-       ';;' "gowarden enterprise" GOWARDEN_POLICY="$sb/enterprise.toml" "$sb/shims/go" version
-       ';;' "+ 100 toolchains" XDG_DATA_HOME="$sb/many/.local/share" "$sb/shims/go" version
-       ';;' "+ 40 levels" "@cwd=$deep" "$sb/shims/go" version
-       ';;' "+ 200 deny rules" GOWARDEN_POLICY="$sb/deny200.toml" "$sb/shims/go" version)
+# Each variant as the driver takes it: NAME [K=V...] PROGRAM ARG...
+direct=(direct "$goroot/bin/go" version)
+floor=("hop, no libc" "$sb/floor" "$goroot/bin/go" version)
+glibc=("hop, static glibc" "$glibc_hop" "$goroot/bin/go" version)
+default=("gowarden default" "$sb/shims/go" version)
+ent=("gowarden enterprise" GOWARDEN_POLICY="$sb/enterprise.toml" "$sb/shims/go" version)
+tc100=("+ 100 toolchains" XDG_DATA_HOME="$sb/many/.local/share" "$sb/shims/go" version)
+deep40=("+ 40 levels" "@cwd=$deep" "$sb/shims/go" version)
+deny200=("+ 200 deny rules" GOWARDEN_POLICY="$sb/deny200.toml" "$sb/shims/go" version)
+args=("${direct[@]}" ';;' "${floor[@]}")
+[ -z "$glibc_hop" ] || args+=(';;' "${glibc[@]}")
+args+=(';;' "${default[@]}" ';;' "${ent[@]}" ';;' "${tc100[@]}" ';;' "${deep40[@]}" ';;' "${deny200[@]}")
 # The sandbox's own HOME and XDG dirs: the machine's own config and logs do not count. Its
 # TMPDIR beside HOME, not above it, as policies/README.md asks of a HOME under /tmp with a
 # deny_read role (the enterprise developer's): otherwise the writable temp dir would be
@@ -100,22 +112,75 @@ sandbox=(env -i PATH="$sb/shims:/usr/bin:/bin" HOME="$sb/home" XDG_CONFIG_HOME="
 # The warm-up also creates the audit log and whatever the shim keeps between calls.
 "${sandbox[@]}" "$sb/driver" 20 "${args[@]}" >/dev/null || {
   echo "bench: a warm-up run failed (see above)" >&2; exit 1; }
-out=$("${sandbox[@]}" "$sb/driver" "$rounds" "${args[@]}")
 
-printf 'gowarden shim overhead: %s rounds, interleaved; %s\n' "$rounds" "$(file -b "$binary" | cut -d, -f1-2,4)"
-printf '| %-20s | %12s | %24s |\n' "what" "median (ms)" "over direct (ms)"
-printf '|%s|%s|%s|\n' "----------------------" "--------------" "--------------------------"
-# A flatness row's last column is its overhead over the scenario it extends.
-printf '%s\n' "$out" | awk -F'\t' '
-  $1 == "gowarden default" { base["default"] = $3 }
-  $1 == "gowarden enterprise" { base["enterprise"] = $3 }
-  { rows[NR] = $0 }
-  END {
-    for (i = 1; i <= NR; i++) {
-      split(rows[i], f, "\t")
-      d = f[3]
-      if (f[1] ~ /^\+ (100|40)/) d = sprintf("%+.3f over default", f[3] - base["default"])
-      if (f[1] ~ /^\+ 200/) d = sprintf("%+.3f over enterprise", f[3] - base["enterprise"])
-      printf "| %-20s | %12s | %24s |\n", f[1], f[2], d
-    }
-  }'
+# The driver's lines (name, median, over direct) as the table: a flatness row's last column is
+# its overhead over the row it extends.
+table() {
+  printf '| %-20s | %12s | %24s |\n' "what" "median (ms)" "over direct (ms)"
+  printf '|%s|%s|%s|\n' "----------------------" "--------------" "--------------------------"
+  awk -F'\t' '
+    $1 == "gowarden default" { base["default"] = $3 }
+    $1 == "gowarden enterprise" { base["enterprise"] = $3 }
+    { rows[NR] = $0 }
+    END {
+      for (i = 1; i <= NR; i++) {
+        split(rows[i], f, "\t")
+        d = f[3]
+        if (f[1] ~ /^\+ (100|40)/) d = sprintf("%+.3f over default", f[3] - base["default"])
+        if (f[1] ~ /^\+ 200/) d = sprintf("%+.3f over enterprise", f[3] - base["enterprise"])
+        printf "| %-20s | %12s | %24s |\n", f[1], f[2], d
+      }
+    }'
+}
+# Each row in runs of its own that alternate it with the direct exec alone (a flatness row: with
+# the row it extends too), as issue 18 measured: five blocks of a fifth of the rounds, the rows'
+# blocks taken in turn, so a slow phase of the machine falls on every row; medians over all
+# the rounds of a row. A flatness row is printed as the figure of the row it extends plus its
+# difference to that row in their common runs, so "over default" is measured side by side.
+pairs() {
+  local per=$(((rounds + 4) / 5)) set one
+  local sets=(floor default ent tc100 deep40 deny200)
+  [ -z "$glibc_hop" ] || sets+=(glibc)
+  for _ in 1 2 3 4 5; do
+    for set in "${sets[@]}"; do
+      case $set in
+        floor) one=("${floor[@]}") ;;
+        glibc) one=("${glibc[@]}") ;;
+        default) one=("${default[@]}") ;;
+        ent) one=("${ent[@]}") ;;
+        tc100) one=("${default[@]}" ';;' "${tc100[@]}") ;;
+        deep40) one=("${default[@]}" ';;' "${deep40[@]}") ;;
+        deny200) one=("${ent[@]}" ';;' "${deny200[@]}") ;;
+      esac
+      "${sandbox[@]}" "$sb/driver" -raw "$per" "${direct[@]}" ';;' "${one[@]}" >>"$sb/raw.$set"
+    done
+  done
+  "$sb/driver" -merge <"$sb/raw.floor"
+  [ -z "$glibc_hop" ] || "$sb/driver" -merge <"$sb/raw.glibc" | sed 1d
+  local def_line ent_line
+  def_line=$("$sb/driver" -merge <"$sb/raw.default" | sed 1d)
+  ent_line=$("$sb/driver" -merge <"$sb/raw.ent" | sed 1d)
+  printf '%s\n%s\n' "$def_line" "$ent_line"
+  "$sb/driver" -merge <"$sb/raw.tc100" | over_base "$(cut -f3 <<<"$def_line")"
+  "$sb/driver" -merge <"$sb/raw.deep40" | over_base "$(cut -f3 <<<"$def_line")"
+  "$sb/driver" -merge <"$sb/raw.deny200" | over_base "$(cut -f3 <<<"$ent_line")"
+}
+# A three-row run's last row (direct, base, row) as the base's figure $1 plus the row's
+# difference to the base in that run.
+over_base() {
+  awk -F'\t' -v over="$1" 'NR == 2 { b = $3 } NR == 3 { printf "%s\t%s\t%+.3f\n", $1, $2, over + $3 - b }'
+}
+
+summary=$(file -b "$binary" | cut -d, -f1-2,4)
+if [ "$only" != rotation ]; then
+  pairs_out=$(pairs)
+  printf 'gowarden shim overhead, pairs (issue 18): %s rounds, each row alternating with the direct exec; %s\n' \
+    "$rounds" "$summary"
+  printf '%s\n' "$pairs_out" | table
+fi
+if [ "$only" != pairs ]; then
+  [ "$only" = rotation ] || echo
+  out=$("${sandbox[@]}" "$sb/driver" "$rounds" "${args[@]}")
+  printf 'gowarden shim overhead, rotation: %s rounds, all rows in one rotation; %s\n' "$rounds" "$summary"
+  printf '%s\n' "$out" | table
+fi

@@ -2,11 +2,13 @@
  * and prints per variant the median wall time of one run and the median of its per-round
  * difference to the first variant (the direct exec), in milliseconds.
  *
- *   driver ROUNDS NAME [K=V...] PROGRAM [ARG...] ';;' NAME ...
+ *   driver [-raw] ROUNDS NAME [K=V...] PROGRAM [ARG...] ';;' NAME ...
  *
  * K=V words before PROGRAM are added to the driver's environment for that variant, as env(1)
  * does; a word @cwd=DIR runs it in DIR. Each run is posix_spawn + waitpid; a run that does
- * not exit 0 aborts the measurement. */
+ * not exit 0 aborts the measurement. With -raw first it prints every round instead (name,
+ * wall time, difference to the direct exec), and `driver -merge` reads such lines of several
+ * runs on stdin and prints the medians per name, as a run does. */
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
@@ -35,8 +37,44 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* driver -merge: the medians of -raw lines read on stdin, per name in order of appearance. */
+static int merge(void) {
+    struct { char name[64]; double *ms, *diff; int n, cap; } g[16];
+    int ng = 0;
+    char line[256], name[64];
+    double ms, diff;
+    while (fgets(line, sizeof line, stdin)) {
+        if (sscanf(line, "%63[^\t]\t%lf\t%lf", name, &ms, &diff) != 3) { fprintf(stderr, "driver -merge: bad line: %s", line); return 2; }
+        int k = 0;
+        while (k < ng && strcmp(g[k].name, name)) k++;
+        if (k == ng) {
+            if (ng == 16) { fprintf(stderr, "driver -merge: more than 16 names\n"); return 2; }
+            strcpy(g[k].name, name);
+            g[k].ms = g[k].diff = NULL;
+            g[k].n = g[k].cap = 0;
+            ng++;
+        }
+        if (g[k].n == g[k].cap) {
+            g[k].cap = g[k].cap ? 2 * g[k].cap : 1024;
+            g[k].ms = realloc(g[k].ms, g[k].cap * sizeof(double));
+            g[k].diff = realloc(g[k].diff, g[k].cap * sizeof(double));
+            if (!g[k].ms || !g[k].diff) { perror("driver -merge"); return 1; }
+        }
+        g[k].ms[g[k].n] = ms;
+        g[k].diff[g[k].n++] = diff;
+    }
+    for (int k = 0; k < ng; k++) {
+        double d = median(g[k].diff, g[k].n);
+        printf("%s\t%.3f\t%+.3f\n", g[k].name, median(g[k].ms, g[k].n), d);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: driver ROUNDS NAME [K=V...] PROG [ARG...] ';;' ...\n"); return 2; }
+    if (argc == 2 && !strcmp(argv[1], "-merge")) return merge();
+    int raw = argc > 1 && !strcmp(argv[1], "-raw");
+    if (raw) { argv++; argc--; }
+    if (argc < 4) { fprintf(stderr, "usage: driver [-raw] ROUNDS NAME [K=V...] PROG [ARG...] ';;' ...\n"); return 2; }
     int rounds = atoi(argv[1]);
     struct variant vs[16];
     int nv = 0, nenv = 0;
@@ -76,6 +114,11 @@ int main(int argc, char **argv) {
             v->ms[r] = now_ms() - t0;
         }
         for (int k = 0; k < nv; k++) vs[k].diff[r] = vs[k].ms[r] - vs[0].ms[r];
+    }
+    if (raw) {
+        for (int k = 0; k < nv; k++)
+            for (int r = 0; r < rounds; r++) printf("%s\t%.4f\t%+.4f\n", vs[k].name, vs[k].ms[r], vs[k].diff[r]);
+        return 0;
     }
     for (int k = 0; k < nv; k++) {
         double d = median(vs[k].diff, rounds);
