@@ -24,11 +24,14 @@ pub struct PasswdEntry {
 /// entries (a minimal container image); any other read error is returned.
 pub fn passwd_by_uid(path: &Path, uid: u32) -> io::Result<Option<PasswdEntry>> {
     let text = read_or_empty(path)?;
-    Ok(entries(&text).find_map(|fields| {
-        (fields.len() >= 3 && parse_id(fields[2]) == Some(uid)).then(|| PasswdEntry {
-            name: String::from_utf8_lossy(fields[0]).into_owned(),
+    Ok(entries(&text).find_map(|line| {
+        let mut fields = line.split(|&b| b == b':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?;
+        (parse_id(id) == Some(uid)).then(|| PasswdEntry {
+            name: String::from_utf8_lossy(name).into_owned(),
             home: fields
-                .get(5)
+                .nth(2)
                 .map(|h| String::from_utf8_lossy(h).into_owned())
                 .unwrap_or_default(),
         })
@@ -41,19 +44,22 @@ pub fn gids_by_name(path: &Path, names: &[&str]) -> io::Result<Vec<Option<u32>>>
     let text = read_or_empty(path)?;
     let mut found: Vec<Option<u32>> = vec![None; names.len()];
     let mut left = names.len();
-    for fields in entries(&text) {
+    for line in entries(&text) {
         if left == 0 {
             break;
         }
-        if fields.len() < 3 {
-            continue;
-        }
-        let Some(gid) = parse_id(fields[2]) else {
+        let mut fields = line.split(|&b| b == b':');
+        let (Some(name), Some(id)) = (fields.next(), fields.nth(1)) else {
             continue;
         };
-        for (i, name) in names.iter().enumerate() {
-            if found[i].is_none() && name.as_bytes() == fields[0] {
-                found[i] = Some(gid);
+        // The gid is parsed only on a line of a wanted name: most lines are not.
+        let mut gid = None;
+        for (i, want) in names.iter().enumerate() {
+            if found[i].is_none() && want.as_bytes() == name {
+                let Some(g) = *gid.get_or_insert_with(|| parse_id(id)) else {
+                    break;
+                };
+                found[i] = Some(g);
                 left -= 1;
             }
         }
@@ -77,12 +83,13 @@ fn read_or_empty(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
-/// The `:`-separated fields of each entry line.
-fn entries(text: &[u8]) -> impl Iterator<Item = Vec<&[u8]>> {
+/// The entry lines: each scanned field by field where it is used, so a file of hundreds of
+/// lines costs no allocation per line (the default call reads passwd for the audit record's
+/// user name).
+fn entries(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.is_empty() && !matches!(l[0], b'#' | b'+' | b'-'))
-        .map(|l| l.split(|&b| b == b':').collect())
 }
 
 fn parse_id(field: &[u8]) -> Option<u32> {
