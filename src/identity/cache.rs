@@ -79,9 +79,11 @@ pub fn stamp(files: &[&Path]) -> String {
 }
 
 /// The entries of the cache at `path` for `uid`, or none when it is absent, untrusted or stale.
-pub fn load(path: &Path, uid: u32, stamp: &str, now: u64) -> Entries {
+/// `stamp` (what the files are now) is asked for only when there is a cache to compare it to:
+/// where no name ever needed getent there is none, and the three stats are saved.
+pub fn load<'s>(path: &Path, uid: u32, stamp: impl FnOnce() -> &'s str, now: u64) -> Entries {
     crate::atomic_file::read_own(path, MAX_BYTES)
-        .and_then(|text| parse(&text, uid, stamp, now))
+        .and_then(|text| parse(&text, uid, stamp(), now))
         .unwrap_or_default()
 }
 
@@ -173,32 +175,25 @@ mod tests {
             std::fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
             0o700
         );
-        assert_eq!(load(&path, uid(), &stamp, 1000), sample());
-        assert_eq!(load(&path, uid(), &stamp, 1000 + TTL_SECS - 1), sample());
+        assert_eq!(load(&path, uid(), || &stamp, 1000), sample());
+        assert_eq!(load(&path, uid(), || &stamp, 1000 + TTL_SECS - 1), sample());
         assert!(
-            load(&path, uid(), &stamp, 1000 + TTL_SECS).is_empty(),
+            load(&path, uid(), || &stamp, 1000 + TTL_SECS).is_empty(),
             "expired"
         );
         assert!(
-            load(&path, uid(), &stamp, 999).is_empty(),
+            load(&path, uid(), || &stamp, 999).is_empty(),
             "written in the future"
         );
         assert!(
-            load(&path, uid() + 1, &stamp, 1000).is_empty(),
+            load(&path, uid() + 1, || &stamp, 1000).is_empty(),
             "another uid's"
         );
         // The group file changes (same second, same size): its stamp changes with it.
         std::fs::remove_file(&etc).unwrap();
         std::fs::write(&etc, "ci:x:21:\n").unwrap();
-        assert!(
-            load(
-                &path,
-                uid(),
-                &super::stamp(&[&etc, &dir.path().join("absent")]),
-                1000
-            )
-            .is_empty()
-        );
+        let changed = super::stamp(&[&etc, &dir.path().join("absent")]);
+        assert!(load(&path, uid(), || &changed, 1000).is_empty());
     }
 
     #[test]
@@ -206,28 +201,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real");
         store(&real, uid(), "", 1000, &sample()).unwrap();
-        assert_eq!(load(&real, uid(), "", 1000), sample());
+        assert_eq!(load(&real, uid(), || "", 1000), sample());
 
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(load(&link, uid(), "", 1000).is_empty(), "a symlink");
+        assert!(load(&link, uid(), || "", 1000).is_empty(), "a symlink");
 
         if uid() == 0 {
             let other = Some(nix::unistd::Uid::from_raw(4242));
             nix::unistd::chown(&real, other, None).unwrap();
             assert!(
-                load(&real, uid(), "", 1000).is_empty(),
+                load(&real, uid(), || "", 1000).is_empty(),
                 "another user's file"
             );
             nix::unistd::chown(&real, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
         }
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o620)).unwrap();
-        assert!(load(&real, uid(), "", 1000).is_empty(), "group-writable");
+        assert!(load(&real, uid(), || "", 1000).is_empty(), "group-writable");
 
         let fifo = dir.path().join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         assert!(
-            load(&fifo, uid(), "", 1000).is_empty(),
+            load(&fifo, uid(), || "", 1000).is_empty(),
             "a FIFO, without blocking"
         );
 
@@ -237,6 +232,6 @@ mod tests {
             "gowarden-names\t1\nuid\t0\nwritten\t1000\nbogus\n",
         )
         .unwrap();
-        assert!(load(&garbage, uid(), "", 1000).is_empty());
+        assert!(load(&garbage, uid(), || "", 1000).is_empty());
     }
 }

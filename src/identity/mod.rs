@@ -19,7 +19,8 @@
 //!   the binding fails closed: a caller must not slip into a laxer role because a directory
 //!   server is down;
 //! - getent's answers are kept for a minute in a file of the user's own ([`cache`]), so a CI
-//!   job's go calls share one;
+//!   job's go calls share one; a call the cache answers does not read nsswitch.conf (the
+//!   cache holds for the same nsswitch.conf, passwd and group files only);
 //! - the audit record's `user.name` is the passwd file's name of the uid, or a name already
 //!   resolved for a binding ([`name_for_record`]): never a lookup that can crash or stall.
 //!
@@ -278,6 +279,38 @@ impl Identity {
             return;
         }
 
+        // The cache first: it holds only getent's answers, given while nsswitch.conf (the
+        // same file by its stamp) listed other sources, so when it answers every name the
+        // files lack, nsswitch.conf need not be read (a group binding's every call on Debian,
+        // whose `files systemd` sends a group the files lack to getent).
+        let stamp = OnceCell::new();
+        let stamp = || {
+            stamp
+                .get_or_init(|| cache::stamp(&[&db.nsswitch, &db.passwd, &db.group]))
+                .as_str()
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut kept = db
+            .cache
+            .as_deref()
+            .map(|p| cache::load(p, self.uid, stamp, now))
+            .unwrap_or_default();
+        if (!user_missing || kept.user(self.uid).is_some())
+            && groups_missing.iter().all(|g| kept.group(g).is_some())
+        {
+            if user_missing {
+                names.user = kept.user(self.uid).cloned().map(Ok);
+            }
+            for g in groups_missing {
+                let gid = kept.group(&g).flatten();
+                names.groups.push((g, Ok(gid)));
+            }
+            self.remember_user(names);
+            return;
+        }
+
         // Other sources, where nsswitch.conf lists any.
         let sources = |database: &str| {
             nsswitch::other_sources(&db.nsswitch, database)
@@ -321,16 +354,7 @@ impl Identity {
             return;
         }
 
-        // The cache, then getent for what it lacks.
-        let stamp = cache::stamp(&[&db.nsswitch, &db.passwd, &db.group]);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let mut kept = db
-            .cache
-            .as_deref()
-            .map(|p| cache::load(p, self.uid, &stamp, now))
-            .unwrap_or_default();
+        // The cache's answers (loaded above), then getent for what it lacks.
         let mut learnt = false;
         let program = OnceCell::new();
         let program = || program.get_or_init(|| getent::find(&db.getent));
@@ -400,7 +424,7 @@ impl Identity {
         }
         if learnt && let Some(path) = &db.cache {
             // Only an optimisation: a cache that cannot be written means getent next time.
-            let _ = cache::store(path, self.uid, &stamp, now, &kept);
+            let _ = cache::store(path, self.uid, stamp(), now, &kept);
         }
         self.remember_user(names);
     }

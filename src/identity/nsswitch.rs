@@ -9,6 +9,8 @@ use std::path::Path;
 /// order. Empty when it lists `files` only, has no line for the database, or does not exist
 /// (musl systems have none; gowarden then reads the files, as they do).
 pub fn other_sources(path: &Path, database: &str) -> io::Result<Vec<String>> {
+    #[cfg(test)]
+    READS.with(|r| r.set(r.get() + 1));
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -18,6 +20,12 @@ pub fn other_sources(path: &Path, database: &str) -> io::Result<Vec<String>> {
         .into_iter()
         .filter(|s| s != "files")
         .collect())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How often this thread read an nsswitch.conf: a cache that answers must save the read.
+    pub static READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Every source listed for `database` (the first line for it counts), without the

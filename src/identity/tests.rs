@@ -150,13 +150,16 @@ fn names_the_files_lack_go_to_one_getent_per_database_and_are_kept() {
         0o600
     );
 
-    // The next call (a new process) reads the cache instead, negative answers too.
+    // The next call (a new process) reads the cache instead, negative answers too, and not
+    // nsswitch.conf: the cache answers only while it is the same file.
+    let reads = super::nsswitch::READS.with(|r| r.get());
     let again = etc.identity(4242, 4242, vec![3000]);
     again.expect_names(true, ["builders", "auditors"]);
     assert!(again.in_group_named("builders").unwrap());
     assert!(!again.in_group_named("auditors").unwrap());
     assert_eq!(again.user_name().unwrap().as_deref(), Some("bob"));
     assert_eq!(etc.calls().len(), 2, "{:?}", etc.calls());
+    assert_eq!(super::nsswitch::READS.with(|r| r.get()), reads);
 
     // A name not in the cache is asked for alone.
     let third = etc.identity(4242, 4242, vec![]);
