@@ -22,6 +22,12 @@ pub struct OnPath {
 
 /// Every executable named `tool` on `path`, in order, relative entries resolved against `dir`.
 pub fn all(path: &OsStr, tool: &str, dir: &Path) -> Vec<OnPath> {
+    all_but(path, tool, dir, None)
+}
+
+/// [`all`] without the file at the path `but` (not even looked at): the shim skips the name
+/// it was exec'd by, which its own identity was read from already, for a stat less a call.
+pub fn all_but(path: &OsStr, tool: &str, dir: &Path, but: Option<&Path>) -> Vec<OnPath> {
     std::env::split_paths(path)
         .enumerate()
         .filter_map(|(i, entry)| {
@@ -30,6 +36,9 @@ pub fn all(path: &OsStr, tool: &str, dir: &Path) -> Vec<OnPath> {
             } else {
                 dir.join(&entry).join(tool)
             };
+            if but == Some(file.as_path()) {
+                return None;
+            }
             let meta = std::fs::metadata(&file).ok()?;
             (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then(|| OnPath {
                 entry,
@@ -87,5 +96,11 @@ mod tests {
         let link = all(OsStr::new("linkdir"), "go", d);
         let target = all(abs.as_os_str(), "go", d);
         assert_eq!(link[0].id, target[0].id, "identity follows the link");
+        // The path left out is that name only: the same file through a link still counts.
+        let but: Vec<PathBuf> = all_but(OsStr::new(&path), "go", d, Some(&abs.join("go")))
+            .into_iter()
+            .map(|f| f.file)
+            .collect();
+        assert_eq!(but, [d.join("go"), d.join("rel/go"), d.join("linkdir/go")]);
     }
 }

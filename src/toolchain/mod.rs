@@ -73,6 +73,8 @@ pub struct DiscoveryEnv {
     pub mise_data_dir: Option<PathBuf>,
     /// The file identity of the running gowarden binary, so the shim never finds itself.
     pub self_id: Option<(u64, u64)>,
+    /// The name it was exec'd by (what `self_id` was read from), skipped on PATH unread.
+    pub self_path: Option<PathBuf>,
 }
 
 impl DiscoveryEnv {
@@ -93,6 +95,7 @@ impl DiscoveryEnv {
             asdf_data_dir: var(crate::envvars::ASDF_DATA_DIR),
             mise_data_dir: var(crate::envvars::MISE_DATA_DIR),
             self_id: self_identity(),
+            self_path: exec_name(),
         }
     }
 }
@@ -250,9 +253,10 @@ fn discover_list(policy: &Search<'_>, env: &DiscoveryEnv, found: &mut Found) -> 
         // Only absolute entries: a toolchain found through `.` or `bin` would be one the
         // checkout at hand planted. (A relative one is still what a shell runs first, and
         // drift and doctor report it.)
-        for on_path in crate::path_lookup::all(path, "go", Path::new("/"))
-            .into_iter()
-            .filter(|f| f.entry.is_absolute() && Some(f.id) != env.self_id)
+        for on_path in
+            crate::path_lookup::all_but(path, "go", Path::new("/"), env.self_path.as_deref())
+                .into_iter()
+                .filter(|f| f.entry.is_absolute() && Some(f.id) != env.self_id)
         {
             if let Some(root) = crate::rawfs::canonicalize(&on_path.file)
                 .ok()
