@@ -4,7 +4,7 @@
 //! level). Held open with `O_PATH`, a directory answers a probe with a one-component lookup,
 //! and its parent is one `..` away.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
@@ -57,7 +57,8 @@ impl<'a> DirAt<'a> {
     pub fn parent(&self, parent: &'a Path) -> DirAt<'a> {
         if self.real
             && let Some(fd) = &self.fd
-            && let Some(up) = open_dir(Some(fd), b"..")
+            && let Ok(up) =
+                rawfs::openat(Some(fd), c"..", nix::libc::O_PATH | nix::libc::O_DIRECTORY)
         {
             return DirAt {
                 path: parent,
@@ -76,23 +77,36 @@ impl<'a> DirAt<'a> {
         self.path
     }
 
-    /// The name to pass to an `*at` call for `rel`, and the dir fd it is relative to.
-    fn name(&self, rel: &str) -> Option<(Option<&OwnedFd>, CString)> {
+    /// Calls `f` with the dir fd to pass to an `*at` call for `rel` and the name relative to
+    /// it, NUL-terminated: on the stack where `rel` is short (the walk's every probe), else
+    /// allocated; the whole path where the directory is not open. `None`: a name with a NUL.
+    fn with_name<T>(&self, rel: &str, f: impl FnOnce(Option<&OwnedFd>, &CStr) -> T) -> Option<T> {
         match &self.fd {
-            Some(fd) => CString::new(rel).ok().map(|c| (Some(fd), c)),
-            None => CString::new(self.path.join(rel).into_os_string().into_vec())
-                .ok()
-                .map(|c| (None, c)),
+            Some(fd) => {
+                let mut buf = [0u8; 64];
+                if rel.len() < buf.len() {
+                    buf[..rel.len()].copy_from_slice(rel.as_bytes());
+                    let c = CStr::from_bytes_with_nul(&buf[..=rel.len()]).ok()?;
+                    Some(f(Some(fd), c))
+                } else {
+                    Some(f(Some(fd), &CString::new(rel).ok()?))
+                }
+            }
+            None => {
+                let c = CString::new(self.path.join(rel).into_os_string().into_vec()).ok()?;
+                Some(f(None, &c))
+            }
         }
     }
 
     /// `stat` of `rel` (links followed); `None` where there is nothing (or nothing reachable).
     pub fn kind(&self, rel: &str) -> Option<Kind> {
-        let (fd, name) = self.name(rel)?;
-        let dirfd = fd.map_or(nix::libc::AT_FDCWD, |f| f.as_raw_fd());
         let mut st = std::mem::MaybeUninit::<nix::libc::stat>::uninit();
-        // SAFETY: a NUL-terminated name, a stat buffer the kernel fills on success.
-        let rc = unsafe { nix::libc::fstatat(dirfd, name.as_ptr(), st.as_mut_ptr(), 0) };
+        let rc = self.with_name(rel, |fd, name| {
+            let dirfd = fd.map_or(nix::libc::AT_FDCWD, |f| f.as_raw_fd());
+            // SAFETY: a NUL-terminated name, a stat buffer the kernel fills on success.
+            unsafe { nix::libc::fstatat(dirfd, name.as_ptr(), st.as_mut_ptr(), 0) }
+        })?;
         if rc != 0 {
             return None;
         }
@@ -107,10 +121,9 @@ impl<'a> DirAt<'a> {
 
     /// The bytes of `rel`, as `fs::read` returns them (the same errors).
     pub fn read(&self, rel: &str) -> std::io::Result<Vec<u8>> {
-        let (fd, name) = self
-            .name(rel)
-            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-        let file = rawfs::openat(fd, &name, nix::libc::O_RDONLY)?;
+        let file = self
+            .with_name(rel, |fd, name| rawfs::openat(fd, name, nix::libc::O_RDONLY))
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))??;
         let mut out = Vec::with_capacity(256);
         let mut buf = [0u8; 4096];
         loop {

@@ -162,19 +162,13 @@ impl Scan {
                     scan.pin_dir = Some(d.to_path_buf());
                 }
             }
-            if want_work {
-                let p = d.join("go.work");
-                if module_file_in(at, "go.work", &p)? {
-                    scan.go_work = Some(read_mod_file(&p)?);
-                    want_work = false;
-                }
+            if want_work && module_file_in(at, "go.work")? {
+                scan.go_work = Some(read_mod_file(&d.join("go.work"))?);
+                want_work = false;
             }
-            if want_mod {
-                let p = d.join("go.mod");
-                if module_file_in(at, "go.mod", &p)? {
-                    scan.go_mod = Some(read_mod_file(&p)?);
-                    want_mod = false;
-                }
+            if want_mod && module_file_in(at, "go.mod")? {
+                scan.go_mod = Some(read_mod_file(&d.join("go.mod"))?);
+                want_mod = false;
             }
         }
         Ok(scan)
@@ -364,14 +358,16 @@ pub fn read_mod_file(path: &Path) -> Result<ModFile> {
 /// Whether go would take `p` as its go.mod/go.work: anything there that is not a directory
 /// (modload `findModuleRoot` stats it and skips only directories). One that is not a regular
 /// file (a FIFO) could answer go differently from gowarden: an error, never skipped.
-fn module_file_in(dir: &DirAt<'_>, name: &str, p: &Path) -> Result<bool> {
+/// Whether `dir` has a regular file `name` (asked of every level of the walk, so its path is
+/// made only for the error).
+fn module_file_in(dir: &DirAt<'_>, name: &str) -> Result<bool> {
     match dir.kind(name) {
         Some(Kind::Dir) | None => Ok(false),
         Some(Kind::File) => Ok(true),
         Some(Kind::Other) => Err(Error::new(format!(
             "{}: not a regular file (a FIFO or device answers each reader differently, and go \
              reads it again after gowarden decided); replace it with a regular file",
-            p.display()
+            dir.path().join(name).display()
         ))),
     }
 }

@@ -123,10 +123,12 @@ impl Format {
                     continue;
                 }
             }
-            let path = dir.path().join(file);
-            let Some(bytes) = read_optional(dir, file, &path)? else {
+            // The path is made only for a file that is there: the walk probes every level up
+            // to `/`, and a 40-level directory's path is 250 bytes to copy per probe.
+            let Some(bytes) = read_optional(dir, file)? else {
                 continue;
             };
+            let path = dir.path().join(file);
             if let Some(found) = (self.spec().read)(&path, bytes)? {
                 out.push(found);
             }
@@ -210,7 +212,7 @@ pub(crate) const VERSION_FORMS: &str = "accepted forms: `1.22.10`, `go1.22.10`, 
 /// UTF-8 byte order mark (as editors on Windows write it) is dropped: these are not go's files,
 /// and left in, the mark made `1.22.10` invalid and, worse, hid a `.tool-versions` golang line.
 /// (go.mod is go's: go itself rejects a mark there.)
-fn read_optional(dir: &DirAt<'_>, file: &str, path: &Path) -> Result<Option<Vec<u8>>> {
+fn read_optional(dir: &DirAt<'_>, file: &str) -> Result<Option<Vec<u8>>> {
     match dir.read(file) {
         Ok(bytes) => Ok(Some(match bytes.strip_prefix(b"\xef\xbb\xbf") {
             Some(rest) => rest.to_vec(),
@@ -226,7 +228,7 @@ fn read_optional(dir: &DirAt<'_>, file: &str, path: &Path) -> Result<Option<Vec<
         {
             Ok(None)
         }
-        Err(e) => Err(Error::io("cannot read", path, &e)),
+        Err(e) => Err(Error::io("cannot read", &dir.path().join(file), &e)),
     }
 }
 
