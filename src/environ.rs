@@ -6,7 +6,9 @@
 //! with the ten variables of the overhead bench that was an eighth of a default call's
 //! instructions, and a developer's shell has five times as many. Here the entries are
 //! listed once, in the order the process got them (what the exec hands on), with a sorted
-//! order beside them for lookups; values are borrowed, never copied.
+//! order beside them for lookups; values are borrowed, never copied. Every entry is kept for
+//! the exec, as a direct exec of go would get it: a name set twice, and a string without
+//! `=` (no variable; lookups never see it), go on as they came.
 //!
 //! Borrowing is sound because gowarden never changes its own environment: what a child
 //! gets is built apart (`shim::run::exec`), and `std::env::set_var`/`remove_var` are refused
@@ -16,7 +18,8 @@ use std::ffi::{CStr, OsStr, c_char};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::OnceLock;
 
-/// One `NAME=value` entry of the environment as the process got it.
+/// One entry of the environment as the process got it: `NAME=value`, or a string without
+/// `=` (then its name and value are empty).
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
     whole: &'static CStr,
@@ -25,8 +28,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The variable's name; empty for an entry that is no variable.
     pub fn name(&self) -> &'static OsStr {
         OsStr::from_bytes(self.name)
+    }
+
+    pub fn is_variable(&self) -> bool {
+        !self.name.is_empty()
     }
 
     pub fn value(&self) -> &'static OsStr {
@@ -65,14 +73,18 @@ fn environ_now() -> &'static Environ {
                 // As std's `vars_os`: the name ends at the first `=` after its first byte, and
                 // an entry without one is not a variable.
                 let bytes = whole.to_bytes();
-                if let Some(at) = bytes.iter().skip(1).position(|&b| b == b'=') {
-                    let (name, value) = (&bytes[..at + 1], &bytes[at + 2..]);
-                    entries.push(Entry { whole, name, value });
-                }
+                let (name, value): (&[u8], &[u8]) =
+                    match bytes.iter().skip(1).position(|&b| b == b'=') {
+                        Some(at) => (&bytes[..at + 1], &bytes[at + 2..]),
+                        None => (&[], &[]),
+                    };
+                entries.push(Entry { whole, name, value });
                 p = p.add(1);
             }
         }
-        let mut by_name: Vec<u32> = (0..entries.len() as u32).collect();
+        let mut by_name: Vec<u32> = (0..entries.len() as u32)
+            .filter(|&i| entries[i as usize].is_variable())
+            .collect();
         by_name.sort_by(|&a, &b| {
             let (a, b) = (&entries[a as usize], &entries[b as usize]);
             a.name.cmp(b.name)
@@ -96,7 +108,7 @@ pub fn var(name: &str) -> Option<&'static str> {
     var_os(name)?.to_str()
 }
 
-/// Every entry, in the order the process got them.
+/// Every entry, in the order the process got them, variables or not.
 pub fn entries() -> &'static [Entry] {
     &environ_now().entries
 }
@@ -116,6 +128,7 @@ mod tests {
         }
         let listed: Vec<_> = entries()
             .iter()
+            .filter(|e| e.is_variable())
             .map(|e| (e.name().to_owned(), e.value().to_owned()))
             .collect();
         assert_eq!(listed, std::env::vars_os().collect::<Vec<_>>());

@@ -224,11 +224,12 @@ fn exec(plan: &Plan, argv0: &OsStr) -> Refusal {
         // Arguments come from our own argv, which cannot hold NUL bytes.
         argv.extend(to_c(a));
     }
-    // The caller's entries are handed on as the process got them, not copied.
+    // The caller's entries are handed on as the process got them, not copied, every one
+    // but those of a variable the policy sets or removes.
     let mut envp: Vec<Cow<'static, CStr>> = Vec::new();
     let changes = || plan.env.iter().chain(&plan.pins);
     for e in crate::environ::entries() {
-        if changes().any(|c| e.name().as_bytes() == c.key.as_bytes()) {
+        if e.is_variable() && changes().any(|c| e.name().as_bytes() == c.key.as_bytes()) {
             continue;
         }
         envp.push(Cow::Borrowed(e.as_c_str()));

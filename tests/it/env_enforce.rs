@@ -526,3 +526,121 @@ fn a_go_env_the_caller_can_write_is_judged_as_theirs_by_which_and_the_shim_alike
     assert_eq!(r.status(), 0, "{}", r.stderr);
     assert_eq!(r.env("GOPRIVATE"), None);
 }
+
+/// The caller's environment reaches go exactly as a direct exec hands it over, entry for
+/// entry and in order: a name set twice keeps both entries, a string without `=` and a
+/// value that is not UTF-8 pass as they are. Only what the policy sets differs. The binary
+/// install.sh builds (static musl), with a go that prints its raw `environ` (printenv).
+#[test]
+fn the_callers_environment_passes_entry_for_entry_as_a_direct_exec_gets_it() {
+    use std::ffi::{CString, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::CommandExt;
+
+    let sb = Sandbox::new();
+    let goroot = sb.toolchains.join("go1.22.3");
+    fs::create_dir_all(goroot.join("bin")).unwrap();
+    fs::write(
+        goroot.join("VERSION"),
+        "go1.22.3\ntime 2024-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    fs::copy("/usr/bin/printenv", goroot.join("bin/go")).unwrap();
+    let shims = sb.root.join("shipped-shims");
+    fs::create_dir_all(&shims).unwrap();
+    std::os::unix::fs::symlink(common::shipped_binary(), shims.join("go")).unwrap();
+
+    // The sandbox's variables, then what no Command can set: a duplicate, a non-variable, bytes.
+    let base = sb.command("unused");
+    let mut envp: Vec<Vec<u8>> = base
+        .get_envs()
+        .filter_map(|(k, v)| Some([k.as_bytes(), b"=", v?.as_bytes()].concat()))
+        .collect();
+    envp.extend([
+        b"DUP=first".to_vec(),
+        b"NO_EQUALS_SIGN".to_vec(),
+        b"DUP=second".to_vec(),
+        b"BYTES=\xff\xfe".to_vec(),
+    ]);
+    // Runs `program` with exactly `envp`: execve from the forked child, where Command's own
+    // exec would rebuild the environment from a map.
+    let raw_run = |program: &std::path::Path| {
+        let path = CString::new(program.as_os_str().as_bytes()).unwrap();
+        let env: Vec<CString> = envp
+            .iter()
+            .map(|e| CString::new(e.clone()).unwrap())
+            .collect();
+        let mut env_ptrs: Vec<*const nix::libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+        env_ptrs.push(std::ptr::null());
+        let argv = vec![path.as_ptr(), std::ptr::null()];
+        // The pointers, for the closure that runs in the child (nothing else reads them).
+        struct Raw(Vec<*const nix::libc::c_char>, Vec<*const nix::libc::c_char>);
+        // SAFETY: only the forked child, which has one thread, dereferences them.
+        unsafe impl Send for Raw {}
+        unsafe impl Sync for Raw {}
+        let raw = Raw(argv, env_ptrs);
+        let mut c = std::process::Command::new("/nonexistent");
+        c.current_dir(&sb.project);
+        // SAFETY: execve only, with pointers into `path` and `env`, which outlive the child's
+        // exec (output() waits for it).
+        unsafe {
+            c.pre_exec(move || {
+                let Raw(argv, env) = &raw;
+                nix::libc::execve(argv[0], argv.as_ptr(), env.as_ptr());
+                Err(std::io::Error::last_os_error())
+            });
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let direct = raw_run(&goroot.join("bin/go"));
+    let shimmed = raw_run(&shims.join("go"));
+    let lines = |out: &[u8]| -> Vec<Vec<u8>> {
+        out.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    let (direct, shimmed) = (lines(&direct), lines(&shimmed));
+    assert_eq!(
+        direct.iter().filter(|l| l.starts_with(b"DUP=")).count(),
+        2,
+        "printenv prints every entry"
+    );
+    // The names the shim set: those of lines a direct exec does not have.
+    let name = |l: &[u8]| l.split(|&b| b == b'=').next().unwrap_or_default().to_vec();
+    let set: Vec<Vec<u8>> = shimmed
+        .iter()
+        .filter(|l| !direct.contains(l))
+        .map(|l| name(l))
+        .collect();
+    assert!(
+        set.iter().all(|n| n.starts_with(b"GO")),
+        "only go's and gowarden's variables are set: {:?}",
+        set.iter().map(|n| OsStr::from_bytes(n)).collect::<Vec<_>>()
+    );
+    let callers = |ls: &[Vec<u8>]| -> Vec<Vec<u8>> {
+        ls.iter()
+            .filter(|l| !l.contains(&b'=') || !set.contains(&name(l)))
+            .cloned()
+            .collect()
+    };
+    let shown = |ls: Vec<Vec<u8>>| -> Vec<String> {
+        ls.iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
+    };
+    assert!(
+        callers(&shimmed) == callers(&direct),
+        "through the shim {:#?}\ndirect {:#?}",
+        shown(callers(&shimmed)),
+        shown(callers(&direct))
+    );
+    assert_eq!(callers(&direct).len(), envp.len());
+}
