@@ -10,11 +10,13 @@
 //! other accounts: it is read only if it is a regular file (not a symlink, FIFO or device)
 //! owned by the caller and writable by nobody else, written by this uid, at most [`TTL`] old,
 //! and only while `/etc/nsswitch.conf`, `/etc/passwd` and `/etc/group` are the same files
-//! (device, inode, size, mtime) as when it was written.
+//! (device, inode, size, mtime, ctime, owner: [`crate::stamp`]) as when it was written.
 
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+
+use crate::stamp::Stamp;
 
 /// How long an answer is kept: a group created or renamed in the directory counts within a
 /// minute, while a CI job's go calls share one getent.
@@ -58,19 +60,16 @@ pub fn place() -> Option<PathBuf> {
         .map(|d| d.join("gowarden").join("names"))
 }
 
-/// What the answers were derived from: the identity of each file, one line each.
+/// What the answers were derived from: each file's [`Stamp`] (the identity the toolchain
+/// index and the policy snapshots key on too), one line each.
 pub fn stamp(files: &[&Path]) -> String {
     let mut s = String::new();
     for f in files {
         match std::fs::metadata(f) {
             Ok(m) => s.push_str(&format!(
-                "stamp\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                "stamp\t{}\t{}\n",
                 f.display(),
-                m.dev(),
-                m.ino(),
-                m.size(),
-                m.mtime(),
-                m.mtime_nsec()
+                Stamp::of_meta(&m).encode()
             )),
             Err(_) => s.push_str(&format!("stamp\t{}\t-\n", f.display())),
         }
@@ -148,7 +147,7 @@ fn parse(text: &str, uid: u32, stamp: &str, now: u64) -> Option<Entries> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn uid() -> u32 {
         nix::unistd::getuid().as_raw()

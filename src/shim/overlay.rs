@@ -59,22 +59,14 @@ fn is_current(dir: &Path, real: &Path, exe: &Path) -> bool {
 }
 
 /// Names the toolchain's go.env as the overlay's copy was made from it: the copy is only
-/// trusted while the original keeps its identity, size and nanosecond mtime, so an edit of
-/// `$GOROOT/go.env` (an admin's new GOPROXY) reaches the next call, even within a second.
+/// trusted while the original keeps its [`crate::stamp::Stamp`] (identity, size, nanosecond
+/// times, owner), so an edit of `$GOROOT/go.env` (an admin's new GOPROXY) reaches the next
+/// call, even within a second.
 const STAMP: &str = ".gowarden-go.env";
 
 fn go_env_stamp(real: &Path) -> std::ffi::OsString {
-    use std::os::unix::fs::MetadataExt;
     match std::fs::metadata(real.join("go.env")) {
-        Ok(m) => format!(
-            "{}:{}:{}:{}.{}",
-            m.dev(),
-            m.ino(),
-            m.size(),
-            m.mtime(),
-            m.mtime_nsec()
-        )
-        .into(),
+        Ok(m) => crate::stamp::Stamp::of_meta(&m).encode().into(),
         Err(_) => "none".into(),
     }
 }

@@ -145,18 +145,12 @@ impl Index {
         }
     }
 
-    /// Whether something last changed at `stamp` cannot have changed again unseen since
-    /// `built`.
-    fn settled(stamp: &Stamp, built: i128) -> bool {
-        stamp.settled(built)
-    }
-
     /// The entry names recorded for the directory `dir` whose stamp is now `stamp`, where the
     /// directory cannot have changed since: its listing then is the one recorded.
     pub fn listing(&self, dir: &[u8], stamp: &Stamp) -> Option<Vec<Vec<u8>>> {
         let d = self.dirs.get(dir)?;
         let owner_ok = stamp.uid == self.euid || stamp.uid == 0;
-        (d.stamp.as_ref() == Some(stamp) && owner_ok && Self::settled(stamp, d.built))
+        (d.stamp.as_ref() == Some(stamp) && owner_ok && stamp.settled(d.built))
             .then(|| d.entries.iter().map(|(n, _)| n.clone()).collect())
     }
 
@@ -171,7 +165,7 @@ impl Index {
             .ok()?];
         match e {
             Entry::Version { stamp, .. }
-                if stamp == now && stamp.uid == self.euid && Self::settled(stamp, d.built) =>
+                if stamp == now && stamp.uid == self.euid && stamp.settled(d.built) =>
             {
                 Some(e)
             }
@@ -189,8 +183,8 @@ impl Index {
         let old = self.dirs.get(dir);
         // Rewritten where it changed, and where something that was too recent to trust has
         // become old enough: the index written now, built `now`, trusts it.
-        let unsettled = |s: &Stamp| old.is_none_or(|o| !Self::settled(s, o.built));
-        let ripened = |s: &Stamp| Self::settled(s, self.now);
+        let unsettled = |s: &Stamp| old.is_none_or(|o| !s.settled(o.built));
+        let ripened = |s: &Stamp| s.settled(self.now);
         let ripe = |s: &Stamp| unsettled(s) && ripened(s);
         let changed = old.is_none_or(|o| o.stamp != new.stamp || o.entries != new.entries)
             || ripe(&stamp)
